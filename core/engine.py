@@ -1,0 +1,192 @@
+"""The engine: a daemon that runs queued runs within a number of parallel slots.
+
+It survives the terminal that started it (its own session), notices workers that die
+within a poll interval, and, after being killed and started again, adopts the workers
+still alive and marks the vanished ones interrupted: the queue itself lives in the
+index, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import IO, Any
+
+import orjson
+
+from nslab.core.errors import EngineError
+from nslab.core.processes import is_alive, process_start_time
+from nslab.core.runs import EXECUTOR_ENGINE, RunBook
+from nslab.core.status import RunStatus
+from nslab.core.worker import spawn_worker
+from nslab.store.atomic import atomic_write_bytes
+from nslab.store.home import StoreLayout
+
+POLL_INTERVAL_S = 0.5
+DEFAULT_SLOTS = 1
+START_TIMEOUT_S = 10.0
+STOP_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class EngineState:
+    pid: int
+    slots: int
+    started_at: float
+
+
+def _engine_files(layout: StoreLayout) -> tuple[Path, Path, Path]:
+    folder = layout.engine_dir
+    return folder / "engine.lock", folder / "engine.json", folder / "engine.log"
+
+
+class Engine:
+    """The scheduling loop. One per store home, enforced by a lock held for its lifetime."""
+
+    def __init__(self, layout: StoreLayout, slots: int, poll_interval_s: float = POLL_INTERVAL_S):
+        self.layout = layout
+        self.slots = slots
+        self.poll_interval_s = poll_interval_s
+        self.book = RunBook(layout)
+        self.children: dict[str, subprocess.Popen[bytes]] = {}
+        self._stopping = False
+        self._pid_started = process_start_time(os.getpid())
+
+    def serve(self) -> int:
+        lock_path, state_path, _ = _engine_files(self.layout)
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(lock_path, "a+b") as lock_file:
+            try:
+                fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                print("another engine already serves this home", file=sys.stderr)
+                return 1
+            state = {
+                "pid": os.getpid(),
+                "pid_started": self._pid_started,
+                "slots": self.slots,
+                "started_at": time.time(),
+            }
+            atomic_write_bytes(state_path, orjson.dumps(state))
+            signal.signal(signal.SIGTERM, self._request_stop)
+            signal.signal(signal.SIGINT, self._request_stop)
+            print(f"engine {os.getpid()} serving {self.layout.home} with {self.slots} slots")
+            while not self._stopping:
+                self.tick()
+                time.sleep(self.poll_interval_s)
+            state_path.unlink(missing_ok=True)
+            print("engine stopped; running workers continue and report on their own")
+        return 0
+
+    def tick(self) -> None:
+        """One scheduling round: reap, reconcile, then start what fits."""
+        for run_id, process in list(self.children.items()):
+            returncode = process.poll()
+            if returncode is not None:
+                self.book.record_worker_exit(run_id, returncode)
+                del self.children[run_id]
+        docs = self.book.index.all()
+        lost = set(self.book.reconcile(docs, skip=self.children))
+        busy = sum(
+            1
+            for doc in docs
+            if doc["status"] == RunStatus.RUNNING
+            and doc.get("executor") == EXECUTOR_ENGINE
+            and doc["id"] not in lost
+        )
+        for doc in self.book.queued_in_order(docs)[: max(0, self.slots - busy)]:
+            self._launch(doc["id"])
+
+    def _launch(self, run_id: str) -> None:
+        # Claim the run under our own pid first, so nobody sees it running with no process.
+        claimed = self.book.mark_started(run_id, os.getpid(), self._pid_started)
+        if claimed is None:
+            return
+        try:
+            process = spawn_worker(self.layout, run_id, own_session=True)
+        except OSError as exc:
+            self.book.finish(run_id, RunStatus.FAILED, f"could not start a worker: {exc}")
+            return
+        self.children[run_id] = process
+        self.book.mark_started(run_id, process.pid, process_start_time(process.pid))
+
+    def _request_stop(self, signum: int, frame: FrameType | None) -> None:
+        self._stopping = True
+
+
+# -- controlling the daemon from the CLI -------------------------------------------------
+
+
+def engine_state(layout: StoreLayout) -> EngineState | None:
+    """The running engine of this home, or None (a stale state file is ignored)."""
+    _, state_path, _ = _engine_files(layout)
+    try:
+        raw: dict[str, Any] = orjson.loads(state_path.read_bytes())
+    except (FileNotFoundError, orjson.JSONDecodeError):
+        return None
+    if not is_alive(raw["pid"], raw.get("pid_started")):
+        return None
+    return EngineState(pid=raw["pid"], slots=raw["slots"], started_at=raw["started_at"])
+
+
+def start_engine(layout: StoreLayout, slots: int = DEFAULT_SLOTS) -> tuple[EngineState, bool]:
+    """Start the daemon unless one runs; returns its state and whether it was started now."""
+    running = engine_state(layout)
+    if running is not None:
+        return running, False
+    _, _, log_path = _engine_files(layout)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_file: IO[bytes]
+    with open(log_path, "ab") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "nslab.core.engine", "--home", str(layout.home), "--slots", str(slots)],
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=log_file,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        state = engine_state(layout)
+        if state is not None and state.pid == process.pid:
+            return state, True
+        if process.poll() is not None:
+            raise EngineError(f"the engine exited at start (code {process.returncode}); see {log_path}")
+        time.sleep(0.05)
+    raise EngineError(f"the engine did not come up within {START_TIMEOUT_S:.0f} s; see {log_path}")
+
+
+def stop_engine(layout: StoreLayout) -> EngineState | None:
+    """Stop the daemon (SIGTERM, SIGKILL after a timeout); running workers keep going."""
+    state = engine_state(layout)
+    if state is None:
+        return None
+    os.kill(state.pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    while time.monotonic() < deadline and engine_state(layout) is not None:
+        time.sleep(0.05)
+    if engine_state(layout) is not None:
+        os.kill(state.pid, signal.SIGKILL)
+        while engine_state(layout) is not None:
+            time.sleep(0.05)
+    return state
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="nslab-engine")
+    parser.add_argument("--home", required=True)
+    parser.add_argument("--slots", type=int, default=DEFAULT_SLOTS)
+    args = parser.parse_args(argv)
+    return Engine(StoreLayout(Path(args.home)), slots=args.slots).serve()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

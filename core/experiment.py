@@ -1,0 +1,40 @@
+"""The experiment plugin API: a config model, named presets, and `run(config, ctx)`."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from nslab.core.context import RunContext
+
+PRESET_NAMES = ("quick", "default", "paper")
+
+
+class ExperimentConfig(BaseModel):
+    """Base of every experiment's config: unknown fields are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Experiment(ABC):
+    """One experiment family.
+
+    Subclasses set `kind` (the name users type), `Config` (an `ExperimentConfig` whose
+    defaults are sane) and `presets` (overrides of those defaults by preset name:
+    `quick` runs in under a minute on 2 CPU cores, `default` in minutes, `paper` uses
+    the original settings). `run` talks only to the run context and may return summary
+    metrics.
+    """
+
+    kind: ClassVar[str]
+    Config: ClassVar[type[ExperimentConfig]]
+    presets: ClassVar[Mapping[str, Mapping[str, Any]]] = {name: {} for name in PRESET_NAMES}
+    description: ClassVar[str] = ""
+
+    @abstractmethod
+    def run(self, config: Any, ctx: RunContext) -> Mapping[str, float] | None:
+        """Do the work; report through `ctx`; return final metrics (optional)."""

@@ -1,0 +1,263 @@
+"""Operations on runs shared by the CLI, the engine and the workers.
+
+Every state change is a conditional update of the index (e.g. "mark cancelled if still
+running"), so when two processes race over the same run the first one wins and the
+other sees that it lost.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import socket
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nslab.core.errors import RunStateError
+from nslab.core.processes import is_alive, signal_worker
+from nslab.core.repro import reproducibility_record
+from nslab.core.status import RETRYABLE_STATUSES, RunStatus
+from nslab.store.events import append_event
+from nslab.store.home import StoreLayout
+from nslab.store.index import RunDoc, RunIndex
+
+CANCEL_GRACE_S = 10.0
+EXECUTOR_ENGINE = "engine"
+EXECUTOR_FOREGROUND = "foreground"
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What a user asks to run, after its config was validated."""
+
+    kind: str
+    preset: str
+    config: dict[str, Any]
+    seed: int = 0
+    name: str | None = None
+    tags: tuple[str, ...] = ()
+    priority: int = 0
+    plugin_file: str | None = None
+
+
+def _status_is(*statuses: RunStatus) -> Any:
+    wanted = {str(status) for status in statuses}
+    return lambda doc: doc["status"] in wanted
+
+
+def describe_exit(returncode: int) -> str:
+    if returncode < 0:
+        try:
+            return f"worker killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"worker killed by signal {-returncode}"
+    return f"worker exited with code {returncode}"
+
+
+class RunBook:
+    """The lifecycle of the runs in one store home."""
+
+    def __init__(self, layout: StoreLayout) -> None:
+        self.layout = layout
+        self.index = RunIndex(layout)
+
+    # -- creating ---------------------------------------------------------------------
+
+    def create(self, request: RunRequest, executor: str, cwd: Path) -> RunDoc:
+        """Store a new run: queued for the engine, or running for a foreground launcher."""
+        now = time.time()
+        foreground = executor == EXECUTOR_FOREGROUND
+        doc = self.index.insert(
+            {
+                "name": request.name or f"{request.kind}-{request.preset}",
+                "kind": request.kind,
+                "preset": request.preset,
+                "config": request.config,
+                "seed": request.seed,
+                "tags": sorted(set(request.tags)),
+                "priority": request.priority,
+                "plugin_file": request.plugin_file,
+                "status": str(RunStatus.RUNNING if foreground else RunStatus.QUEUED),
+                "executor": executor,
+                "created_at": now,
+                "queued_at": now,
+                "started_at": None,
+                "ended_at": None,
+                "pid": None,
+                "pid_started": None,
+                "host": socket.gethostname(),
+                "exit": None,
+                "retries": 0,
+                "cancel_requested": False,
+                "repro": reproducibility_record(request.config, request.seed, cwd),
+                "summary": {},
+            }
+        )
+        self.layout.run_dir(doc["id"]).mkdir(parents=True, exist_ok=True)
+        return doc
+
+    def mark_started(self, run_id: str, pid: int, pid_started: float | None) -> RunDoc | None:
+        return self.index.update(
+            run_id,
+            {
+                "status": str(RunStatus.RUNNING),
+                "pid": pid,
+                "pid_started": pid_started,
+                "host": socket.gethostname(),
+                "started_at": time.time(),
+            },
+            when=lambda doc: doc["status"] in (RunStatus.QUEUED, RunStatus.RUNNING),
+        )
+
+    # -- finishing --------------------------------------------------------------------
+
+    def finish(
+        self,
+        run_id: str,
+        status: RunStatus,
+        reason: str,
+        summary: Mapping[str, Any] | None = None,
+        code: int | None = None,
+        write_event: bool = True,
+    ) -> RunDoc | None:
+        """Record a final state if the run is still running (or queued); first one wins."""
+        changes: dict[str, Any] = {
+            "status": str(status),
+            "ended_at": time.time(),
+            "exit": {"reason": reason, "code": code},
+        }
+        if summary is not None:
+            changes["summary"] = dict(summary)
+        updated = self.index.update(
+            run_id, changes, when=_status_is(RunStatus.RUNNING, RunStatus.QUEUED)
+        )
+        if updated is not None and write_event:
+            append_event(self.layout.events_path(run_id), "status", status=str(status), reason=reason)
+        return updated
+
+    def record_worker_exit(self, run_id: str, returncode: int | None) -> RunDoc | None:
+        """A worker process is gone; if it left no final state, record why it ended.
+
+        `returncode` is None when the worker was not our child and simply vanished.
+        """
+        doc = self.index.get(run_id)
+        if doc["status"] != RunStatus.RUNNING:
+            return None
+        if doc.get("cancel_requested"):
+            return self.finish(run_id, RunStatus.CANCELLED, "cancelled by request", code=returncode)
+        if returncode is None:
+            reason = f"worker (pid {doc.get('pid')}) vanished"
+            return self.finish(run_id, RunStatus.INTERRUPTED, reason)
+        if returncode < 0:
+            return self.finish(run_id, RunStatus.INTERRUPTED, describe_exit(returncode), code=returncode)
+        reason = describe_exit(returncode) if returncode else "worker exited without a result"
+        return self.finish(run_id, RunStatus.FAILED, reason, code=returncode)
+
+    def reconcile(self, docs: Iterable[RunDoc], skip: Iterable[str] = ()) -> list[str]:
+        """Mark running runs on this host whose worker is gone; returns their ids."""
+        host = socket.gethostname()
+        skipped = set(skip)
+        lost = []
+        for doc in docs:
+            if doc["status"] != RunStatus.RUNNING or doc["id"] in skipped:
+                continue
+            if doc.get("host") != host or is_alive(doc.get("pid"), doc.get("pid_started")):
+                continue
+            if self.record_worker_exit(doc["id"], None) is not None:
+                lost.append(doc["id"])
+        return lost
+
+    # -- user actions -----------------------------------------------------------------
+
+    def cancel(self, run_ref: str, grace_s: float = CANCEL_GRACE_S) -> RunDoc:
+        """Stop a queued or running run: SIGTERM, then SIGKILL after `grace_s`."""
+        doc = self.index.get(run_ref)
+        run_id = doc["id"]
+        if doc["status"] == RunStatus.QUEUED:
+            done = self.finish(run_id, RunStatus.CANCELLED, "cancelled before it started")
+            if done is not None:
+                return done
+            doc = self.index.get(run_id)
+        if doc["status"] != RunStatus.RUNNING:
+            raise RunStateError(f"run {run_id} is already {doc['status']}; nothing to cancel")
+        self.index.update(
+            run_id,
+            {"cancel_requested": True, "cancel_requested_at": time.time()},
+            when=_status_is(RunStatus.RUNNING),
+        )
+        pid, own_group = doc.get("pid"), doc.get("executor") == EXECUTOR_ENGINE
+        alive = pid is not None and is_alive(pid, doc.get("pid_started"))
+        if alive:
+            signal_worker(pid, signal.SIGTERM, own_group)
+            deadline = time.monotonic() + grace_s
+            while time.monotonic() < deadline and is_alive(pid, doc.get("pid_started")):
+                time.sleep(0.05)
+            if is_alive(pid, doc.get("pid_started")):
+                signal_worker(pid, signal.SIGKILL, own_group)
+                while is_alive(pid, doc.get("pid_started")):
+                    time.sleep(0.02)
+        self.finish(run_id, RunStatus.CANCELLED, "cancelled by request")
+        return self.index.get(run_id)
+
+    def retry(self, run_ref: str) -> RunDoc:
+        """Queue a finished run again; it resumes from its last checkpoint if it made one."""
+        doc = self.index.get(run_ref)
+        if doc["status"] not in RETRYABLE_STATUSES:
+            raise RunStateError(
+                f"run {doc['id']} is {doc['status']}; only failed, cancelled or interrupted "
+                "runs can be retried"
+            )
+        updated = self.index.update(
+            doc["id"],
+            lambda current: {
+                "status": str(RunStatus.QUEUED),
+                "executor": EXECUTOR_ENGINE,
+                "retries": current.get("retries", 0) + 1,
+                "queued_at": time.time(),
+                "ended_at": None,
+                "pid": None,
+                "pid_started": None,
+                "exit": None,
+                "cancel_requested": False,
+            },
+            when=_status_is(*RETRYABLE_STATUSES),
+        )
+        if updated is None:
+            raise RunStateError(f"run {doc['id']} changed state meanwhile; try again")
+        append_event(self.layout.events_path(doc["id"]), "status", status="queued", reason="retry")
+        return updated
+
+    def tag(self, run_ref: str, tags: Iterable[str], remove: bool = False) -> RunDoc:
+        doc = self.index.get(run_ref)
+        wanted = set(tags)
+        updated = self.index.update(
+            doc["id"],
+            lambda current: {
+                "tags": sorted(
+                    set(current.get("tags", [])) - wanted
+                    if remove
+                    else set(current.get("tags", [])) | wanted
+                )
+            },
+        )
+        assert updated is not None
+        return updated
+
+    def remove_queued(self, run_ref: str) -> RunDoc:
+        doc = self.index.get(run_ref)
+        if doc["status"] != RunStatus.QUEUED:
+            raise RunStateError(f"run {doc['id']} is {doc['status']}; only queued runs can be removed")
+        removed = self.finish(doc["id"], RunStatus.CANCELLED, "removed from the queue", write_event=False)
+        if removed is None:
+            raise RunStateError(f"run {doc['id']} started meanwhile; use `nslab cancel`")
+        self.index.remove(doc["id"])
+        shutil.rmtree(self.layout.run_dir(doc["id"]), ignore_errors=True)
+        return removed
+
+    def queued_in_order(self, docs: Iterable[RunDoc]) -> list[RunDoc]:
+        """The queue: highest priority first, then first in, first out."""
+        queued = [doc for doc in docs if doc["status"] == RunStatus.QUEUED]
+        return sorted(queued, key=lambda doc: (-doc.get("priority", 0), doc["queued_at"], doc["id"]))

@@ -1,0 +1,146 @@
+"""The worker process: runs one experiment run and records how it ended.
+
+Started as `python -m nslab.core.worker --home HOME RUN_ID` by the engine or by a
+foreground `nslab run`; it is the only writer of its run's event log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import math
+import signal
+import subprocess
+import sys
+import traceback
+from collections.abc import Mapping
+from pathlib import Path
+from types import FrameType
+from typing import Any, TextIO
+
+from nslab.core.config import validate_config
+from nslab.core.context import RunContext, seed_everything
+from nslab.core.registry import load_experiment
+from nslab.core.runs import RunBook
+from nslab.core.status import RunStatus
+from nslab.store.events import EventWriter
+from nslab.store.home import StoreLayout
+
+
+def spawn_worker(layout: StoreLayout, run_id: str, own_session: bool) -> subprocess.Popen[bytes]:
+    """Start a worker; its stdout and stderr go to the run's `worker.log`.
+
+    An engine's workers lead their own session, so they outlive the engine and can be
+    signalled as a group; a foreground run's worker shares the terminal's process group
+    so that Ctrl-C reaches it.
+    """
+    log_path = layout.worker_log_path(run_id)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log_file:
+        return subprocess.Popen(
+            [sys.executable, "-m", "nslab.core.worker", "--home", str(layout.home), run_id],
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=log_file,
+            start_new_session=own_session,
+        )
+
+
+class _LinesToEvents(io.TextIOBase):
+    """Copies what the experiment prints into the log file and into `log` events."""
+
+    def __init__(self, ctx: RunContext, passthrough: TextIO, level: str) -> None:
+        self._ctx, self._passthrough, self._level = ctx, passthrough, level
+        self._partial = ""
+
+    def write(self, text: str) -> int:
+        self._passthrough.write(text)
+        lines = (self._partial + text).split("\n")
+        self._partial = lines.pop()
+        for line in lines:
+            if line.strip():
+                self._ctx.message(line, self._level)
+        return len(text)
+
+    def flush(self) -> None:
+        self._passthrough.flush()
+
+
+class _StopSignals:
+    """SIGTERM/SIGINT ask the run to stop (a second SIGINT interrupts it); SIGHUP too."""
+
+    def __init__(self, ctx: RunContext) -> None:
+        self._ctx = ctx
+        self.hung_up = False
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, self._handle)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if signum == signal.SIGINT and self._ctx.should_stop():
+            raise KeyboardInterrupt
+        self.hung_up = self.hung_up or signum == signal.SIGHUP
+        self._ctx.request_stop()
+
+
+def _numeric_summary(values: Mapping[str, Any]) -> dict[str, float]:
+    summary = {}
+    for key, value in values.items():
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            continue
+        if math.isfinite(number):
+            summary[key] = number
+    return summary
+
+
+def run_worker(layout: StoreLayout, run_id: str) -> RunStatus:
+    book = RunBook(layout)
+    doc = book.index.get(run_id)
+    if doc["status"] != RunStatus.RUNNING:
+        return RunStatus(doc["status"])
+    events = EventWriter(layout.events_path(run_id))
+    ctx = RunContext(run_id, layout.run_dir(run_id), layout.cache_dir, doc["seed"], events)
+    stop_signals = _StopSignals(ctx)
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stdout = _LinesToEvents(ctx, stdout, "info")
+    sys.stderr = _LinesToEvents(ctx, stderr, "warning")
+    events.emit("status", status="running", attempt=doc.get("retries", 0) + 1)
+    result: Mapping[str, Any] | None = None
+    try:
+        experiment_cls = load_experiment(doc["kind"], doc.get("plugin_file"))
+        config = validate_config(experiment_cls.Config, doc["config"])
+        seed_everything(doc["seed"])
+        book.index.update(run_id, {"repro": {**doc["repro"], "device": ctx.device}})
+        result = experiment_cls().run(config, ctx)
+        if not ctx.should_stop():
+            status, reason = RunStatus.SUCCEEDED, "finished"
+        elif stop_signals.hung_up:
+            status, reason = RunStatus.INTERRUPTED, "the terminal hung up"
+        else:
+            status, reason = RunStatus.CANCELLED, "cancelled by request"
+    except KeyboardInterrupt:
+        status, reason = RunStatus.CANCELLED, "interrupted from the keyboard"
+    except Exception as exc:
+        ctx.message(traceback.format_exc().rstrip(), "error")
+        status, reason = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
+    finally:
+        sys.stdout, sys.stderr = stdout, stderr
+    summary = {**_numeric_summary(ctx.last_values), **_numeric_summary(result or {})}
+    events.emit("status", status=str(status), reason=reason, summary=summary)
+    events.close()
+    book.finish(run_id, status, reason, summary=summary, code=0, write_event=False)
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="nslab-worker")
+    parser.add_argument("--home", required=True)
+    parser.add_argument("run_id")
+    args = parser.parse_args(argv)
+    run_worker(StoreLayout(Path(args.home)), args.run_id)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

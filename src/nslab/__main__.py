@@ -1,0 +1,3 @@
+from nslab.tui.cli import main
+
+main()

@@ -1,0 +1,204 @@
+"""Per-run event logs: append-only JSON lines with a type and a sequence number.
+
+One process writes a run's log. `EventWriter` buffers events in memory and a background
+thread serializes and appends them, so the training loop never waits on disk. Readers
+tail the file from a byte offset and leave a torn last line for the next read.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, Final
+
+import orjson
+
+EVENT_TYPES: Final = ("metric", "population", "artifact", "log", "progress", "status")
+FLUSH_INTERVAL_S: Final = 0.25
+FSYNC_INTERVAL_S: Final = 2.0
+_TAIL_PROBE_BYTES: Final = 1 << 16
+
+Event = dict[str, Any]
+
+
+def _to_json_scalar(value: Any) -> Any:
+    """orjson fallback for numpy and torch scalars (anything with `.item()`) and paths."""
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    raise TypeError(f"cannot store a {type(value).__name__} in an event")
+
+
+def encode_event(event: Mapping[str, Any]) -> bytes:
+    return orjson.dumps(event, default=_to_json_scalar, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def last_sequence_number(path: Path) -> int:
+    """The highest sequence number among the last whole lines of an existing log (0 if none)."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(0, size - _TAIL_PROBE_BYTES))
+            tail = handle.read()
+    except FileNotFoundError:
+        return 0
+    for line in reversed(tail.splitlines()):
+        try:
+            return int(orjson.loads(line)["seq"])
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            continue
+    return 0
+
+
+class EventWriter:
+    """Buffered writer of one run's event log, flushed by a thread every `flush_interval_s`."""
+
+    def __init__(
+        self,
+        path: Path,
+        flush_interval_s: float | None = FLUSH_INTERVAL_S,
+        fsync_interval_s: float = FSYNC_INTERVAL_S,
+    ) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._seq = itertools.count(last_sequence_number(path) + 1)
+        self._handle = open(path, "ab")  # noqa: SIM115 - closed in close()
+        self._terminate_torn_line()
+        self._pending: list[tuple[Any, ...]] = []
+        self._fsync_interval_s = fsync_interval_s
+        self._last_fsync = time.monotonic()
+        self._write_lock = threading.Lock()
+        self._closed = threading.Event()
+        self._thread: threading.Thread | None = None
+        if flush_interval_s is not None:
+            self._thread = threading.Thread(
+                target=self._flush_loop, args=(flush_interval_s,), name="nslab-events", daemon=True
+            )
+            self._thread.start()
+
+    def metric(self, step: int | float, values: Mapping[str, Any]) -> None:
+        """The hot path: one tuple appended to a list; serialization happens off-thread."""
+        self._pending.append((next(self._seq), time.time(), step, values))
+
+    def emit(self, event_type: str, **fields: Any) -> None:
+        if event_type not in EVENT_TYPES:
+            raise ValueError(f"unknown event type {event_type!r} (known: {', '.join(EVENT_TYPES)})")
+        self._pending.append((next(self._seq), time.time(), event_type, fields))
+
+    def flush(self, fsync: bool = False) -> None:
+        with self._write_lock:
+            batch, self._pending = self._pending, []
+            if batch:
+                self._handle.write(b"".join(self._encode(item) for item in batch))
+                self._handle.flush()
+            due = time.monotonic() - self._last_fsync >= self._fsync_interval_s
+            if fsync or (batch and due):
+                os.fsync(self._handle.fileno())
+                self._last_fsync = time.monotonic()
+
+    def close(self) -> None:
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        if self._thread is not None:
+            self._thread.join()
+        self.flush(fsync=True)
+        self._handle.close()
+
+    def _flush_loop(self, interval_s: float) -> None:
+        while not self._closed.wait(interval_s):
+            self.flush()
+
+    @staticmethod
+    def _encode(item: tuple[Any, ...]) -> bytes:
+        if len(item) == 4:
+            seq, stamp, step, values = item
+            event: Event = {"seq": seq, "t": stamp, "type": "metric", "step": step, "values": values}
+        else:
+            seq, stamp, event_type, fields = item
+            event = {"seq": seq, "t": stamp, "type": event_type, **fields}
+        return encode_event(event) + b"\n"
+
+    def _terminate_torn_line(self) -> None:
+        """A writer killed mid-line left no newline; end that line so ours start clean."""
+        size = self._handle.tell()
+        if size == 0:
+            return
+        with open(self.path, "rb") as reader:
+            reader.seek(size - 1)
+            if reader.read(1) != b"\n":
+                self._handle.write(b"\n")
+                self._handle.flush()
+
+
+class EventReader:
+    """Tails one run's event log by byte offset; skips lines that do not parse."""
+
+    def __init__(self, path: Path, offset: int = 0) -> None:
+        self.path = path
+        self.offset = offset
+
+    def read_new(self) -> list[Event]:
+        try:
+            with open(self.path, "rb") as handle:
+                handle.seek(self.offset)
+                chunk = handle.read()
+        except FileNotFoundError:
+            return []
+        end = chunk.rfind(b"\n")
+        if end < 0:
+            return []
+        self.offset += end + 1
+        return list(_parse_lines(chunk[: end + 1]))
+
+
+def _parse_lines(chunk: bytes) -> Iterator[Event]:
+    for line in chunk.splitlines():
+        if not line:
+            continue
+        try:
+            event = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(event, dict):
+            yield event
+
+
+def append_event(path: Path, event_type: str, **fields: Any) -> None:
+    """Write one event now, for a process that is not the run's worker.
+
+    Only called when no worker is writing the log: before one starts or after it died.
+    """
+    writer = EventWriter(path, flush_interval_s=None)
+    writer.emit(event_type, **fields)
+    writer.close()
+
+
+def read_events(path: Path) -> list[Event]:
+    """Every whole event of a log."""
+    return EventReader(path).read_new()
+
+
+def read_tail(path: Path, max_bytes: int = _TAIL_PROBE_BYTES) -> list[Event]:
+    """The events among the last `max_bytes` of a log (the first partial line dropped)."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            start = max(0, size - max_bytes)
+            handle.seek(start)
+            chunk = handle.read()
+    except FileNotFoundError:
+        return []
+    if start > 0:
+        chunk = chunk[chunk.find(b"\n") + 1 :]
+    end = chunk.rfind(b"\n")
+    return list(_parse_lines(chunk[: end + 1])) if end >= 0 else []

@@ -1,0 +1,195 @@
+"""The run index: one TinyDB document per run.
+
+TinyDB rewrites its whole file on every write and neither locks nor writes atomically,
+so every mutation here takes an inter-process lock, opens a fresh TinyDB on a storage
+that parses with orjson and replaces the file atomically, and keeps the previous file
+as a backup. Readers never lock: they always see a whole file.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+from tinydb import TinyDB
+from tinydb.storages import Storage
+from tinydb.table import Document, Table
+
+from nslab.store.atomic import atomic_write_bytes
+from nslab.store.errors import AmbiguousRunError, CorruptIndexError, UnknownRunError
+from nslab.store.home import StoreLayout
+from nslab.store.run_ids import next_run_id
+
+RUNS_TABLE = "runs"
+RunDoc = dict[str, Any]
+
+
+class AtomicJSONStorage(Storage):
+    """TinyDB storage: orjson parsing, atomic replacement, last good copy kept as `.bak`."""
+
+    def __init__(self, path: str, backup_path: str | None = None) -> None:
+        self._path = Path(path)
+        self._backup = Path(backup_path) if backup_path else None
+
+    def read(self) -> dict[str, dict[str, Any]] | None:
+        try:
+            raw = self._path.read_bytes()
+        except FileNotFoundError:
+            return None
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise CorruptIndexError(self._corrupt_message(f"not valid JSON ({exc})")) from None
+        if not isinstance(data, dict):
+            raise CorruptIndexError(self._corrupt_message("not a JSON object"))
+        return data
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        atomic_write_bytes(self._path, orjson.dumps(data), backup=self._backup)
+
+    def _corrupt_message(self, problem: str) -> str:
+        hint = "run `nslab doctor --restore-index` to restore the last good copy"
+        if self._backup is None or not self._backup.exists():
+            hint = "no backup copy exists; move the file aside to start a new index"
+        return f"run index {self._path} is corrupt: {problem}; {hint}"
+
+
+class RunIndex:
+    """All runs of one store home."""
+
+    def __init__(self, layout: StoreLayout) -> None:
+        self.layout = layout
+
+    # -- reading (never locks) -------------------------------------------------------
+
+    def all(self) -> list[RunDoc]:
+        """Every run, newest first."""
+        table = self._open_table(readonly=True)
+        docs = [dict(doc) for doc in table.all()] if table is not None else []
+        docs.sort(key=lambda doc: doc["id"], reverse=True)
+        return docs
+
+    def get(self, run_ref: str) -> RunDoc:
+        """The run whose id is `run_ref` or starts with it (an exact name match also works)."""
+        return self.resolve(run_ref, self.all())
+
+    @staticmethod
+    def resolve(run_ref: str, docs: list[RunDoc]) -> RunDoc:
+        exact = [doc for doc in docs if doc["id"] == run_ref]
+        if exact:
+            return exact[0]
+        by_prefix = [doc for doc in docs if doc["id"].startswith(run_ref)]
+        if not by_prefix:
+            by_prefix = [doc for doc in docs if doc.get("name") == run_ref]
+        if len(by_prefix) == 1:
+            return by_prefix[0]
+        if not by_prefix:
+            raise UnknownRunError(f"no run matches '{run_ref}'; `nslab ls` lists the runs")
+        shown = ", ".join(doc["id"] for doc in by_prefix[:5])
+        more = f" and {len(by_prefix) - 5} more" if len(by_prefix) > 5 else ""
+        raise AmbiguousRunError(
+            f"'{run_ref}' matches {len(by_prefix)} runs ({shown}{more}); type more of the id"
+        )
+
+    # -- mutating (locked, atomic) ---------------------------------------------------
+
+    def insert(self, fields: Mapping[str, Any]) -> RunDoc:
+        """Add a run with a fresh id; returns the stored document."""
+        with self._locked_table() as table:
+            existing_ids = (doc["id"] for doc in table.all())
+            doc = {"id": next_run_id(existing_ids, time.time()), **fields}
+            table.insert(doc)
+        return doc
+
+    def insert_many(self, fields_list: list[Mapping[str, Any]]) -> list[RunDoc]:
+        with self._locked_table() as table:
+            ids = [doc["id"] for doc in table.all()]
+            docs = []
+            for fields in fields_list:
+                run_id = next_run_id(ids, time.time())
+                ids.append(run_id)
+                docs.append({"id": run_id, **fields})
+            table.insert_multiple(docs)
+        return docs
+
+    def update(
+        self,
+        run_id: str,
+        changes: Mapping[str, Any] | Callable[[RunDoc], Mapping[str, Any] | None],
+        when: Callable[[RunDoc], bool] | None = None,
+    ) -> RunDoc | None:
+        """Apply `changes` to one run if `when` holds for its current document.
+
+        `changes` may be a function of the current document (return None to skip).
+        Returns the updated document, or None when the condition did not hold.
+        """
+        with self._locked_table() as table:
+            doc_id, current = self._find(table, run_id)
+            if when is not None and not when(current):
+                return None
+            fields = changes(current) if callable(changes) else changes
+            if fields is None:
+                return None
+            table.update(dict(fields), doc_ids=[doc_id])
+            return {**current, **fields}
+
+    def remove(self, run_id: str) -> None:
+        with self._locked_table() as table:
+            doc_id, _ = self._find(table, run_id)
+            table.remove(doc_ids=[doc_id])
+
+    def restore_backup(self) -> Path:
+        """Put the last good copy back; the corrupt file is kept beside it. Returns its path."""
+        backup = self.layout.index_backup_path
+        if not backup.exists():
+            raise CorruptIndexError(f"no backup copy of the run index at {backup}")
+        orjson.loads(backup.read_bytes())
+        with self._lock():
+            kept = self.layout.index_path.with_name(f"index.json.corrupt-{int(time.time())}")
+            if self.layout.index_path.exists():
+                os.replace(self.layout.index_path, kept)
+            atomic_write_bytes(self.layout.index_path, backup.read_bytes())
+        return kept
+
+    # -- internals -------------------------------------------------------------------
+
+    @staticmethod
+    def _find(table: Table, run_id: str) -> tuple[int, RunDoc]:
+        for doc in table.all():
+            if doc["id"] == run_id:
+                assert isinstance(doc, Document)
+                return doc.doc_id, dict(doc)
+        raise UnknownRunError(f"no run with id '{run_id}'")
+
+    def _open_table(self, readonly: bool = False) -> Table | None:
+        if readonly and not self.layout.index_path.exists():
+            return None
+        db = TinyDB(
+            str(self.layout.index_path),
+            backup_path=str(self.layout.index_backup_path),
+            storage=AtomicJSONStorage,
+        )
+        return db.table(RUNS_TABLE, cache_size=0)
+
+    @contextmanager
+    def _lock(self) -> Iterator[None]:
+        self.layout.home.mkdir(parents=True, exist_ok=True)
+        with open(self.layout.index_lock_path, "a+b") as lock_file:
+            fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
+
+    @contextmanager
+    def _locked_table(self) -> Iterator[Table]:
+        with self._lock():
+            table = self._open_table()
+            assert table is not None
+            yield table

@@ -1,0 +1,631 @@
+"""The `nslab` command line.
+
+Commands import what they need when they run: `nslab --help` and `nslab ls` load neither
+torch, Textual, pydantic models nor any experiment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+from nslab.core.errors import NslabError
+from nslab.core.runs import EXECUTOR_ENGINE, EXECUTOR_FOREGROUND, CANCEL_GRACE_S, RunBook
+from nslab.core.status import RunStatus
+from nslab.store.errors import StoreError
+from nslab.store.home import StoreLayout, resolve_home
+from nslab.store.index import RunDoc
+from nslab.tui import formatting
+
+if TYPE_CHECKING:
+    from nslab.core.registry import Registry
+    from nslab.core.runs import RunRequest
+
+app = typer.Typer(
+    name="nslab",
+    help="A terminal-first experiment manager for neuro-symbolic machine learning.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+queue_app = typer.Typer(help="The queue of runs waiting for the engine.", no_args_is_help=True)
+engine_app = typer.Typer(help="The background engine that runs queued runs.", no_args_is_help=True)
+app.add_typer(queue_app, name="queue")
+app.add_typer(engine_app, name="engine")
+
+
+@dataclass
+class CliState:
+    home: Path
+    plugin_files: list[str] = field(default_factory=list)
+
+    @property
+    def layout(self) -> StoreLayout:
+        return StoreLayout(self.home)
+
+    @property
+    def book(self) -> RunBook:
+        return RunBook(self.layout)
+
+    def registry(self) -> Registry:
+        from nslab.core.registry import Registry
+
+        return Registry(self.plugin_files)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(f"nslab: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def echo_json(value: Any) -> None:
+    typer.echo(json.dumps(value, indent=2, default=str))
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    home: Annotated[
+        Path | None,
+        typer.Option("--home", help="Store folder (default: $NSLAB_HOME, else ./.nslab)."),
+    ] = None,
+    plugin: Annotated[
+        list[Path] | None,
+        typer.Option("--plugin", help="A Python file defining experiments (repeatable)."),
+    ] = None,
+) -> None:
+    """nslab queues experiments, streams their curves and keeps every run in a local store."""
+    ctx.obj = CliState(resolve_home(home), [str(p.resolve()) for p in plugin or []])
+
+
+def state(ctx: typer.Context) -> CliState:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, CliState)
+    return obj
+
+
+# -- defining runs --------------------------------------------------------------------
+
+Preset = Annotated[str, typer.Option("--preset", "-p", help="quick, default or paper.")]
+Overrides = Annotated[
+    list[str] | None,
+    typer.Option("--set", "-s", help="Config override dotted.key=value (repeatable)."),
+]
+ConfigFile = Annotated[Path | None, typer.Option("--config", "-c", help="TOML config file.")]
+Seed = Annotated[int, typer.Option("--seed", help="Seed for Python, numpy and torch.")]
+Name = Annotated[str | None, typer.Option("--name", "-n", help="A name for the run.")]
+Tags = Annotated[list[str] | None, typer.Option("--tag", "-t", help="Tag (repeatable).")]
+Priority = Annotated[int, typer.Option("--priority", help="Higher runs first.")]
+Slots = Annotated[int, typer.Option("--slots", min=1, help="Runs the engine runs at once.")]
+RunRef = Annotated[str, typer.Argument(help="Run id, a unique prefix of it, or its name.")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def build_request(
+    cli: CliState,
+    kind: str,
+    preset: str,
+    overrides: list[str] | None,
+    config_file: Path | None,
+    seed: int,
+    name: str | None,
+    tags: list[str] | None,
+    priority: int,
+) -> RunRequest:
+    from nslab.core.config import resolve_config
+    from nslab.core.runs import RunRequest
+
+    registry = cli.registry()
+    experiment = registry.get(kind)
+    config = resolve_config(experiment, preset, config_file, overrides or [])
+    return RunRequest(
+        kind=kind,
+        preset=preset,
+        config=config.model_dump(mode="json"),
+        seed=seed,
+        name=name,
+        tags=tuple(tags or ()),
+        priority=priority,
+        plugin_file=registry.source(kind).plugin_file,
+    )
+
+
+def enqueue(cli: CliState, request: RunRequest, slots: int) -> RunDoc:
+    from nslab.core.engine import start_engine
+
+    doc = cli.book.create(request, EXECUTOR_ENGINE, Path.cwd())
+    engine, started = start_engine(cli.layout, slots)
+    note = f"started the engine (pid {engine.pid})" if started else f"engine pid {engine.pid}"
+    typer.echo(f"queued {doc['id']} {doc['name']} ({note})")
+    return doc
+
+
+@app.command()
+def run(
+    ctx: typer.Context,
+    kind: Annotated[str, typer.Argument(help="Experiment kind (`nslab experiments`).")],
+    preset: Preset = "default",
+    overrides: Overrides = None,
+    config_file: ConfigFile = None,
+    seed: Seed = 0,
+    name: Name = None,
+    tags: Tags = None,
+    priority: Priority = 0,
+    detach: Annotated[bool, typer.Option("--detach", "-d", help="Queue it for the engine.")] = False,
+    slots: Slots = 1,
+    interval: Annotated[float, typer.Option(help="Seconds between plain status lines.")] = 10.0,
+) -> None:
+    """Run an experiment in the foreground with live output (Ctrl-C cancels it)."""
+    cli = state(ctx)
+    request = build_request(cli, kind, preset, overrides, config_file, seed, name, tags, priority)
+    if detach:
+        enqueue(cli, request, slots)
+        return
+    raise typer.Exit(run_foreground(cli, request, interval))
+
+
+def run_foreground(cli: CliState, request: RunRequest, interval_s: float) -> int:
+    from nslab.core.processes import process_start_time
+    from nslab.core.worker import spawn_worker
+    from nslab.tui.live import follow, make_view
+
+    book = cli.book
+    doc = book.create(request, EXECUTOR_FOREGROUND, Path.cwd())
+    book.mark_started(doc["id"], os.getpid(), process_start_time(os.getpid()))
+    worker = spawn_worker(cli.layout, doc["id"], own_session=False)
+    book.mark_started(doc["id"], worker.pid, process_start_time(worker.pid))
+    interrupts = 0
+
+    def on_interrupt(signum: int, frame: object) -> None:
+        nonlocal interrupts
+        interrupts += 1
+        if interrupts >= 3:
+            worker.kill()
+        typer.echo("\ncancelling (Ctrl-C again to hurry it)…", err=True)
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        final = follow(book, doc["id"], make_view(interval_s), finished=lambda _: worker.poll() is not None)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    book.record_worker_exit(doc["id"], worker.wait())
+    final = book.index.get(doc["id"])
+    return RunStatus(final["status"]).exit_code
+
+
+@queue_app.command("add")
+def queue_add(
+    ctx: typer.Context,
+    kind: Annotated[str, typer.Argument(help="Experiment kind (`nslab experiments`).")],
+    preset: Preset = "default",
+    overrides: Overrides = None,
+    config_file: ConfigFile = None,
+    seed: Seed = 0,
+    name: Name = None,
+    tags: Tags = None,
+    priority: Priority = 0,
+    slots: Slots = 1,
+) -> None:
+    """Queue a run for the engine (starting the engine if needed)."""
+    cli = state(ctx)
+    enqueue(cli, build_request(cli, kind, preset, overrides, config_file, seed, name, tags, priority), slots)
+
+
+@queue_app.command("ls")
+def queue_ls(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """The queued runs in the order the engine will start them."""
+    book = state(ctx).book
+    queued = book.queued_in_order(book.index.all())
+    if as_json:
+        echo_json([{k: doc[k] for k in ("id", "name", "kind", "preset", "priority")} for doc in queued])
+        return
+    rows = [
+        [str(i), doc["id"], doc["name"], doc["kind"], doc["preset"], str(doc.get("priority", 0)),
+         formatting.ago(doc.get("queued_at"))]
+        for i, doc in enumerate(queued, 1)
+    ]
+    typer.echo(formatting.table(["#", "ID", "NAME", "KIND", "PRESET", "PRIORITY", "WAITING"], rows))
+
+
+@queue_app.command("rm")
+def queue_rm(ctx: typer.Context, runs: Annotated[list[str], typer.Argument(help="Queued runs.")]) -> None:
+    """Remove queued runs before they start."""
+    book = state(ctx).book
+    for run_ref in runs:
+        removed = book.remove_queued(run_ref)
+        typer.echo(f"removed {removed['id']} from the queue")
+
+
+# -- the engine -----------------------------------------------------------------------
+
+
+@engine_app.command("start")
+def engine_start(ctx: typer.Context, slots: Slots = 1) -> None:
+    """Start the engine daemon; it outlives this terminal or SSH session."""
+    from nslab.core.engine import start_engine
+
+    engine, started = start_engine(state(ctx).layout, slots)
+    if started:
+        typer.echo(f"engine started (pid {engine.pid}, {engine.slots} slots)")
+    else:
+        typer.echo(f"engine already running (pid {engine.pid}, {engine.slots} slots)")
+
+
+@engine_app.command("stop")
+def engine_stop(ctx: typer.Context) -> None:
+    """Stop the engine; runs it started keep going and are adopted by the next engine."""
+    from nslab.core.engine import stop_engine
+
+    stopped = stop_engine(state(ctx).layout)
+    typer.echo(f"engine {stopped.pid} stopped" if stopped else "no engine is running")
+
+
+@engine_app.command("status")
+def engine_status(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Whether the engine runs, its slots, and how many runs are queued and running."""
+    from nslab.core.engine import engine_state
+
+    cli = state(ctx)
+    engine = engine_state(cli.layout)
+    docs = cli.book.index.all()
+    counts = {s: sum(1 for d in docs if d["status"] == s) for s in ("queued", "running")}
+    report = {
+        "running": engine is not None,
+        "pid": engine.pid if engine else None,
+        "slots": engine.slots if engine else None,
+        "uptime_s": time.time() - engine.started_at if engine else None,
+        "queued_runs": counts["queued"],
+        "running_runs": counts["running"],
+        "home": str(cli.home),
+    }
+    if as_json:
+        echo_json(report)
+        return
+    if engine is None:
+        typer.echo(f"engine: stopped  queued: {counts['queued']}  running: {counts['running']}")
+    else:
+        typer.echo(
+            f"engine: running (pid {engine.pid}, {engine.slots} slots, up "
+            f"{formatting.ago(engine.started_at)})  queued: {counts['queued']}  "
+            f"running: {counts['running']}"
+        )
+
+
+# -- looking at runs ------------------------------------------------------------------
+
+
+def live_progress(cli: CliState, doc: RunDoc) -> str:
+    """Progress of a running run from the tail of its event log."""
+    from nslab.store.events import read_tail
+
+    for event in reversed(read_tail(cli.layout.events_path(doc["id"]), 8192)):
+        if event.get("type") == "progress" and event.get("total"):
+            return f"{100 * float(event['done']) / float(event['total']):.0f}%"
+    return ""
+
+
+def result_text(doc: RunDoc) -> str:
+    summary = doc.get("summary") or {}
+    return " ".join(f"{k}={formatting.number(v)}" for k, v in list(summary.items())[:2])
+
+
+@app.command("ls")
+def list_runs(
+    ctx: typer.Context,
+    status: Annotated[list[str] | None, typer.Option("--status", help="Only these statuses.")] = None,
+    kind: Annotated[list[str] | None, typer.Option("--kind", help="Only these kinds.")] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Only runs with this tag.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many (0 = all).")] = 0,
+    as_json: JsonFlag = False,
+) -> None:
+    """List runs, newest first."""
+    cli = state(ctx)
+    docs = cli.book.index.all()
+    if cli.book.reconcile(docs):
+        docs = cli.book.index.all()
+    for value in status or []:
+        if value not in {str(s) for s in RunStatus}:
+            fail(f"unknown status '{value}' (statuses: {', '.join(RunStatus)})")
+    docs = [
+        doc
+        for doc in docs
+        if (not status or doc["status"] in status)
+        and (not kind or doc["kind"] in kind)
+        and (not tag or set(tag) <= set(doc.get("tags", [])))
+    ]
+    if limit:
+        docs = docs[:limit]
+    if as_json:
+        keys = ("id", "name", "kind", "preset", "status", "seed", "tags", "priority",
+                "created_at", "started_at", "ended_at", "retries", "summary")
+        echo_json([{key: doc.get(key) for key in keys} for doc in docs])
+        return
+    now = time.time()
+    rows = [
+        [
+            doc["id"],
+            doc["name"],
+            doc["kind"],
+            doc["preset"],
+            doc["status"],
+            live_progress(cli, doc) if doc["status"] == RunStatus.RUNNING else "",
+            result_text(doc),
+            formatting.ago(doc.get("created_at"), now),
+            ",".join(doc.get("tags", [])),
+        ]
+        for doc in docs
+    ]
+    headers = ["ID", "NAME", "KIND", "PRESET", "STATUS", "PROGRESS", "RESULT", "AGE", "TAGS"]
+    if not rows:
+        typer.echo(f"no runs in {cli.home}" if not (status or kind or tag) else "no runs match")
+        return
+    typer.echo(formatting.table(headers, rows, colour=formatting.stdout_is_terminal()))
+
+
+@app.command()
+def show(ctx: typer.Context, run_ref: RunRef, as_json: JsonFlag = False) -> None:
+    """A run's config, reproducibility record, summary and artifacts."""
+    from nslab.store.artifacts import ArtifactStore
+
+    cli = state(ctx)
+    doc = cli.book.index.get(run_ref)
+    cli.book.reconcile([doc])
+    doc = cli.book.index.get(doc["id"])
+    store = ArtifactStore(cli.layout.artifacts_dir(doc["id"]))
+    artifacts = {
+        name: [str(path.relative_to(cli.layout.run_dir(doc["id"]))) for path in store.versions(name)]
+        for name in store.names()
+    }
+    if as_json:
+        echo_json({**doc, "artifacts": artifacts, "run_dir": str(cli.layout.run_dir(doc["id"]))})
+        return
+    lines = [
+        f"run       {doc['id']}  {doc['name']}",
+        f"kind      {doc['kind']}  preset {doc['preset']}  seed {doc['seed']}",
+        f"status    {doc['status']}" + (f"  ({doc['exit']['reason']})" if doc.get("exit") else ""),
+        f"created   {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(doc['created_at']))}",
+        f"ran for   {formatting.duration((doc.get('ended_at') or time.time()) - doc['started_at']) if doc.get('started_at') else '-'}",
+        f"retries   {doc.get('retries', 0)}",
+        f"tags      {', '.join(doc.get('tags', [])) or '-'}",
+        f"folder    {cli.layout.run_dir(doc['id'])}",
+        "config",
+        *(f"  {key} = {json.dumps(value)}" for key, value in _flatten(doc["config"])),
+        "summary",
+        *(f"  {key} = {formatting.number(value)}" for key, value in (doc.get("summary") or {}).items()),
+        "artifacts",
+        *(f"  {name}: {len(paths)} version(s), latest {paths[-1]}" for name, paths in artifacts.items()),
+        "reproducibility",
+        *(f"  {key} = {json.dumps(value)}" for key, value in doc["repro"].items() if key != "config"),
+    ]
+    typer.echo("\n".join(lines))
+
+
+def _flatten(mapping: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    items: list[tuple[str, Any]] = []
+    for key, value in mapping.items():
+        if isinstance(value, dict):
+            items.extend(_flatten(value, f"{prefix}{key}."))
+        else:
+            items.append((f"{prefix}{key}", value))
+    return items
+
+
+@app.command()
+def watch(
+    ctx: typer.Context,
+    run_ref: RunRef,
+    interval: Annotated[float, typer.Option(help="Seconds between plain status lines.")] = 10.0,
+) -> None:
+    """Follow a run live until it ends (Ctrl-C detaches; the run goes on)."""
+    from nslab.tui.live import follow, make_view
+
+    cli = state(ctx)
+    doc = cli.book.index.get(run_ref)
+    try:
+        final = follow(cli.book, doc["id"], make_view(interval))
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+    raise typer.Exit(RunStatus(final["status"]).exit_code)
+
+
+@app.command()
+def logs(
+    ctx: typer.Context,
+    run_ref: RunRef,
+    follow_log: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new lines.")] = False,
+) -> None:
+    """A run's log lines (what it printed, messages, status changes)."""
+    from nslab.store.events import EventReader
+
+    cli = state(ctx)
+    doc = cli.book.index.get(run_ref)
+    reader = EventReader(cli.layout.events_path(doc["id"]))
+    try:
+        while True:
+            for event in reader.read_new():
+                stamp = time.strftime("%H:%M:%S", time.localtime(event.get("t", 0)))
+                if event["type"] == "log":
+                    typer.echo(f"{stamp} {event.get('level', 'info'):7} {event['text']}")
+                elif event["type"] == "status":
+                    reason = f" ({event['reason']})" if event.get("reason") else ""
+                    typer.echo(f"{stamp} status  {event['status']}{reason}")
+            if not follow_log or RunStatus(cli.book.index.get(doc["id"])["status"]).is_final:
+                for event in reader.read_new():
+                    if event["type"] == "log":
+                        typer.echo(f"{event.get('level', 'info'):7} {event['text']}")
+                return
+            time.sleep(0.25)
+    except KeyboardInterrupt:
+        return
+
+
+# -- acting on runs -------------------------------------------------------------------
+
+
+@app.command()
+def cancel(
+    ctx: typer.Context,
+    runs: Annotated[list[str], typer.Argument(help="Runs to cancel.")],
+    grace: Annotated[float, typer.Option(help="Seconds to wait before killing.")] = CANCEL_GRACE_S,
+) -> None:
+    """Cancel queued or running runs (politely, then by force after the grace period)."""
+    book = state(ctx).book
+    for run_ref in runs:
+        doc = book.cancel(run_ref, grace)
+        typer.echo(f"{doc['id']} {doc['status']}")
+
+
+@app.command()
+def retry(
+    ctx: typer.Context,
+    runs: Annotated[list[str], typer.Argument(help="Failed, cancelled or interrupted runs.")],
+    slots: Slots = 1,
+) -> None:
+    """Queue runs again; each resumes from its last checkpoint if it made one."""
+    from nslab.core.engine import start_engine
+
+    cli = state(ctx)
+    for run_ref in runs:
+        doc = cli.book.retry(run_ref)
+        typer.echo(f"requeued {doc['id']} (attempt {doc['retries'] + 1})")
+    start_engine(cli.layout, slots)
+
+
+@app.command()
+def tag(
+    ctx: typer.Context,
+    run_ref: RunRef,
+    tags: Annotated[list[str], typer.Argument(help="Tags to add.")],
+    remove: Annotated[bool, typer.Option("--remove", help="Remove these tags instead.")] = False,
+) -> None:
+    """Add (or remove) tags of a run."""
+    doc = state(ctx).book.tag(run_ref, tags, remove=remove)
+    typer.echo(f"{doc['id']} tags: {', '.join(doc['tags']) or '-'}")
+
+
+class ExportFormat(StrEnum):
+    CSV = "csv"
+    JSON = "json"
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    run_ref: RunRef,
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="csv or json.")] = ExportFormat.CSV,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="File (default: stdout).")] = None,
+) -> None:
+    """A run's metrics as CSV (one row per step) or JSON (one series per metric)."""
+    from nslab.tui.export import metrics_csv, metrics_json
+
+    cli = state(ctx)
+    doc = cli.book.index.get(run_ref)
+    events_path = cli.layout.events_path(doc["id"])
+    text = metrics_csv(events_path) if fmt == ExportFormat.CSV else metrics_json(doc, events_path)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text)
+        typer.echo(f"wrote {out}", err=True)
+
+
+# -- the environment ------------------------------------------------------------------
+
+
+@app.command()
+def experiments(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """The experiment kinds, their presets and config schema."""
+    registry = state(ctx).registry()
+    described = []
+    for kind in registry.kinds():
+        experiment = registry.get(kind)
+        described.append(
+            {
+                "kind": kind,
+                "description": experiment.description,
+                "presets": {name: dict(values) for name, values in experiment.presets.items()},
+                "config_schema": experiment.Config.model_json_schema(),
+                "source": registry.source(kind).plugin_file or registry.source(kind).entry_point,
+            }
+        )
+    if as_json:
+        echo_json(described)
+        return
+    if not described:
+        typer.echo("no experiment kinds registered (add one with --plugin FILE.py)")
+    for item in described:
+        typer.echo(f"{item['kind']}  {item['description']}")
+        typer.echo(f"  presets: {', '.join(item['presets'])}")
+        for field_name, spec in item["config_schema"].get("properties", {}).items():
+            default = json.dumps(spec.get("default")) if "default" in spec else "required"
+            kind_text = spec.get("type") or spec.get("$ref", "").split("/")[-1] or "any"
+            typer.echo(f"  {field_name}: {kind_text} = {default}  {spec.get('description', '')}".rstrip())
+
+
+@app.command()
+def doctor(
+    ctx: typer.Context,
+    as_json: JsonFlag = False,
+    restore_index: Annotated[
+        bool, typer.Option("--restore-index", help="Put back the last good copy of a corrupt index.")
+    ] = False,
+) -> None:
+    """What is installed and what is missing (torch and its device, OCaml binaries, Julia)."""
+    from nslab.tui.doctor import run_checks
+
+    cli = state(ctx)
+    if restore_index:
+        kept = cli.book.index.restore_backup()
+        typer.echo(f"restored the run index from its backup; the damaged file is kept as {kept}")
+        return
+    checks = run_checks(cli.layout)
+    if as_json:
+        echo_json([check.__dict__ for check in checks])
+        return
+    width = max(len(check.name) for check in checks)
+    for check in checks:
+        mark = "ok " if check.ok else ("-- " if check.optional else "!! ")
+        typer.echo(f"{mark} {check.name.ljust(width)}  {check.detail}")
+    if not all(check.ok or check.optional for check in checks):
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    preset: Preset = "quick",
+    interval: Annotated[float, typer.Option(help="Seconds between plain status lines.")] = 5.0,
+) -> None:
+    """Run every registered experiment kind at a preset, live, one after the other."""
+    cli = state(ctx)
+    kinds = cli.registry().kinds()
+    if not kinds:
+        fail("no experiment kinds registered; pass --plugin FILE.py")
+    worst = 0
+    for kind in kinds:
+        typer.echo(f"== {kind} ({preset})")
+        request = build_request(cli, kind, preset, None, None, 0, f"demo-{kind}", ["demo"], 0)
+        worst = max(worst, run_foreground(cli, request, interval))
+    ctx.invoke(list_runs, ctx=ctx, tag=["demo"], limit=len(kinds))
+    raise typer.Exit(worst)
+
+
+def main() -> None:
+    """Console entry point: user errors become one line on stderr and a non-zero exit."""
+    try:
+        app()
+    except (NslabError, StoreError) as exc:
+        typer.echo(f"nslab: {exc}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -20,6 +20,7 @@ from typing import Any, TextIO
 
 from nslab.core.config import validate_config
 from nslab.core.context import RunContext, seed_everything
+from nslab.core.experiment import Experiment
 from nslab.core.registry import load_experiment
 from nslab.core.runs import RunBook
 from nslab.core.status import RunStatus
@@ -94,28 +95,40 @@ def _numeric_summary(values: Mapping[str, Any]) -> dict[str, float]:
     return summary
 
 
-def run_worker(layout: StoreLayout, run_id: str) -> RunStatus:
+def run_worker(
+    layout: StoreLayout,
+    run_id: str,
+    capture_process: bool = True,
+    experiment: type[Experiment] | None = None,
+) -> RunStatus:
+    """Run a stored run to its end and record the outcome.
+
+    `capture_process` installs the stop signals and turns prints into log events, as a
+    worker process does; in-process callers (tests, notebooks) leave both alone and may
+    pass the experiment class instead of having it looked up by kind.
+    """
     book = RunBook(layout)
     doc = book.index.get(run_id)
     if doc["status"] != RunStatus.RUNNING:
         return RunStatus(doc["status"])
     events = EventWriter(layout.events_path(run_id))
     ctx = RunContext(run_id, layout.run_dir(run_id), layout.cache_dir, doc["seed"], events)
-    stop_signals = _StopSignals(ctx)
+    stop_signals = _StopSignals(ctx) if capture_process else None
     stdout, stderr = sys.stdout, sys.stderr
-    sys.stdout = _LinesToEvents(ctx, stdout, "info")
-    sys.stderr = _LinesToEvents(ctx, stderr, "warning")
+    if capture_process:
+        sys.stdout = _LinesToEvents(ctx, stdout, "info")
+        sys.stderr = _LinesToEvents(ctx, stderr, "warning")
     events.emit("status", status="running", attempt=doc.get("retries", 0) + 1)
     result: Mapping[str, Any] | None = None
     try:
-        experiment_cls = load_experiment(doc["kind"], doc.get("plugin_file"))
+        experiment_cls = experiment or load_experiment(doc["kind"], doc.get("plugin_file"))
         config = validate_config(experiment_cls.Config, doc["config"])
         seed_everything(doc["seed"])
         book.index.update(run_id, {"repro": {**doc["repro"], "device": ctx.device}})
         result = experiment_cls().run(config, ctx)
         if not ctx.should_stop():
             status, reason = RunStatus.SUCCEEDED, "finished"
-        elif stop_signals.hung_up:
+        elif stop_signals is not None and stop_signals.hung_up:
             status, reason = RunStatus.INTERRUPTED, "the terminal hung up"
         else:
             status, reason = RunStatus.CANCELLED, "cancelled by request"

@@ -85,13 +85,16 @@ class EventWriter:
             self._thread.start()
 
     def metric(self, step: int | float, values: Mapping[str, Any]) -> None:
-        """The hot path: one tuple appended to a list; serialization happens off-thread."""
+        """The hot path: one 4-tuple appended to a list; serialization happens off-thread.
+
+        Other events are 5-tuples, which is how `_encode` tells the two apart.
+        """
         self._pending.append((next(self._seq), time.time(), step, values))
 
     def emit(self, event_type: str, **fields: Any) -> None:
         if event_type not in EVENT_TYPES:
             raise ValueError(f"unknown event type {event_type!r} (known: {', '.join(EVENT_TYPES)})")
-        self._pending.append((next(self._seq), time.time(), event_type, fields))
+        self._pending.append((next(self._seq), time.time(), event_type, fields, None))
 
     def flush(self, fsync: bool = False) -> None:
         with self._write_lock:
@@ -123,7 +126,7 @@ class EventWriter:
             seq, stamp, step, values = item
             event: Event = {"seq": seq, "t": stamp, "type": "metric", "step": step, "values": values}
         else:
-            seq, stamp, event_type, fields = item
+            seq, stamp, event_type, fields, _ = item
             event = {"seq": seq, "t": stamp, "type": event_type, **fields}
         return encode_event(event) + b"\n"
 

@@ -1,0 +1,64 @@
+"""Running an experiment inside the calling process: for tests, notebooks and scripts.
+
+The run is stored like any other (same index, event log and artifacts), so everything
+the CLI shows works on it; only the separate worker process is skipped.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from nslab.core.config import resolve_config
+from nslab.core.experiment import Experiment
+from nslab.core.processes import process_start_time
+from nslab.core.runs import EXECUTOR_FOREGROUND, RunBook, RunRequest
+from nslab.core.status import RunStatus
+from nslab.core.trace import RunTrace
+from nslab.core.worker import run_worker
+from nslab.store.events import read_events
+from nslab.store.home import StoreLayout
+from nslab.store.index import RunDoc
+
+
+@dataclass
+class InlineRun:
+    doc: RunDoc
+    trace: RunTrace
+    run_dir: Path
+
+    @property
+    def status(self) -> RunStatus:
+        return RunStatus(self.doc["status"])
+
+
+def run_inline(
+    experiment: type[Experiment],
+    home: Path,
+    preset: str = "quick",
+    overrides: Iterable[str] = (),
+    seed: int = 0,
+    run_id: str | None = None,
+) -> InlineRun:
+    """Run `experiment` at `preset` with `--set`-style overrides; returns the stored run.
+
+    With `run_id`, continues that (failed, cancelled or interrupted) run from its last
+    checkpoint instead of starting a new one.
+    """
+    layout = StoreLayout(home)
+    book = RunBook(layout)
+    if run_id is None:
+        config = resolve_config(experiment, preset, None, overrides)
+        request = RunRequest(
+            kind=experiment.kind, preset=preset, config=config.model_dump(mode="json"), seed=seed
+        )
+        run_id = book.create(request, EXECUTOR_FOREGROUND, Path.cwd())["id"]
+    else:
+        book.retry(run_id)
+    book.mark_started(run_id, os.getpid(), process_start_time(os.getpid()))
+    run_worker(layout, run_id, capture_process=False, experiment=experiment)
+    trace = RunTrace()
+    trace.apply(read_events(layout.events_path(run_id)))
+    return InlineRun(book.index.get(run_id), trace, layout.run_dir(run_id))

@@ -85,7 +85,13 @@ def main_options(
     ] = None,
 ) -> None:
     """nslab queues experiments, streams their curves and keeps every run in a local store."""
-    ctx.obj = CliState(resolve_home(home), [str(p.resolve()) for p in plugin or []])
+    from nslab.core.errors import PluginError
+
+    plugin_files = [path.expanduser().resolve() for path in plugin or []]
+    for path in plugin_files:
+        if not path.is_file():
+            raise PluginError(f"plugin file {path} does not exist")
+    ctx.obj = CliState(resolve_home(home), [str(path) for path in plugin_files])
 
 
 def state(ctx: typer.Context) -> CliState:

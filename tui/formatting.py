@@ -42,8 +42,8 @@ def duration(seconds: float | None) -> str:
 def number(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
-    if isinstance(value, int):
-        return str(value)
+    if isinstance(value, int) or (value.is_integer() and abs(value) < 1e15):
+        return str(int(value))
     if math.isnan(value) or math.isinf(value):
         return str(value)
     magnitude = abs(value)

@@ -1,0 +1,159 @@
+"""The CLI end to end, in subprocesses against a temporary home."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from nslab.store.home import StoreLayout
+from nslab.store.index import RunIndex
+from tests.conftest import nslab_env, wait_for
+
+Nslab = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def only_run(home: Path) -> dict[str, object]:
+    (doc,) = RunIndex(StoreLayout(home)).all()
+    return doc
+
+
+def test_foreground_run_prints_plain_lines_and_exits_with_the_run_status(home: Path, nslab: Nslab) -> None:
+    result = nslab(
+        "run", "counter", "-p", "quick", "-s", "sleep_s=0.1", "--name", "first", "--tag", "smoke", "--interval", "0"
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any("counter/quick running" in line and "loss=" in line for line in lines)
+    assert any("info: first step done" in line for line in lines)
+    assert any("artifact program v1 (program)" in line for line in lines)
+    assert "succeeded" in lines[-1] and "steps_done=10" in lines[-1]
+    doc = only_run(home)
+    assert doc["status"] == "succeeded" and doc["name"] == "first" and doc["tags"] == ["smoke"]
+    failed = nslab("run", "counter", "-p", "quick", "-s", "fail_at=2")
+    assert failed.returncode == 1
+    assert "RuntimeError: failing at step 2" in failed.stdout.splitlines()[-1]
+
+
+def test_ctrl_c_cancels_a_foreground_run_cleanly(home: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nslab", "run", "counter", "-s", "steps=100000", "-s", "sleep_s=0.01"],
+        env=nslab_env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    wait_for(lambda: StoreLayout(home).index_path.exists() and only_run(home).get("started_at"))
+    events = StoreLayout(home).events_path(str(only_run(home)["id"]))
+    wait_for(lambda: events.exists() and b'"metric"' in events.read_bytes())
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stderr
+    doc = only_run(home)
+    assert doc["status"] == "cancelled"
+    assert events.read_bytes().endswith(b"\n")
+    last = json.loads(events.read_bytes().splitlines()[-1])
+    assert last["type"] == "status" and last["status"] == "cancelled"
+
+
+def test_listing_showing_tagging_and_exporting(home: Path, nslab: Nslab) -> None:
+    nslab("run", "counter", "-p", "quick", "--name", "a", check=True)
+    nslab("run", "sleeper", "-p", "quick", "-s", "seconds=0.1", "--name", "b", check=True)
+    runs = json.loads(nslab("ls", "--json", check=True).stdout)
+    assert [run["name"] for run in runs] == ["b", "a"]
+    counter_id = runs[1]["id"]
+    table = nslab("ls", check=True).stdout.splitlines()
+    assert table[0].split() == ["ID", "NAME", "KIND", "PRESET", "STATUS", "PROGRESS", "RESULT", "AGE", "TAGS"]
+    assert nslab("ls", "--kind", "sleeper", "--json", check=True).stdout.count('"id"') == 1
+    assert "no runs match" in nslab("ls", "--status", "failed", check=True).stdout
+    nslab("tag", counter_id, "best", "paper", check=True)
+    tagged = json.loads(nslab("ls", "--tag", "best", "--json", check=True).stdout)
+    assert [run["id"] for run in tagged] == [counter_id]
+    nslab("tag", counter_id, "paper", "--remove", check=True)
+    shown = json.loads(nslab("show", counter_id, "--json", check=True).stdout)
+    assert shown["tags"] == ["best"]
+    assert shown["config"]["steps"] == 10
+    assert shown["artifacts"] == {"program": ["artifacts/program/v0001.txt"]}
+    assert shown["repro"]["seed"] == 0 and "python" in shown["repro"]
+    text = nslab("show", counter_id, check=True).stdout
+    assert "steps = 10" in text and "program: 1 version(s)" in text
+    rows = list(csv.DictReader(io.StringIO(nslab("export", counter_id, check=True).stdout)))
+    assert [int(row["step"]) for row in rows] == list(range(10))
+    assert set(rows[0]) == {"step", "time", "loss", "lr"}
+    out = home.parent / "metrics.json"
+    nslab("export", counter_id, "--format", "json", "--out", str(out), check=True)
+    exported = json.loads(out.read_text())
+    assert exported["metrics"]["loss"]["steps"] == list(range(10))
+    logs = nslab("logs", counter_id, check=True).stdout
+    assert "first step done" in logs and "status  succeeded" in logs
+
+
+def test_user_errors_are_one_line_without_a_traceback(home: Path, nslab: Nslab) -> None:
+    cases = {
+        ("show", "nope"): "nslab: no run matches 'nope'; `nslab ls` lists the runs",
+        ("run", "countr"): "nslab: unknown experiment kind 'countr' (kinds: counter, sleeper); did you mean 'counter'?",
+        ("run", "counter", "-s", "steps=-1"): "nslab: config: steps = -1 is not allowed: Input should be greater than or equal to 1",
+        ("run", "counter", "-p", "huge"): "nslab: unknown preset 'huge' for counter (presets: quick, default, paper)",
+        ("--plugin", "/nonexistent.py", "ls"): "nslab: plugin file /nonexistent.py does not exist",
+    }
+    for args, message in cases.items():
+        result = nslab(*args)
+        assert result.returncode != 0, args
+        assert result.stderr.strip() == message, (args, result.stderr)
+    assert not StoreLayout(home).index_path.exists(), "nothing was queued"
+
+
+def test_a_corrupt_index_is_a_clear_error_and_doctor_restores_it(home: Path, nslab: Nslab) -> None:
+    nslab("run", "counter", "-p", "quick", "--name", "keep-me", check=True)
+    nslab("run", "counter", "-p", "quick", "--name", "second", check=True)
+    layout = StoreLayout(home)
+    layout.index_path.write_bytes(layout.index_path.read_bytes()[:40])
+    broken = nslab("ls")
+    assert broken.returncode != 0
+    assert broken.stderr.count("\n") == 1 and "is corrupt" in broken.stderr
+    assert "Traceback" not in broken.stderr
+    assert nslab("run", "counter", "-p", "quick").returncode != 0
+    restored = nslab("doctor", "--restore-index", check=True)
+    assert "damaged file is kept" in restored.stdout
+    assert "keep-me" in nslab("ls", check=True).stdout
+
+
+def test_experiments_lists_kinds_presets_and_schema(nslab: Nslab) -> None:
+    described = json.loads(nslab("experiments", "--json", check=True).stdout)
+    counter = next(item for item in described if item["kind"] == "counter")
+    assert set(counter["presets"]) == {"quick", "default", "paper"}
+    assert counter["config_schema"]["properties"]["steps"]["minimum"] == 1
+    assert "steps: integer = 20" in nslab("experiments", check=True).stdout
+
+
+def test_doctor_reports_the_environment(nslab: Nslab) -> None:
+    checks = {c["name"]: c for c in json.loads(nslab("doctor", "--json", timeout=120).stdout)}
+    assert checks["torch"]["ok"] and "device cpu" in checks["torch"]["detail"]
+    assert checks["julia (PySR)"]["optional"]
+    assert checks["store"]["ok"]
+
+
+def test_help_and_ls_import_neither_torch_nor_textual(home: Path) -> None:
+    probe = (
+        "import sys, runpy\n"
+        "sys.argv = ['nslab'] + sys.argv[1:]\n"
+        "try:\n"
+        "    runpy.run_module('nslab', run_name='__main__')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = sorted(m for m in ('torch', 'textual', 'numpy', 'matplotlib') if m in sys.modules)\n"
+        "print('HEAVY', ','.join(heavy))\n"
+    )
+    for args in (["--help"], ["ls"], ["ls", "--json"], ["engine", "status"]):
+        env = {k: v for k, v in nslab_env(home).items() if k != "NSLAB_PLUGINS"}
+        result = subprocess.run(
+            [sys.executable, "-c", probe, *args], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert result.stdout.strip().splitlines()[-1] == "HEAVY", (args, result.stdout)

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+TESTS_DIR = Path(__file__).resolve().parent
+TOY_PLUGIN = TESTS_DIR / "plugins" / "toy_experiments.py"
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+def nslab_env(home: Path) -> dict[str, str]:
+    env = {**os.environ, "NSLAB_HOME": str(home), "NSLAB_PLUGINS": str(TOY_PLUGIN)}
+    env.pop("COLUMNS", None)
+    return env
+
+
+@pytest.fixture
+def nslab(home: Path) -> Iterator[Callable[..., subprocess.CompletedProcess[str]]]:
+    """Run the real `nslab` CLI in a subprocess against the test's home."""
+
+    def run(*args: str, timeout: float = 60, check: bool = False) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [sys.executable, "-m", "nslab", *args],
+            env=nslab_env(home),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"nslab {' '.join(args)} -> {result.returncode}\n{result.stderr}")
+        return result
+
+    yield run
+    stop_engine_of(home)
+
+
+def stop_engine_of(home: Path) -> None:
+    """Leave no engine or worker behind a test."""
+    from nslab.core.engine import engine_state
+    from nslab.store.home import StoreLayout
+    from nslab.store.index import RunIndex
+
+    layout = StoreLayout(home)
+    state = engine_state(layout)
+    if state is not None:
+        os.kill(state.pid, signal.SIGKILL)
+    if layout.index_path.exists():
+        for doc in RunIndex(layout).all():
+            if doc.get("pid") and doc["status"] == "running" and doc["pid"] != os.getpid():
+                try:
+                    os.killpg(doc["pid"], signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 30.0, interval: float = 0.05) -> object:
+    """Poll until `predicate` returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nslab.core.config import parse_override, resolve_config
+from nslab.core.errors import ConfigError
+from tests.plugins.toy_experiments import Counter
+
+
+def test_defaults_then_preset_then_file_then_overrides(tmp_path: Path) -> None:
+    config_file = tmp_path / "run.toml"
+    config_file.write_text("steps = 7\n[optimizer]\nname = 'adam'\n")
+    config = resolve_config(Counter, "quick", config_file, ["optimizer.lr=1e-3", "sleep_s=0.5"])
+    assert config.model_dump() == {
+        "steps": 7,
+        "sleep_s": 0.5,
+        "fail_at": None,
+        "checkpoint_every": 5,
+        "ignore_stop": False,
+        "optimizer": {"name": "adam", "lr": 0.001},
+    }
+    assert resolve_config(Counter, "quick").steps == 10
+    assert resolve_config(Counter, "default").steps == 20
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "value"),
+    [
+        ("steps=3", ["steps"], 3),
+        ("a.b=true", ["a", "b"], True),
+        ("name=adam", ["name"], "adam"),
+        ("xs=[1, 2]", ["xs"], [1, 2]),
+    ],
+)
+def test_override_values_are_typed_from_their_text(text: str, path: list[str], value: object) -> None:
+    assert parse_override(text) == (path, value)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["steps=0"], r"config: steps = 0 is not allowed: Input should be greater than or equal to 1"),
+        (["steps=many"], r"config: steps = 'many' is not allowed: Input should be a valid integer"),
+        (["optimizer.name=rmsprop"], r"optimizer.name = 'rmsprop' is not allowed: Input should be 'sgd' or 'adam'"),
+        (["stpes=3"], r"unknown field 'stpes' \(fields: steps, .*\); did you mean 'steps'\?"),
+        (["optimizer.lrate=3"], r"unknown field 'optimizer.lrate' \(fields: name, lr\)"),
+        (["steps"], r"--set expects key=value, got 'steps'"),
+    ],
+)
+def test_bad_values_name_the_field_the_value_and_the_rule(overrides: list[str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        resolve_config(Counter, "quick", None, overrides)
+
+
+def test_unknown_preset_and_broken_file_are_reported(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"unknown preset 'huge' for counter \(presets: quick, default, paper\)"):
+        resolve_config(Counter, "huge")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("steps = = 3")
+    with pytest.raises(ConfigError, match="is not valid TOML"):
+        resolve_config(Counter, "quick", bad)
+    with pytest.raises(ConfigError, match="does not exist"):
+        resolve_config(Counter, "quick", tmp_path / "missing.toml")

@@ -1,0 +1,153 @@
+"""The engine as a real daemon: scheduling, worker death, restarts, cancel and retry."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from nslab.core.engine import engine_state
+from nslab.store.home import StoreLayout
+from nslab.store.index import RunIndex
+from tests.conftest import wait_for
+
+Nslab = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def queue(nslab: Nslab, kind: str, *args: str) -> str:
+    result = nslab("queue", "add", kind, "-p", "quick", *args, check=True)
+    return result.stdout.split()[1]
+
+
+def doc_of(home: Path, run_id: str) -> dict[str, Any]:
+    return RunIndex(StoreLayout(home)).get(run_id)
+
+
+def status_of(home: Path, run_id: str) -> str:
+    return str(doc_of(home, run_id)["status"])
+
+
+def wait_status(home: Path, run_id: str, *statuses: str, timeout: float = 30) -> dict[str, Any]:
+    wait_for(lambda: status_of(home, run_id) in statuses, timeout=timeout)
+    return doc_of(home, run_id)
+
+
+def test_queued_runs_start_by_priority_then_fifo_within_the_slots(home: Path, nslab: Nslab) -> None:
+    blocker = queue(nslab, "sleeper", "-s", "seconds=1.5")
+    wait_status(home, blocker, "running")
+    low = queue(nslab, "counter", "--name", "low")
+    high = queue(nslab, "counter", "--name", "high", "--priority", "5")
+    later_low = queue(nslab, "counter", "--name", "low-later")
+    listed = json.loads(nslab("queue", "ls", "--json", check=True).stdout)
+    assert [item["id"] for item in listed] == [high, low, later_low]
+    for run_id in (blocker, low, high, later_low):
+        wait_status(home, run_id, "succeeded")
+    started = {run_id: doc_of(home, run_id)["started_at"] for run_id in (blocker, low, high, later_low)}
+    assert started[blocker] < started[high] < started[low] < started[later_low]
+    engine = json.loads(nslab("engine", "status", "--json", check=True).stdout)
+    assert engine["running"] and engine["slots"] == 1 and engine["queued_runs"] == 0
+
+
+def test_several_slots_run_in_parallel(home: Path, nslab: Nslab) -> None:
+    nslab("engine", "start", "--slots", "2", check=True)
+    first = queue(nslab, "sleeper", "-s", "seconds=30")
+    second = queue(nslab, "sleeper", "-s", "seconds=30")
+    third = queue(nslab, "sleeper", "-s", "seconds=30")
+    wait_status(home, first, "running")
+    wait_status(home, second, "running")
+    time.sleep(1.0)
+    assert status_of(home, third) == "queued"
+    nslab("cancel", first, second, third, check=True)
+    assert {status_of(home, r) for r in (first, second, third)} == {"cancelled"}
+
+
+def test_a_worker_killed_mid_run_is_noticed_quickly_and_resumes_on_retry(home: Path, nslab: Nslab) -> None:
+    run_id = queue(nslab, "counter", "-s", "steps=400", "-s", "sleep_s=0.02", "-s", "checkpoint_every=10")
+    doc = wait_status(home, run_id, "running")
+    wait_for(lambda: (StoreLayout(home).run_dir(run_id) / "checkpoint.json").exists())
+    wait_for(lambda: doc_of(home, run_id)["pid"] != engine_state(StoreLayout(home)).pid)  # type: ignore[union-attr]
+    doc = doc_of(home, run_id)
+    os.kill(doc["pid"], signal.SIGKILL)
+    killed_at = time.monotonic()
+    dead = wait_status(home, run_id, "interrupted", "failed", timeout=10)
+    noticed_after = time.monotonic() - killed_at
+    assert dead["status"] == "interrupted" and dead["exit"]["reason"] == "worker killed by SIGKILL"
+    assert noticed_after < 5, f"noticed after {noticed_after:.1f} s"
+    checkpoint_step = json.loads((StoreLayout(home).run_dir(run_id) / "checkpoint.json").read_text())["step"]
+    nslab("retry", run_id, check=True)
+    done = wait_status(home, run_id, "succeeded", timeout=60)
+    assert done["retries"] == 1
+    logs = nslab("logs", run_id, check=True).stdout
+    assert f"resumed at step {checkpoint_step}" in logs
+
+
+def test_killing_the_engine_loses_nothing_and_a_new_engine_carries_on(home: Path, nslab: Nslab) -> None:
+    running = queue(nslab, "sleeper", "-s", "seconds=3")
+    wait_status(home, running, "running")
+    waiting = [queue(nslab, "counter", "--name", f"waiting-{i}") for i in range(3)]
+    engine = engine_state(StoreLayout(home))
+    assert engine is not None
+    os.kill(engine.pid, signal.SIGKILL)
+    wait_for(lambda: engine_state(StoreLayout(home)) is None)
+    assert [status_of(home, r) for r in waiting] == ["queued"] * 3
+    nslab("engine", "start", check=True)
+    for run_id in [running, *waiting]:
+        wait_status(home, run_id, "succeeded", timeout=60)
+
+
+def test_a_run_whose_worker_vanished_while_no_engine_ran_is_reconciled(home: Path, nslab: Nslab) -> None:
+    run_id = queue(nslab, "sleeper", "-s", "seconds=60")
+    wait_status(home, run_id, "running")
+    wait_for(lambda: doc_of(home, run_id)["pid"] != engine_state(StoreLayout(home)).pid)  # type: ignore[union-attr]
+    engine = engine_state(StoreLayout(home))
+    assert engine is not None
+    os.kill(engine.pid, signal.SIGKILL)
+    os.killpg(doc_of(home, run_id)["pid"], signal.SIGKILL)
+    wait_for(lambda: engine_state(StoreLayout(home)) is None)
+    nslab("engine", "start", check=True)
+    doc = wait_status(home, run_id, "interrupted", timeout=10)
+    assert "vanished" in doc["exit"]["reason"]
+
+
+def test_cancel_is_graceful_then_forceful(home: Path, nslab: Nslab) -> None:
+    polite = queue(nslab, "counter", "-s", "steps=100000", "-s", "sleep_s=0.01")
+    wait_status(home, polite, "running")
+    wait_for(lambda: doc_of(home, polite)["pid"] != engine_state(StoreLayout(home)).pid)  # type: ignore[union-attr]
+    assert nslab("cancel", polite, check=True).stdout.strip() == f"{polite} cancelled"
+    assert doc_of(home, polite)["exit"]["reason"] == "cancelled by request"
+    stubborn = queue(nslab, "counter", "-s", "steps=100000", "-s", "sleep_s=0.01", "-s", "ignore_stop=true")
+    wait_status(home, stubborn, "running")
+    wait_for(lambda: doc_of(home, stubborn)["pid"] != engine_state(StoreLayout(home)).pid)  # type: ignore[union-attr]
+    started = time.monotonic()
+    nslab("cancel", stubborn, "--grace", "1", check=True)
+    assert time.monotonic() - started < 15
+    assert status_of(home, stubborn) == "cancelled"
+
+
+def test_queued_runs_can_be_cancelled_or_removed_before_they_start(home: Path, nslab: Nslab) -> None:
+    blocker = queue(nslab, "sleeper", "-s", "seconds=30")
+    wait_status(home, blocker, "running")
+    to_cancel = queue(nslab, "counter")
+    to_remove = queue(nslab, "counter")
+    nslab("cancel", to_cancel, check=True)
+    assert doc_of(home, to_cancel)["exit"]["reason"] == "cancelled before it started"
+    nslab("queue", "rm", to_remove, check=True)
+    assert to_remove not in {d["id"] for d in RunIndex(StoreLayout(home)).all()}
+    nslab("cancel", blocker, check=True)
+    again = nslab("cancel", to_cancel)
+    assert again.returncode != 0 and "already cancelled" in again.stderr
+
+
+def test_engine_start_stop_and_status(home: Path, nslab: Nslab) -> None:
+    assert "engine: stopped" in nslab("engine", "status", check=True).stdout
+    assert "engine started" in nslab("engine", "start", "--slots", "3", check=True).stdout
+    assert "already running" in nslab("engine", "start", check=True).stdout
+    assert "3 slots" in nslab("engine", "status", check=True).stdout
+    assert "stopped" in nslab("engine", "stop", check=True).stdout
+    assert engine_state(StoreLayout(home)) is None
+    assert "no engine" in nslab("engine", "stop", check=True).stdout

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nslab.core.context import RunContext
+from nslab.core.experiment import Experiment, ExperimentConfig
+from nslab.core.inline import run_inline
+from nslab.core.status import RunStatus
+from nslab.store.events import EventWriter, read_events
+from tests.plugins.toy_experiments import Counter
+
+
+def test_a_run_streams_metrics_progress_population_artifacts_and_a_summary(home: Path) -> None:
+    run = run_inline(Counter, home, "quick")
+    assert run.status == RunStatus.SUCCEEDED
+    assert run.trace.metrics["loss"].steps == list(range(10))
+    assert run.trace.progress == (10, 10)
+    assert run.trace.population is not None and run.trace.population["generation"] == 0
+    assert run.trace.artifacts["program"]["version"] == 1
+    assert (run.run_dir / run.trace.artifacts["program"]["path"]).read_text() == "(+ x 1)"
+    assert run.doc["summary"]["steps_done"] == 10.0
+    assert run.doc["summary"]["loss"] == run.trace.metrics["loss"].values[-1]
+    assert run.doc["repro"]["device"] == "cpu"
+    assert [e["status"] for e in read_events(run.run_dir / "events.jsonl") if e["type"] == "status"] == [
+        "running",
+        "succeeded",
+    ]
+
+
+def test_the_same_seed_gives_the_same_run_and_another_seed_does_not(home: Path) -> None:
+    first = run_inline(Counter, home, "quick", seed=3).trace.metrics["loss"].values
+    again = run_inline(Counter, home, "quick", seed=3).trace.metrics["loss"].values
+    other = run_inline(Counter, home, "quick", seed=4).trace.metrics["loss"].values
+    assert first == again
+    assert first != other
+
+
+def test_a_failing_run_records_the_error_and_resumes_from_its_checkpoint(home: Path) -> None:
+    failed = run_inline(Counter, home, "quick", ["fail_at=7"])
+    assert failed.status == RunStatus.FAILED
+    assert failed.doc["exit"]["reason"] == "RuntimeError: failing at step 7 as configured"
+    assert any("Traceback" in e["text"] for e in failed.trace.logs)
+    resumed = run_inline(Counter, home, run_id=failed.doc["id"])
+    assert resumed.doc["retries"] == 1
+    assert resumed.status == RunStatus.FAILED, "the config still fails at step 7"
+    steps_after_resume = resumed.trace.metrics["loss"].steps[7:]
+    assert steps_after_resume == [5, 6], "the second attempt restarted from the checkpoint at step 5"
+    assert any(e["text"] == "resumed at step 5" for e in resumed.trace.logs)
+
+
+class TensorStateConfig(ExperimentConfig):
+    pass
+
+
+class TensorState(Experiment):
+    kind = "tensor-state"
+    Config = TensorStateConfig
+
+    def run(self, config: TensorStateConfig, ctx: RunContext) -> None:
+        import torch
+
+        previous = ctx.restore()
+        weights = torch.randn(3) if previous is None else previous["weights"] * 2
+        ctx.checkpoint({"weights": weights, "epoch": 1})
+        ctx.log(0, norm=float(weights.norm()))
+
+
+def test_checkpoints_with_tensors_round_trip_through_weights_only_loading(home: Path) -> None:
+    first = run_inline(TensorState, home)
+    assert (first.run_dir / "checkpoint.pt").exists()
+    ctx = RunContext("x", first.run_dir, home / "cache", 0, EventWriter(home / "scratch.jsonl"))
+    state = ctx.restore()
+    assert state is not None and state["epoch"] == 1
+    assert float(state["weights"].norm()) == pytest.approx(first.trace.metrics["norm"].values[0])

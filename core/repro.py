@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import platform
-import socket
 import subprocess
 import sys
 from importlib.metadata import PackageNotFoundError, version
@@ -58,15 +59,17 @@ def git_state(directory: Path) -> dict[str, Any] | None:
     return {"commit": commit.stdout.strip(), "dirty": bool(status.stdout.strip())}
 
 
-def reproducibility_record(config: dict[str, Any], seed: int, cwd: Path) -> dict[str, Any]:
-    return {
-        "config": config,
-        "seed": seed,
-        "cwd": str(cwd),
-        "git": git_state(cwd),
+def environment_record() -> dict[str, Any]:
+    """The software environment, stored once in the index and shared by the runs made in it."""
+    facts = {
         "python": sys.version.split()[0],
         "platform": platform.platform(),
-        "host": socket.gethostname(),
         "packages": package_versions(),
-        "argv": sys.argv,
     }
+    key = hashlib.sha1(json.dumps(facts, sort_keys=True).encode()).hexdigest()[:12]
+    return {"key": key, **facts}
+
+
+def reproducibility_record(cwd: Path, environment_key: str) -> dict[str, Any]:
+    """What a run needs beside its config and seed (stored with it) to be repeated."""
+    return {"cwd": str(cwd), "git": git_state(cwd), "argv": sys.argv, "environment": environment_key}

@@ -18,7 +18,7 @@ from typing import Any
 
 from nslab.core.errors import RunStateError
 from nslab.core.processes import is_alive, signal_worker
-from nslab.core.repro import reproducibility_record
+from nslab.core.repro import environment_record, reproducibility_record
 from nslab.core.status import RETRYABLE_STATUSES, RunStatus
 from nslab.store.events import append_event
 from nslab.store.home import StoreLayout
@@ -70,32 +70,29 @@ class RunBook:
         """Store a new run: queued for the engine, or running for a foreground launcher."""
         now = time.time()
         foreground = executor == EXECUTOR_FOREGROUND
-        doc = self.index.insert(
-            {
-                "name": request.name or f"{request.kind}-{request.preset}",
-                "kind": request.kind,
-                "preset": request.preset,
-                "config": request.config,
-                "seed": request.seed,
-                "tags": sorted(set(request.tags)),
-                "priority": request.priority,
-                "plugin_file": request.plugin_file,
-                "status": str(RunStatus.RUNNING if foreground else RunStatus.QUEUED),
-                "executor": executor,
-                "created_at": now,
-                "queued_at": now,
-                "started_at": None,
-                "ended_at": None,
-                "pid": None,
-                "pid_started": None,
-                "host": socket.gethostname(),
-                "exit": None,
-                "retries": 0,
-                "cancel_requested": False,
-                "repro": reproducibility_record(request.config, request.seed, cwd),
-                "summary": {},
-            }
-        )
+        environment = environment_record()
+        fields: dict[str, Any] = {
+            "name": request.name or f"{request.kind}-{request.preset}",
+            "kind": request.kind,
+            "preset": request.preset,
+            "config": request.config,
+            "seed": request.seed,
+            "tags": sorted(set(request.tags)),
+            "priority": request.priority,
+            "status": str(RunStatus.RUNNING if foreground else RunStatus.QUEUED),
+            "executor": executor,
+            "created_at": now,
+            "queued_at": now,
+            "host": socket.gethostname(),
+            "retries": 0,
+            "repro": reproducibility_record(cwd, environment["key"]),
+            "summary": {},
+        }
+        # Documents stay sparse (no null fields): the whole index is parsed on every
+        # mutation, so its size is what a mutation costs at 10,000 runs.
+        if request.plugin_file:
+            fields["plugin_file"] = request.plugin_file
+        doc = self.index.insert(fields, environment)
         self.layout.run_dir(doc["id"]).mkdir(parents=True, exist_ok=True)
         return doc
 

@@ -19,7 +19,6 @@ from typing import Any
 import orjson
 from tinydb import TinyDB
 from tinydb.storages import Storage
-from tinydb.table import Document, Table
 
 from nslab.store.atomic import atomic_write_bytes
 from nslab.store.errors import AmbiguousRunError, CorruptIndexError, UnknownRunError
@@ -27,17 +26,32 @@ from nslab.store.home import StoreLayout
 from nslab.store.run_ids import next_run_id
 
 RUNS_TABLE = "runs"
+ENVIRONMENTS_TABLE = "environments"
 RunDoc = dict[str, Any]
 
 
 class AtomicJSONStorage(Storage):
-    """TinyDB storage: orjson parsing, atomic replacement, last good copy kept as `.bak`."""
+    """TinyDB storage: orjson parsing, atomic replacement, last good copy kept as `.bak`.
+
+    One instance serves one read or one locked mutation, so the file cannot change
+    under it except through its own writes: it parses the file once and keeps it.
+    """
 
     def __init__(self, path: str, backup_path: str | None = None) -> None:
         self._path = Path(path)
         self._backup = Path(backup_path) if backup_path else None
+        self._data: dict[str, dict[str, Any]] | None = None
 
     def read(self) -> dict[str, dict[str, Any]] | None:
+        if self._data is None:
+            self._data = self._parse()
+        return self._data
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        atomic_write_bytes(self._path, orjson.dumps(data), backup=self._backup)
+        self._data = data
+
+    def _parse(self) -> dict[str, dict[str, Any]] | None:
         try:
             raw = self._path.read_bytes()
         except FileNotFoundError:
@@ -49,9 +63,6 @@ class AtomicJSONStorage(Storage):
         if not isinstance(data, dict):
             raise CorruptIndexError(self._corrupt_message("not a JSON object"))
         return data
-
-    def write(self, data: dict[str, dict[str, Any]]) -> None:
-        atomic_write_bytes(self._path, orjson.dumps(data), backup=self._backup)
 
     def _corrupt_message(self, problem: str) -> str:
         hint = "run `nslab doctor --restore-index` to restore the last good copy"
@@ -70,10 +81,20 @@ class RunIndex:
 
     def all(self) -> list[RunDoc]:
         """Every run, newest first."""
-        table = self._open_table(readonly=True)
-        docs = [dict(doc) for doc in table.all()] if table is not None else []
+        if not self.layout.index_path.exists():
+            return []
+        docs = list(self._raw_table(self._open_db()).values())
         docs.sort(key=lambda doc: doc["id"], reverse=True)
         return docs
+
+    def environment(self, key: str) -> dict[str, Any] | None:
+        """The software environment a run recorded (shared by runs made in the same one)."""
+        if not self.layout.index_path.exists():
+            return None
+        for doc in self._raw_table(self._open_db(), ENVIRONMENTS_TABLE).values():
+            if doc["key"] == key:
+                return dict(doc)
+        return None
 
     def get(self, run_ref: str) -> RunDoc:
         """The run whose id is `run_ref` or starts with it (an exact name match also works)."""
@@ -99,23 +120,30 @@ class RunIndex:
 
     # -- mutating (locked, atomic) ---------------------------------------------------
 
-    def insert(self, fields: Mapping[str, Any]) -> RunDoc:
-        """Add a run with a fresh id; returns the stored document."""
-        with self._locked_table() as table:
-            existing_ids = (doc["id"] for doc in table.all())
-            doc = {"id": next_run_id(existing_ids, time.time()), **fields}
-            table.insert(doc)
-        return doc
+    def insert(
+        self, fields: Mapping[str, Any], environment: Mapping[str, Any] | None = None
+    ) -> RunDoc:
+        """Add a run with a fresh id; returns the stored document.
 
-    def insert_many(self, fields_list: list[Mapping[str, Any]]) -> list[RunDoc]:
-        with self._locked_table() as table:
-            ids = [doc["id"] for doc in table.all()]
+        `environment` (with a `key`) is stored once per distinct environment, not per run.
+        """
+        return self.insert_many([fields], environment)[0]
+
+    def insert_many(
+        self, fields_list: list[Mapping[str, Any]], environment: Mapping[str, Any] | None = None
+    ) -> list[RunDoc]:
+        with self._locked_db() as db:
+            ids = [doc["id"] for doc in self._raw_table(db).values()]
             docs = []
             for fields in fields_list:
                 run_id = next_run_id(ids, time.time())
                 ids.append(run_id)
                 docs.append({"id": run_id, **fields})
-            table.insert_multiple(docs)
+            db.table(RUNS_TABLE, cache_size=0).insert_multiple(docs)
+            if environment is not None:
+                known = self._raw_table(db, ENVIRONMENTS_TABLE).values()
+                if all(doc["key"] != environment["key"] for doc in known):
+                    db.table(ENVIRONMENTS_TABLE, cache_size=0).insert(dict(environment))
         return docs
 
     def update(
@@ -129,20 +157,20 @@ class RunIndex:
         `changes` may be a function of the current document (return None to skip).
         Returns the updated document, or None when the condition did not hold.
         """
-        with self._locked_table() as table:
-            doc_id, current = self._find(table, run_id)
+        with self._locked_db() as db:
+            doc_id, current = self._find(db, run_id)
             if when is not None and not when(current):
                 return None
             fields = changes(current) if callable(changes) else changes
             if fields is None:
                 return None
-            table.update(dict(fields), doc_ids=[doc_id])
+            db.table(RUNS_TABLE, cache_size=0).update(dict(fields), doc_ids=[doc_id])
             return {**current, **fields}
 
     def remove(self, run_id: str) -> None:
-        with self._locked_table() as table:
-            doc_id, _ = self._find(table, run_id)
-            table.remove(doc_ids=[doc_id])
+        with self._locked_db() as db:
+            doc_id, _ = self._find(db, run_id)
+            db.table(RUNS_TABLE, cache_size=0).remove(doc_ids=[doc_id])
 
     def restore_backup(self) -> Path:
         """Put the last good copy back; the corrupt file is kept beside it. Returns its path."""
@@ -159,23 +187,25 @@ class RunIndex:
 
     # -- internals -------------------------------------------------------------------
 
-    @staticmethod
-    def _find(table: Table, run_id: str) -> tuple[int, RunDoc]:
-        for doc in table.all():
+    @classmethod
+    def _find(cls, db: TinyDB, run_id: str) -> tuple[int, RunDoc]:
+        for doc_id, doc in cls._raw_table(db).items():
             if doc["id"] == run_id:
-                assert isinstance(doc, Document)
-                return doc.doc_id, dict(doc)
+                return int(doc_id), dict(doc)
         raise UnknownRunError(f"no run with id '{run_id}'")
 
-    def _open_table(self, readonly: bool = False) -> Table | None:
-        if readonly and not self.layout.index_path.exists():
-            return None
-        db = TinyDB(
+    @staticmethod
+    def _raw_table(db: TinyDB, name: str = RUNS_TABLE) -> dict[str, RunDoc]:
+        """The stored documents by TinyDB doc id, without wrapping each in a Document."""
+        data = db.storage.read() or {}
+        return data.get(name, {})
+
+    def _open_db(self) -> TinyDB:
+        return TinyDB(
             str(self.layout.index_path),
             backup_path=str(self.layout.index_backup_path),
             storage=AtomicJSONStorage,
         )
-        return db.table(RUNS_TABLE, cache_size=0)
 
     @contextmanager
     def _lock(self) -> Iterator[None]:
@@ -188,8 +218,6 @@ class RunIndex:
                 fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
 
     @contextmanager
-    def _locked_table(self) -> Iterator[Table]:
+    def _locked_db(self) -> Iterator[TinyDB]:
         with self._lock():
-            table = self._open_table()
-            assert table is not None
-            yield table
+            yield self._open_db()

@@ -24,7 +24,7 @@ from nslab.core.status import RunStatus
 from nslab.store.errors import StoreError
 from nslab.store.home import StoreLayout, resolve_home
 from nslab.store.index import RunDoc
-from nslab.tui import formatting
+from nslab.tui import formatting, view_commands
 
 if TYPE_CHECKING:
     from nslab.core.registry import Registry
@@ -392,8 +392,10 @@ def show(ctx: typer.Context, run_ref: RunRef, as_json: JsonFlag = False) -> None
         name: [str(path.relative_to(cli.layout.run_dir(doc["id"]))) for path in store.versions(name)]
         for name in store.names()
     }
+    environment = cli.book.index.environment(doc["repro"].get("environment", "")) or {}
     if as_json:
-        echo_json({**doc, "artifacts": artifacts, "run_dir": str(cli.layout.run_dir(doc["id"]))})
+        run_dir = str(cli.layout.run_dir(doc["id"]))
+        echo_json({**doc, "environment": environment, "artifacts": artifacts, "run_dir": run_dir})
         return
     lines = [
         f"run       {doc['id']}  {doc['name']}",
@@ -411,7 +413,8 @@ def show(ctx: typer.Context, run_ref: RunRef, as_json: JsonFlag = False) -> None
         "artifacts",
         *(f"  {name}: {len(paths)} version(s), latest {paths[-1]}" for name, paths in artifacts.items()),
         "reproducibility",
-        *(f"  {key} = {json.dumps(value)}" for key, value in doc["repro"].items() if key != "config"),
+        *(f"  {key} = {json.dumps(value)}" for key, value in doc["repro"].items()),
+        *(f"  {key} = {json.dumps(value)}" for key, value in environment.items() if key != "key"),
     ]
     typer.echo("\n".join(lines))
 
@@ -624,6 +627,9 @@ def demo(
         worst = max(worst, run_foreground(cli, request, interval))
     ctx.invoke(list_runs, ctx=ctx, tag=["demo"], limit=len(kinds))
     raise typer.Exit(worst)
+
+
+view_commands.register(app)
 
 
 def main() -> None:

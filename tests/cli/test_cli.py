@@ -81,7 +81,9 @@ def test_listing_showing_tagging_and_exporting(home: Path, nslab: Nslab) -> None
     assert shown["tags"] == ["best"]
     assert shown["config"]["steps"] == 10
     assert shown["artifacts"] == {"program": ["artifacts/program/v0001.txt"]}
-    assert shown["repro"]["seed"] == 0 and "python" in shown["repro"]
+    assert shown["seed"] == 0 and shown["repro"]["device"] == "cpu"
+    assert shown["environment"]["key"] == shown["repro"]["environment"]
+    assert "torch" in shown["environment"]["packages"]
     text = nslab("show", counter_id, check=True).stdout
     assert "steps = 10" in text and "program: 1 version(s)" in text
     rows = list(csv.DictReader(io.StringIO(nslab("export", counter_id, check=True).stdout)))

@@ -38,7 +38,7 @@ def wait_status(home: Path, run_id: str, *statuses: str, timeout: float = 30) ->
 
 
 def test_queued_runs_start_by_priority_then_fifo_within_the_slots(home: Path, nslab: Nslab) -> None:
-    blocker = queue(nslab, "sleeper", "-s", "seconds=1.5")
+    blocker = queue(nslab, "sleeper", "-s", "seconds=5")
     wait_status(home, blocker, "running")
     low = queue(nslab, "counter", "--name", "low")
     high = queue(nslab, "counter", "--name", "high", "--priority", "5")

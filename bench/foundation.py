@@ -1,0 +1,156 @@
+"""Foundation benchmarks: event logging, listing and mutating a large index, CLI start-up.
+
+Prints measured figures beside the goals of issue 2; asserts nothing.
+Run: `.venv/bin/python bench/foundation.py` (or `make bench`).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from nslab.core.context import RunContext
+from nslab.core.repro import environment_record, reproducibility_record
+from nslab.store.events import EventWriter
+from nslab.store.home import StoreLayout
+from nslab.store.index import RunIndex
+
+POINTS_PER_RUN = 1_000_000
+LATENCY_SAMPLES = 200_000
+PARALLEL_RUNS = 8
+POINTS_PER_PARALLEL_RUN = 250_000
+INDEX_RUNS = 10_000
+REPEATS = 7
+
+
+def make_context(folder: Path) -> RunContext:
+    events = EventWriter(folder / "events.jsonl")
+    return RunContext("bench", folder, folder / "cache", 0, events)
+
+
+def log_points(folder: str, points: int) -> tuple[float, float]:
+    """Returns (seconds spent in ctx.log calls, seconds until everything is on disk)."""
+    ctx = make_context(Path(folder))
+    start = time.perf_counter()
+    for step in range(points):
+        ctx.log(step, loss=1.0 / (step + 1))
+    logged = time.perf_counter() - start
+    ctx._events.close()
+    return logged, time.perf_counter() - start
+
+
+def bench_logging(scratch: Path) -> list[tuple[str, str, str]]:
+    folder = scratch / "one"
+    folder.mkdir()
+    logged, durable = log_points(str(folder), POINTS_PER_RUN)
+    ctx = make_context(scratch)
+    clock = time.perf_counter_ns
+    samples = []
+    for step in range(LATENCY_SAMPLES):
+        before = clock()
+        ctx.log(step, loss=0.5)
+        samples.append(clock() - before)
+    ctx._events.close()
+    samples.sort()
+    p50 = samples[len(samples) // 2] / 1000
+    p99 = samples[int(len(samples) * 0.99)] / 1000
+    folders = []
+    for i in range(PARALLEL_RUNS):
+        path = scratch / f"parallel-{i}"
+        path.mkdir()
+        folders.append(str(path))
+    start = time.perf_counter()
+    with multiprocessing.get_context("spawn").Pool(PARALLEL_RUNS) as pool:
+        pool.starmap(log_points, [(f, POINTS_PER_PARALLEL_RUN) for f in folders])
+    parallel_wall = time.perf_counter() - start
+    total = PARALLEL_RUNS * POINTS_PER_PARALLEL_RUN
+    return [
+        ("ctx.log into one run (calls)", f"{POINTS_PER_RUN / logged:,.0f} points/s", ">= 200,000 points/s"),
+        ("ctx.log into one run (on disk)", f"{POINTS_PER_RUN / durable:,.0f} points/s", "-"),
+        ("ctx.log latency p50 / p99", f"{p50:.2f} us / {p99:.2f} us", "p99 <= 20 us"),
+        (
+            f"{PARALLEL_RUNS} runs logging at once (on disk, {os.cpu_count()} cores)",
+            f"{total / parallel_wall:,.0f} points/s",
+            "-",
+        ),
+    ]
+
+
+def fill_index(home: Path, runs: int) -> RunIndex:
+    index = RunIndex(StoreLayout(home))
+    environment = environment_record()
+    repro = reproducibility_record(Path.cwd(), environment["key"])
+    now = time.time()
+    docs = [
+        {
+            "name": f"run-{i}", "kind": "deep-thinking", "preset": "quick",
+            "config": {"lr": 0.001, "epochs": 10, "width": 64, "alpha": 0.5},
+            "seed": i, "tags": ["bench"], "priority": 0,
+            "status": "succeeded", "executor": "engine",
+            "created_at": now - i, "queued_at": now - i, "started_at": now - i,
+            "ended_at": now - i + 5, "pid": 12345, "pid_started": now - i, "host": "bench",
+            "exit": {"reason": "finished", "code": 0}, "retries": 0, "repro": repro,
+            "summary": {"accuracy": 0.9, "loss": 0.1},
+        }
+        for i in range(runs)
+    ]
+    index.insert_many(docs, environment)
+    return index
+
+
+def median_seconds(command: list[str], env: dict[str, str]) -> float:
+    times = []
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def bench_index_and_cli(scratch: Path) -> list[tuple[str, str, str]]:
+    home = scratch / "home"
+    index = fill_index(home, INDEX_RUNS)
+    run_ids = [doc["id"] for doc in index.all()][:REPEATS * 3]
+    mutation = []
+    for run_id in run_ids:
+        start = time.perf_counter()
+        index.update(run_id, {"tags": ["bench", "touched"]})
+        mutation.append(time.perf_counter() - start)
+    template = {key: value for key, value in index.all()[0].items() if key != "id"}
+    inserts = []
+    for i in range(REPEATS):
+        start = time.perf_counter()
+        index.insert({**template, "name": f"extra-{i}", "created_at": time.time()})
+        inserts.append(time.perf_counter() - start)
+    size_mb = StoreLayout(home).index_path.stat().st_size / 1e6
+    env = {**os.environ, "NSLAB_HOME": str(home)}
+    env.pop("NSLAB_PLUGINS", None)
+    nslab = [sys.executable, "-m", "nslab"]
+    return [
+        (f"index update at {INDEX_RUNS:,} runs ({size_mb:.1f} MB)", f"{statistics.median(mutation) * 1000:.1f} ms", "<= 50 ms"),
+        (f"index insert at {INDEX_RUNS:,} runs", f"{statistics.median(inserts) * 1000:.1f} ms", "<= 50 ms"),
+        (f"`nslab ls` at {INDEX_RUNS:,} runs (whole process)", f"{median_seconds([*nslab, 'ls'], env):.3f} s", "<= 0.3 s"),
+        (f"`nslab ls --limit 20` at {INDEX_RUNS:,} runs", f"{median_seconds([*nslab, 'ls', '--limit', '20'], env):.3f} s", "-"),
+        ("`nslab --help` (whole process)", f"{median_seconds([*nslab, '--help'], env):.3f} s", "<= 0.25 s"),
+        ("`python -c pass` (interpreter floor)", f"{median_seconds([sys.executable, '-c', 'pass'], env):.3f} s", "-"),
+    ]
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        scratch = Path(folder)
+        rows = bench_logging(scratch) + bench_index_and_cli(scratch)
+    width = max(len(row[0]) for row in rows)
+    print(f"{'benchmark'.ljust(width)}  {'measured':>24}  goal")
+    for name, measured, goal in rows:
+        print(f"{name.ljust(width)}  {measured:>24}  {goal}")
+
+
+if __name__ == "__main__":
+    main()

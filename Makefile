@@ -19,7 +19,7 @@ $(STAMP): $(PY) pyproject.toml
 	touch $(STAMP)
 
 demo: setup
-	$(VENV)/bin/nslab demo
+	$(VENV)/bin/nslab --plugin examples/expression_search.py demo
 
 test: setup
 	$(PY) -m pytest -n 2 -q

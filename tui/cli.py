@@ -577,7 +577,10 @@ def experiments(ctx: typer.Context, as_json: JsonFlag = False) -> None:
         typer.echo(f"  presets: {', '.join(item['presets'])}")
         for field_name, spec in item["config_schema"].get("properties", {}).items():
             default = json.dumps(spec.get("default")) if "default" in spec else "required"
-            kind_text = spec.get("type") or spec.get("$ref", "").split("/")[-1] or "any"
+            if "enum" in spec:
+                kind_text = "|".join(str(choice) for choice in spec["enum"])
+            else:
+                kind_text = spec.get("type") or spec.get("$ref", "").split("/")[-1] or "any"
             typer.echo(f"  {field_name}: {kind_text} = {default}  {spec.get('description', '')}".rstrip())
 
 

@@ -27,9 +27,11 @@ class Check:
     optional: bool = False
 
 
-def _package(name: str, module: str, purpose: str, optional: bool = False) -> Check:
+def _package(
+    name: str, module: str, purpose: str, optional: bool = False, install: str = "run `make setup`"
+) -> Check:
     if importlib.util.find_spec(module) is None:
-        return Check(name, False, f"not installed ({purpose}); run `make setup`", optional)
+        return Check(name, False, f"not installed ({purpose}); {install}", optional)
     try:
         return Check(name, True, version(name))
     except PackageNotFoundError:
@@ -101,7 +103,10 @@ def run_checks(layout: StoreLayout) -> list[Check]:
         _package("pyoperon", "pyoperon", "symbolic regression", optional=True),
         _package("stitch_core", "stitch_core", "library learning", optional=True),
         _package("raven-gen", "raven_gen", "RAVEN puzzles", optional=True),
-        _package("distributed", "distributed", "the Dask executor", optional=True),
+        _package(
+            "distributed", "distributed", "the Dask executor", optional=True,
+            install="`pip install -e '.[dask]'`",
+        ),
         _julia(),
         _ocaml(),
         _store(layout),

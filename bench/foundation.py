@@ -116,12 +116,16 @@ def median_seconds(command: list[str], env: dict[str, str]) -> float:
 def bench_index_and_cli(scratch: Path) -> list[tuple[str, str, str]]:
     home = scratch / "home"
     index = fill_index(home, INDEX_RUNS)
-    run_ids = [doc["id"] for doc in index.all()][:REPEATS * 3]
-    mutation = []
+    run_ids = [doc["id"] for doc in index.all()][: REPEATS * 3]
+    warm, cold = [], []
     for run_id in run_ids:
         start = time.perf_counter()
         index.update(run_id, {"tags": ["bench", "touched"]})
-        mutation.append(time.perf_counter() - start)
+        warm.append(time.perf_counter() - start)
+        fresh = RunIndex(StoreLayout(home))
+        start = time.perf_counter()
+        fresh.update(run_id, {"tags": ["bench"]})
+        cold.append(time.perf_counter() - start)
     template = {key: value for key, value in index.all()[0].items() if key != "id"}
     inserts = []
     for i in range(REPEATS):
@@ -133,8 +137,17 @@ def bench_index_and_cli(scratch: Path) -> list[tuple[str, str, str]]:
     env.pop("NSLAB_PLUGINS", None)
     nslab = [sys.executable, "-m", "nslab"]
     return [
-        (f"index update at {INDEX_RUNS:,} runs ({size_mb:.1f} MB)", f"{statistics.median(mutation) * 1000:.1f} ms", "<= 50 ms"),
-        (f"index insert at {INDEX_RUNS:,} runs", f"{statistics.median(inserts) * 1000:.1f} ms", "<= 50 ms"),
+        (
+            f"index update at {INDEX_RUNS:,} runs ({size_mb:.1f} MB), long-lived process",
+            f"{statistics.median(warm) * 1000:.1f} ms",
+            "<= 50 ms",
+        ),
+        (
+            f"index update at {INDEX_RUNS:,} runs, first in a new process",
+            f"{statistics.median(cold) * 1000:.1f} ms",
+            "<= 50 ms",
+        ),
+        (f"index insert at {INDEX_RUNS:,} runs, long-lived process", f"{statistics.median(inserts) * 1000:.1f} ms", "<= 50 ms"),
         (f"`nslab ls` at {INDEX_RUNS:,} runs (whole process)", f"{median_seconds([*nslab, 'ls'], env):.3f} s", "<= 0.3 s"),
         (f"`nslab ls --limit 20` at {INDEX_RUNS:,} runs", f"{median_seconds([*nslab, 'ls', '--limit', '20'], env):.3f} s", "-"),
         ("`nslab --help` (whole process)", f"{median_seconds([*nslab, '--help'], env):.3f} s", "<= 0.25 s"),

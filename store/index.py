@@ -3,7 +3,8 @@
 TinyDB rewrites its whole file on every write and neither locks nor writes atomically,
 so every mutation here takes an inter-process lock, opens a fresh TinyDB on a storage
 that parses with orjson and replaces the file atomically, and keeps the previous file
-as a backup. Readers never lock: they always see a whole file.
+as a backup. Readers never lock: they always see a whole file. A long-lived process
+(the engine, a dashboard) re-parses the file only when it changed.
 """
 
 from __future__ import annotations
@@ -30,32 +31,50 @@ ENVIRONMENTS_TABLE = "environments"
 RunDoc = dict[str, Any]
 
 
-class AtomicJSONStorage(Storage):
-    """TinyDB storage: orjson parsing, atomic replacement, last good copy kept as `.bak`.
+IndexData = dict[str, dict[str, Any]]
 
-    One instance serves one read or one locked mutation, so the file cannot change
-    under it except through its own writes: it parses the file once and keeps it.
+
+class IndexFile:
+    """The index file, parsed with orjson and replaced atomically.
+
+    The last parse is kept with the file's identity (inode, size, mtime): as long as the
+    file is unchanged, reading it again costs one `stat`. Every write replaces the file
+    (a new inode), so a change by any process is seen.
     """
 
-    def __init__(self, path: str, backup_path: str | None = None) -> None:
-        self._path = Path(path)
-        self._backup = Path(backup_path) if backup_path else None
-        self._data: dict[str, dict[str, Any]] | None = None
+    def __init__(self, path: Path, backup: Path) -> None:
+        self.path = path
+        self.backup = backup
+        self._snapshot: tuple[tuple[int, int, int], IndexData] | None = None
 
-    def read(self) -> dict[str, dict[str, Any]] | None:
-        if self._data is None:
-            self._data = self._parse()
-        return self._data
-
-    def write(self, data: dict[str, dict[str, Any]]) -> None:
-        atomic_write_bytes(self._path, orjson.dumps(data), backup=self._backup)
-        self._data = data
-
-    def _parse(self) -> dict[str, dict[str, Any]] | None:
+    def load(self) -> IndexData | None:
         try:
-            raw = self._path.read_bytes()
+            identity = self._identity()
         except FileNotFoundError:
             return None
+        if self._snapshot is not None and self._snapshot[0] == identity:
+            return self._snapshot[1]
+        data = self._parse(self.path.read_bytes())
+        self._snapshot = (identity, data)
+        return data
+
+    def store(self, data: IndexData) -> None:
+        try:
+            atomic_write_bytes(self.path, orjson.dumps(data), backup=self.backup)
+        except BaseException:
+            self.forget()
+            raise
+        self._snapshot = (self._identity(), data)
+
+    def forget(self) -> None:
+        """Drop the kept parse (after a mutation that failed half-way through it)."""
+        self._snapshot = None
+
+    def _identity(self) -> tuple[int, int, int]:
+        stat = os.stat(self.path)
+        return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+    def _parse(self, raw: bytes) -> IndexData:
         try:
             data = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
@@ -66,9 +85,22 @@ class AtomicJSONStorage(Storage):
 
     def _corrupt_message(self, problem: str) -> str:
         hint = "run `nslab doctor --restore-index` to restore the last good copy"
-        if self._backup is None or not self._backup.exists():
+        if not self.backup.exists():
             hint = "no backup copy exists; move the file aside to start a new index"
-        return f"run index {self._path} is corrupt: {problem}; {hint}"
+        return f"run index {self.path} is corrupt: {problem}; {hint}"
+
+
+class IndexFileStorage(Storage):
+    """The TinyDB storage over an `IndexFile`."""
+
+    def __init__(self, index_file: IndexFile) -> None:
+        self._file = index_file
+
+    def read(self) -> IndexData | None:
+        return self._file.load()
+
+    def write(self, data: IndexData) -> None:
+        self._file.store(data)
 
 
 class RunIndex:
@@ -76,6 +108,7 @@ class RunIndex:
 
     def __init__(self, layout: StoreLayout) -> None:
         self.layout = layout
+        self._file = IndexFile(layout.index_path, layout.index_backup_path)
 
     # -- reading (never locks) -------------------------------------------------------
 
@@ -83,7 +116,7 @@ class RunIndex:
         """Every run, newest first."""
         if not self.layout.index_path.exists():
             return []
-        docs = list(self._raw_table(self._open_db()).values())
+        docs = [dict(doc) for doc in self._raw_table(self._open_db()).values()]
         docs.sort(key=lambda doc: doc["id"], reverse=True)
         return docs
 
@@ -201,11 +234,7 @@ class RunIndex:
         return data.get(name, {})
 
     def _open_db(self) -> TinyDB:
-        return TinyDB(
-            str(self.layout.index_path),
-            backup_path=str(self.layout.index_backup_path),
-            storage=AtomicJSONStorage,
-        )
+        return TinyDB(index_file=self._file, storage=IndexFileStorage)
 
     @contextmanager
     def _lock(self) -> Iterator[None]:
@@ -220,4 +249,10 @@ class RunIndex:
     @contextmanager
     def _locked_db(self) -> Iterator[TinyDB]:
         with self._lock():
-            yield self._open_db()
+            try:
+                yield self._open_db()
+            except BaseException:
+                # TinyDB updates documents in place before writing: a mutation that
+                # failed part-way must not leave its changes in the kept parse.
+                self._file.forget()
+                raise

@@ -87,7 +87,7 @@ def test_a_worker_killed_mid_run_is_noticed_quickly_and_resumes_on_retry(home: P
 
 
 def test_killing_the_engine_loses_nothing_and_a_new_engine_carries_on(home: Path, nslab: Nslab) -> None:
-    running = queue(nslab, "sleeper", "-s", "seconds=3")
+    running = queue(nslab, "sleeper", "-s", "seconds=8")
     wait_status(home, running, "running")
     waiting = [queue(nslab, "counter", "--name", f"waiting-{i}") for i in range(3)]
     engine = engine_state(StoreLayout(home))

@@ -71,7 +71,11 @@ def bench_logging(scratch: Path) -> list[tuple[str, str, str]]:
     parallel_wall = time.perf_counter() - start
     total = PARALLEL_RUNS * POINTS_PER_PARALLEL_RUN
     return [
-        ("ctx.log into one run (calls)", f"{POINTS_PER_RUN / logged:,.0f} points/s", ">= 200,000 points/s"),
+        (
+            "ctx.log into one run (calls)",
+            f"{POINTS_PER_RUN / logged:,.0f} points/s",
+            ">= 200,000 points/s",
+        ),
         ("ctx.log into one run (on disk)", f"{POINTS_PER_RUN / durable:,.0f} points/s", "-"),
         ("ctx.log latency p50 / p99", f"{p50:.2f} us / {p99:.2f} us", "p99 <= 20 us"),
         (
@@ -89,13 +93,25 @@ def fill_index(home: Path, runs: int) -> RunIndex:
     now = time.time()
     docs = [
         {
-            "name": f"run-{i}", "kind": "deep-thinking", "preset": "quick",
+            "name": f"run-{i}",
+            "kind": "deep-thinking",
+            "preset": "quick",
             "config": {"lr": 0.001, "epochs": 10, "width": 64, "alpha": 0.5},
-            "seed": i, "tags": ["bench"], "priority": 0,
-            "status": "succeeded", "executor": "engine",
-            "created_at": now - i, "queued_at": now - i, "started_at": now - i,
-            "ended_at": now - i + 5, "pid": 12345, "pid_started": now - i, "host": "bench",
-            "exit": {"reason": "finished", "code": 0}, "retries": 0, "repro": repro,
+            "seed": i,
+            "tags": ["bench"],
+            "priority": 0,
+            "status": "succeeded",
+            "executor": "engine",
+            "created_at": now - i,
+            "queued_at": now - i,
+            "started_at": now - i,
+            "ended_at": now - i + 5,
+            "pid": 12345,
+            "pid_started": now - i,
+            "host": "bench",
+            "exit": {"reason": "finished", "code": 0},
+            "retries": 0,
+            "repro": repro,
             "summary": {"accuracy": 0.9, "loss": 0.1},
         }
         for i in range(runs)
@@ -108,7 +124,9 @@ def median_seconds(command: list[str], env: dict[str, str]) -> float:
     times = []
     for _ in range(REPEATS):
         start = time.perf_counter()
-        subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        subprocess.run(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True
+        )
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
@@ -147,11 +165,31 @@ def bench_index_and_cli(scratch: Path) -> list[tuple[str, str, str]]:
             f"{statistics.median(cold) * 1000:.1f} ms",
             "<= 50 ms",
         ),
-        (f"index insert at {INDEX_RUNS:,} runs, long-lived process", f"{statistics.median(inserts) * 1000:.1f} ms", "<= 50 ms"),
-        (f"`nslab ls` at {INDEX_RUNS:,} runs (whole process)", f"{median_seconds([*nslab, 'ls'], env):.3f} s", "<= 0.3 s"),
-        (f"`nslab ls --limit 20` at {INDEX_RUNS:,} runs", f"{median_seconds([*nslab, 'ls', '--limit', '20'], env):.3f} s", "-"),
-        ("`nslab --help` (whole process)", f"{median_seconds([*nslab, '--help'], env):.3f} s", "<= 0.25 s"),
-        ("`python -c pass` (interpreter floor)", f"{median_seconds([sys.executable, '-c', 'pass'], env):.3f} s", "-"),
+        (
+            f"index insert at {INDEX_RUNS:,} runs, long-lived process",
+            f"{statistics.median(inserts) * 1000:.1f} ms",
+            "<= 50 ms",
+        ),
+        (
+            f"`nslab ls` at {INDEX_RUNS:,} runs (whole process)",
+            f"{median_seconds([*nslab, 'ls'], env):.3f} s",
+            "<= 0.3 s",
+        ),
+        (
+            f"`nslab ls --limit 20` at {INDEX_RUNS:,} runs",
+            f"{median_seconds([*nslab, 'ls', '--limit', '20'], env):.3f} s",
+            "-",
+        ),
+        (
+            "`nslab --help` (whole process)",
+            f"{median_seconds([*nslab, '--help'], env):.3f} s",
+            "<= 0.25 s",
+        ),
+        (
+            "`python -c pass` (interpreter floor)",
+            f"{median_seconds([sys.executable, '-c', 'pass'], env):.3f} s",
+            "-",
+        ),
     ]
 
 

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-
 from nslab.store.artifacts import ArtifactStore
 from nslab.store.atomic import atomic_write_bytes
 from nslab.store.events import EventWriter
@@ -77,9 +76,7 @@ class RunContext:
         """Store a new version of a named artifact (code, equation, program, table...)."""
         version = self._artifacts.write(name, kind, content)
         relative = version.path.relative_to(self._run_dir).as_posix()
-        self._events.emit(
-            "artifact", name=name, kind=kind, version=version.version, path=relative
-        )
+        self._events.emit("artifact", name=name, kind=kind, version=version.version, path=relative)
         return version.version
 
     def progress(self, done: int | float, total: int | float) -> None:

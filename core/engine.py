@@ -21,7 +21,6 @@ from types import FrameType
 from typing import IO, Any
 
 import orjson
-
 from nslab.core.errors import EngineError
 from nslab.core.processes import is_alive, process_start_time
 from nslab.core.runs import EXECUTOR_ENGINE, RunBook
@@ -147,7 +146,15 @@ def start_engine(layout: StoreLayout, slots: int = DEFAULT_SLOTS) -> tuple[Engin
     log_file: IO[bytes]
     with open(log_path, "ab") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", "nslab.core.engine", "--home", str(layout.home), "--slots", str(slots)],
+            [
+                sys.executable,
+                "-m",
+                "nslab.core.engine",
+                "--home",
+                str(layout.home),
+                "--slots",
+                str(slots),
+            ],
             stdin=subprocess.DEVNULL,
             stdout=log_file,
             stderr=log_file,
@@ -159,7 +166,9 @@ def start_engine(layout: StoreLayout, slots: int = DEFAULT_SLOTS) -> tuple[Engin
         if state is not None and state.pid == process.pid:
             return state, True
         if process.poll() is not None:
-            raise EngineError(f"the engine exited at start (code {process.returncode}); see {log_path}")
+            raise EngineError(
+                f"the engine exited at start (code {process.returncode}); see {log_path}"
+            )
         time.sleep(0.05)
     raise EngineError(f"the engine did not come up within {START_TIMEOUT_S:.0f} s; see {log_path}")
 

@@ -72,4 +72,9 @@ def environment_record() -> dict[str, Any]:
 
 def reproducibility_record(cwd: Path, environment_key: str) -> dict[str, Any]:
     """What a run needs beside its config and seed (stored with it) to be repeated."""
-    return {"cwd": str(cwd), "git": git_state(cwd), "argv": sys.argv, "environment": environment_key}
+    return {
+        "cwd": str(cwd),
+        "git": git_state(cwd),
+        "argv": sys.argv,
+        "environment": environment_key,
+    }

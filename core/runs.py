@@ -132,7 +132,9 @@ class RunBook:
             run_id, changes, when=_status_is(RunStatus.RUNNING, RunStatus.QUEUED)
         )
         if updated is not None and write_event:
-            append_event(self.layout.events_path(run_id), "status", status=str(status), reason=reason)
+            append_event(
+                self.layout.events_path(run_id), "status", status=str(status), reason=reason
+            )
         return updated
 
     def record_worker_exit(self, run_id: str, returncode: int | None) -> RunDoc | None:
@@ -149,7 +151,9 @@ class RunBook:
             reason = f"worker (pid {doc.get('pid')}) vanished"
             return self.finish(run_id, RunStatus.INTERRUPTED, reason)
         if returncode < 0:
-            return self.finish(run_id, RunStatus.INTERRUPTED, describe_exit(returncode), code=returncode)
+            return self.finish(
+                run_id, RunStatus.INTERRUPTED, describe_exit(returncode), code=returncode
+            )
         reason = describe_exit(returncode) if returncode else "worker exited without a result"
         return self.finish(run_id, RunStatus.FAILED, reason, code=returncode)
 
@@ -185,9 +189,9 @@ class RunBook:
             {"cancel_requested": True, "cancel_requested_at": time.time()},
             when=_status_is(RunStatus.RUNNING),
         )
-        pid, own_group = doc.get("pid"), doc.get("executor") == EXECUTOR_ENGINE
-        alive = pid is not None and is_alive(pid, doc.get("pid_started"))
-        if alive:
+        pid: int | None = doc.get("pid")
+        own_group = doc.get("executor") == EXECUTOR_ENGINE
+        if pid is not None and is_alive(pid, doc.get("pid_started")):
             signal_worker(pid, signal.SIGTERM, own_group)
             deadline = time.monotonic() + grace_s
             while time.monotonic() < deadline and is_alive(pid, doc.get("pid_started")):
@@ -246,8 +250,12 @@ class RunBook:
     def remove_queued(self, run_ref: str) -> RunDoc:
         doc = self.index.get(run_ref)
         if doc["status"] != RunStatus.QUEUED:
-            raise RunStateError(f"run {doc['id']} is {doc['status']}; only queued runs can be removed")
-        removed = self.finish(doc["id"], RunStatus.CANCELLED, "removed from the queue", write_event=False)
+            raise RunStateError(
+                f"run {doc['id']} is {doc['status']}; only queued runs can be removed"
+            )
+        removed = self.finish(
+            doc["id"], RunStatus.CANCELLED, "removed from the queue", write_event=False
+        )
         if removed is None:
             raise RunStateError(f"run {doc['id']} started meanwhile; use `nslab cancel`")
         self.index.remove(doc["id"])
@@ -257,4 +265,6 @@ class RunBook:
     def queued_in_order(self, docs: Iterable[RunDoc]) -> list[RunDoc]:
         """The queue: highest priority first, then first in, first out."""
         queued = [doc for doc in docs if doc["status"] == RunStatus.QUEUED]
-        return sorted(queued, key=lambda doc: (-doc.get("priority", 0), doc["queued_at"], doc["id"]))
+        return sorted(
+            queued, key=lambda doc: (-doc.get("priority", 0), doc["queued_at"], doc["id"])
+        )

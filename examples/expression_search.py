@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from typing import Literal, Union
+from typing import Literal
 
 import numpy as np
-from pydantic import Field
-
 from nslab.core.context import RunContext
 from nslab.core.experiment import Experiment, ExperimentConfig
+from pydantic import Field
 
-Expr = Union[str, float, tuple["str", "Expr", "Expr"]]
+Expr = str | float | tuple[str, "Expr", "Expr"]
 OPERATORS = ("+", "-", "*")
 TARGETS = {
     "x**2 + x": lambda x: x**2 + x,
@@ -122,7 +121,10 @@ class ExpressionSearch(Experiment):
         y = TARGETS[config.target](x)
         state = ctx.restore()
         if state is None:
-            start, population = 0, [random_expr(rng, config.max_depth) for _ in range(config.population)]
+            start, population = (
+                0,
+                [random_expr(rng, config.max_depth) for _ in range(config.population)],
+            )
         else:
             start, population = state["generation"], [parse(text) for text in state["population"]]
             rng.seed(ctx.seed + start)
@@ -131,7 +133,9 @@ class ExpressionSearch(Experiment):
         for generation in range(start, config.generations):
             if ctx.should_stop():
                 break
-            errors = [float(np.mean((evaluate(e, x) - y) ** 2)) + 1e-3 * size(e) for e in population]
+            errors = [
+                float(np.mean((evaluate(e, x) - y) ** 2)) + 1e-3 * size(e) for e in population
+            ]
             ranked = sorted(range(len(population)), key=errors.__getitem__)
             keep = ranked[: len(population) // 2]
             ctx.log(
@@ -158,7 +162,9 @@ class ExpressionSearch(Experiment):
                 ctx.artifact("equation", "equation", f"y = {best_text}\n")
             survivors = [population[i] for i in keep]
             population = survivors + [self._offspring(rng, survivors, config) for _ in keep]
-            population += [random_expr(rng, config.max_depth)] * (config.population - len(population))
+            population += [random_expr(rng, config.max_depth)] * (
+                config.population - len(population)
+            )
             if (generation + 1) % config.checkpoint_every == 0:
                 ctx.checkpoint(
                     {"generation": generation + 1, "population": [show(e) for e in population]}
@@ -169,7 +175,9 @@ class ExpressionSearch(Experiment):
     @staticmethod
     def _offspring(rng: random.Random, parents: list[Expr], config: ExpressionSearchConfig) -> Expr:
         mother, father = rng.choice(parents), rng.choice(parents)
-        child = replace(mother, rng.choice(subtrees(mother)), get(father, rng.choice(subtrees(father))))
+        child = replace(
+            mother, rng.choice(subtrees(mother)), get(father, rng.choice(subtrees(father)))
+        )
         if rng.random() < 0.3:
             child = replace(child, rng.choice(subtrees(child)), random_expr(rng, 3))
         return child if depth(child) <= config.max_depth else mother

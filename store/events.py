@@ -124,7 +124,13 @@ class EventWriter:
     def _encode(item: tuple[Any, ...]) -> bytes:
         if len(item) == 4:
             seq, stamp, step, values = item
-            event: Event = {"seq": seq, "t": stamp, "type": "metric", "step": step, "values": values}
+            event: Event = {
+                "seq": seq,
+                "t": stamp,
+                "type": "metric",
+                "step": step,
+                "values": values,
+            }
         else:
             seq, stamp, event_type, fields, _ = item
             event = {"seq": seq, "t": stamp, "type": event_type, **fields}

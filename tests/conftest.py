@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -29,7 +30,9 @@ def nslab_env(home: Path) -> dict[str, str]:
 def nslab(home: Path) -> Iterator[Callable[..., subprocess.CompletedProcess[str]]]:
     """Run the real `nslab` CLI in a subprocess against the test's home."""
 
-    def run(*args: str, timeout: float = 60, check: bool = False) -> subprocess.CompletedProcess[str]:
+    def run(
+        *args: str, timeout: float = 60, check: bool = False
+    ) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
             [sys.executable, "-m", "nslab", *args],
             env=nslab_env(home),
@@ -58,13 +61,13 @@ def stop_engine_of(home: Path) -> None:
     if layout.index_path.exists():
         for doc in RunIndex(layout).all():
             if doc.get("pid") and doc["status"] == "running" and doc["pid"] != os.getpid():
-                try:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(doc["pid"], signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
 
 
-def wait_for(predicate: Callable[[], object], timeout: float = 30.0, interval: float = 0.05) -> object:
+def wait_for(
+    predicate: Callable[[], object], timeout: float = 30.0, interval: float = 0.05
+) -> object:
     """Poll until `predicate` returns something truthy; fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -17,9 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-
 from nslab.core.errors import NslabError
-from nslab.core.runs import EXECUTOR_ENGINE, EXECUTOR_FOREGROUND, CANCEL_GRACE_S, RunBook
+from nslab.core.runs import CANCEL_GRACE_S, EXECUTOR_ENGINE, EXECUTOR_FOREGROUND, RunBook
 from nslab.core.status import RunStatus
 from nslab.store.errors import StoreError
 from nslab.store.home import StoreLayout, resolve_home
@@ -167,7 +166,9 @@ def run(
     name: Name = None,
     tags: Tags = None,
     priority: Priority = 0,
-    detach: Annotated[bool, typer.Option("--detach", "-d", help="Queue it for the engine.")] = False,
+    detach: Annotated[
+        bool, typer.Option("--detach", "-d", help="Queue it for the engine.")
+    ] = False,
     slots: Slots = 1,
     interval: Annotated[float, typer.Option(help="Seconds between plain status lines.")] = 10.0,
 ) -> None:
@@ -201,7 +202,9 @@ def run_foreground(cli: CliState, request: RunRequest, interval_s: float) -> int
 
     previous = signal.signal(signal.SIGINT, on_interrupt)
     try:
-        final = follow(book, doc["id"], make_view(interval_s), finished=lambda _: worker.poll() is not None)
+        final = follow(
+            book, doc["id"], make_view(interval_s), finished=lambda _: worker.poll() is not None
+        )
     finally:
         signal.signal(signal.SIGINT, previous)
     book.record_worker_exit(doc["id"], worker.wait())
@@ -224,7 +227,11 @@ def queue_add(
 ) -> None:
     """Queue a run for the engine (starting the engine if needed)."""
     cli = state(ctx)
-    enqueue(cli, build_request(cli, kind, preset, overrides, config_file, seed, name, tags, priority), slots)
+    enqueue(
+        cli,
+        build_request(cli, kind, preset, overrides, config_file, seed, name, tags, priority),
+        slots,
+    )
 
 
 @queue_app.command("ls")
@@ -233,18 +240,29 @@ def queue_ls(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     book = state(ctx).book
     queued = book.queued_in_order(book.index.all())
     if as_json:
-        echo_json([{k: doc[k] for k in ("id", "name", "kind", "preset", "priority")} for doc in queued])
+        echo_json(
+            [{k: doc[k] for k in ("id", "name", "kind", "preset", "priority")} for doc in queued]
+        )
         return
     rows = [
-        [str(i), doc["id"], doc["name"], doc["kind"], doc["preset"], str(doc.get("priority", 0)),
-         formatting.ago(doc.get("queued_at"))]
+        [
+            str(i),
+            doc["id"],
+            doc["name"],
+            doc["kind"],
+            doc["preset"],
+            str(doc.get("priority", 0)),
+            formatting.ago(doc.get("queued_at")),
+        ]
         for i, doc in enumerate(queued, 1)
     ]
     typer.echo(formatting.table(["#", "ID", "NAME", "KIND", "PRESET", "PRIORITY", "WAITING"], rows))
 
 
 @queue_app.command("rm")
-def queue_rm(ctx: typer.Context, runs: Annotated[list[str], typer.Argument(help="Queued runs.")]) -> None:
+def queue_rm(
+    ctx: typer.Context, runs: Annotated[list[str], typer.Argument(help="Queued runs.")]
+) -> None:
     """Remove queued runs before they start."""
     book = state(ctx).book
     for run_ref in runs:
@@ -328,7 +346,9 @@ def result_text(doc: RunDoc) -> str:
 @app.command("ls")
 def list_runs(
     ctx: typer.Context,
-    status: Annotated[list[str] | None, typer.Option("--status", help="Only these statuses.")] = None,
+    status: Annotated[
+        list[str] | None, typer.Option("--status", help="Only these statuses.")
+    ] = None,
     kind: Annotated[list[str] | None, typer.Option("--kind", help="Only these kinds.")] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", help="Only runs with this tag.")] = None,
     limit: Annotated[int, typer.Option("--limit", help="At most this many (0 = all).")] = 0,
@@ -352,8 +372,21 @@ def list_runs(
     if limit:
         docs = docs[:limit]
     if as_json:
-        keys = ("id", "name", "kind", "preset", "status", "seed", "tags", "priority",
-                "created_at", "started_at", "ended_at", "retries", "summary")
+        keys = (
+            "id",
+            "name",
+            "kind",
+            "preset",
+            "status",
+            "seed",
+            "tags",
+            "priority",
+            "created_at",
+            "started_at",
+            "ended_at",
+            "retries",
+            "summary",
+        )
         echo_json([{key: doc.get(key) for key in keys} for doc in docs])
         return
     now = time.time()
@@ -389,9 +422,14 @@ def show(ctx: typer.Context, run_ref: RunRef, as_json: JsonFlag = False) -> None
     doc = cli.book.index.get(doc["id"])
     store = ArtifactStore(cli.layout.artifacts_dir(doc["id"]))
     artifacts = {
-        name: [str(path.relative_to(cli.layout.run_dir(doc["id"]))) for path in store.versions(name)]
+        name: [
+            str(path.relative_to(cli.layout.run_dir(doc["id"]))) for path in store.versions(name)
+        ]
         for name in store.names()
     }
+    ran_for = None
+    if doc.get("started_at"):
+        ran_for = (doc.get("ended_at") or time.time()) - doc["started_at"]
     environment = cli.book.index.environment(doc["repro"].get("environment", "")) or {}
     if as_json:
         run_dir = str(cli.layout.run_dir(doc["id"]))
@@ -402,16 +440,22 @@ def show(ctx: typer.Context, run_ref: RunRef, as_json: JsonFlag = False) -> None
         f"kind      {doc['kind']}  preset {doc['preset']}  seed {doc['seed']}",
         f"status    {doc['status']}" + (f"  ({doc['exit']['reason']})" if doc.get("exit") else ""),
         f"created   {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(doc['created_at']))}",
-        f"ran for   {formatting.duration((doc.get('ended_at') or time.time()) - doc['started_at']) if doc.get('started_at') else '-'}",
+        f"ran for   {formatting.duration(ran_for) if ran_for is not None else '-'}",
         f"retries   {doc.get('retries', 0)}",
         f"tags      {', '.join(doc.get('tags', [])) or '-'}",
         f"folder    {cli.layout.run_dir(doc['id'])}",
         "config",
         *(f"  {key} = {json.dumps(value)}" for key, value in _flatten(doc["config"])),
         "summary",
-        *(f"  {key} = {formatting.number(value)}" for key, value in (doc.get("summary") or {}).items()),
+        *(
+            f"  {key} = {formatting.number(value)}"
+            for key, value in (doc.get("summary") or {}).items()
+        ),
         "artifacts",
-        *(f"  {name}: {len(paths)} version(s), latest {paths[-1]}" for name, paths in artifacts.items()),
+        *(
+            f"  {name}: {len(paths)} version(s), latest {paths[-1]}"
+            for name, paths in artifacts.items()
+        ),
         "reproducibility",
         *(f"  {key} = {json.dumps(value)}" for key, value in doc["repro"].items()),
         *(f"  {key} = {json.dumps(value)}" for key, value in environment.items() if key != "key"),
@@ -451,7 +495,9 @@ def watch(
 def logs(
     ctx: typer.Context,
     run_ref: RunRef,
-    follow_log: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new lines.")] = False,
+    follow_log: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep printing new lines.")
+    ] = False,
 ) -> None:
     """A run's log lines (what it printed, messages, status changes)."""
     from nslab.store.events import EventReader
@@ -531,7 +577,9 @@ class ExportFormat(StrEnum):
 def export(
     ctx: typer.Context,
     run_ref: RunRef,
-    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="csv or json.")] = ExportFormat.CSV,
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help="csv or json.")
+    ] = ExportFormat.CSV,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="File (default: stdout).")] = None,
 ) -> None:
     """A run's metrics as CSV (one row per step) or JSON (one series per metric)."""
@@ -555,7 +603,7 @@ def export(
 def experiments(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """The experiment kinds, their presets and config schema."""
     registry = state(ctx).registry()
-    described = []
+    described: list[dict[str, Any]] = []
     for kind in registry.kinds():
         experiment = registry.get(kind)
         described.append(
@@ -581,7 +629,9 @@ def experiments(ctx: typer.Context, as_json: JsonFlag = False) -> None:
                 kind_text = "|".join(str(choice) for choice in spec["enum"])
             else:
                 kind_text = spec.get("type") or spec.get("$ref", "").split("/")[-1] or "any"
-            typer.echo(f"  {field_name}: {kind_text} = {default}  {spec.get('description', '')}".rstrip())
+            typer.echo(
+                f"  {field_name}: {kind_text} = {default}  {spec.get('description', '')}".rstrip()
+            )
 
 
 @app.command()
@@ -589,7 +639,8 @@ def doctor(
     ctx: typer.Context,
     as_json: JsonFlag = False,
     restore_index: Annotated[
-        bool, typer.Option("--restore-index", help="Put back the last good copy of a corrupt index.")
+        bool,
+        typer.Option("--restore-index", help="Put back the last good copy of a corrupt index."),
     ] = False,
 ) -> None:
     """What is installed and what is missing (torch and its device, OCaml binaries, Julia)."""

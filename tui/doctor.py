@@ -60,14 +60,17 @@ def _julia() -> Check:
     julia = shutil.which("julia")
     if julia is None:
         return Check(
-            "julia (PySR)", False,
+            "julia (PySR)",
+            False,
             "not found: symbolic regression uses Operon; install Julia to enable PySR",
             optional=True,
         )
     try:
         result = subprocess.run(
             [julia, "--startup-file=no", "-e", "print(VERSION)"],
-            capture_output=True, text=True, timeout=JULIA_PROBE_TIMEOUT_S,
+            capture_output=True,
+            text=True,
+            timeout=JULIA_PROBE_TIMEOUT_S,
         )
     except subprocess.TimeoutExpired:
         return Check("julia (PySR)", False, f"{julia} did not answer in time", optional=True)
@@ -79,7 +82,11 @@ def _ocaml() -> Check:
     if binaries:
         return Check("ocaml search", True, ", ".join(p.name for p in binaries))
     compiler = shutil.which("ocamlfind") or shutil.which("ocaml")
-    detail = "not built; run `make`" if compiler else "OCaml missing; run `make` (as root installs Debian's ocaml-nox, ocaml-dune)"
+    detail = (
+        "not built; run `make`"
+        if compiler
+        else "OCaml missing; run `make` (as root installs Debian's ocaml-nox, ocaml-dune)"
+    )
     return Check("ocaml search", False, detail, optional=True)
 
 
@@ -104,7 +111,10 @@ def run_checks(layout: StoreLayout) -> list[Check]:
         _package("stitch_core", "stitch_core", "library learning", optional=True),
         _package("raven-gen", "raven_gen", "RAVEN puzzles", optional=True),
         _package(
-            "distributed", "distributed", "the Dask executor", optional=True,
+            "distributed",
+            "distributed",
+            "the Dask executor",
+            optional=True,
             install="`pip install -e '.[dask]'`",
         ),
         _julia(),

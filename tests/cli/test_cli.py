@@ -14,6 +14,7 @@ from pathlib import Path
 
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunIndex
+
 from tests.conftest import nslab_env, wait_for
 
 Nslab = Callable[..., subprocess.CompletedProcess[str]]
@@ -24,9 +25,22 @@ def only_run(home: Path) -> dict[str, object]:
     return doc
 
 
-def test_foreground_run_prints_plain_lines_and_exits_with_the_run_status(home: Path, nslab: Nslab) -> None:
+def test_foreground_run_prints_plain_lines_and_exits_with_the_run_status(
+    home: Path, nslab: Nslab
+) -> None:
     result = nslab(
-        "run", "counter", "-p", "quick", "-s", "sleep_s=0.1", "--name", "first", "--tag", "smoke", "--interval", "0"
+        "run",
+        "counter",
+        "-p",
+        "quick",
+        "-s",
+        "sleep_s=0.1",
+        "--name",
+        "first",
+        "--tag",
+        "smoke",
+        "--interval",
+        "0",
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -43,7 +57,17 @@ def test_foreground_run_prints_plain_lines_and_exits_with_the_run_status(home: P
 
 def test_ctrl_c_cancels_a_foreground_run_cleanly(home: Path) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "nslab", "run", "counter", "-s", "steps=100000", "-s", "sleep_s=0.01"],
+        [
+            sys.executable,
+            "-m",
+            "nslab",
+            "run",
+            "counter",
+            "-s",
+            "steps=100000",
+            "-s",
+            "sleep_s=0.01",
+        ],
         env=nslab_env(home),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -70,7 +94,17 @@ def test_listing_showing_tagging_and_exporting(home: Path, nslab: Nslab) -> None
     assert [run["name"] for run in runs] == ["b", "a"]
     counter_id = runs[1]["id"]
     table = nslab("ls", check=True).stdout.splitlines()
-    assert table[0].split() == ["ID", "NAME", "KIND", "PRESET", "STATUS", "PROGRESS", "RESULT", "AGE", "TAGS"]
+    assert table[0].split() == [
+        "ID",
+        "NAME",
+        "KIND",
+        "PRESET",
+        "STATUS",
+        "PROGRESS",
+        "RESULT",
+        "AGE",
+        "TAGS",
+    ]
     assert nslab("ls", "--kind", "sleeper", "--json", check=True).stdout.count('"id"') == 1
     assert "no runs match" in nslab("ls", "--status", "failed", check=True).stdout
     nslab("tag", counter_id, "best", "paper", check=True)
@@ -100,9 +134,23 @@ def test_listing_showing_tagging_and_exporting(home: Path, nslab: Nslab) -> None
 def test_user_errors_are_one_line_without_a_traceback(home: Path, nslab: Nslab) -> None:
     cases = {
         ("show", "nope"): "nslab: no run matches 'nope'; `nslab ls` lists the runs",
-        ("run", "countr"): "nslab: unknown experiment kind 'countr' (kinds: counter, sleeper); did you mean 'counter'?",
-        ("run", "counter", "-s", "steps=-1"): "nslab: config: steps = -1 is not allowed: Input should be greater than or equal to 1",
-        ("run", "counter", "-p", "huge"): "nslab: unknown preset 'huge' for counter (presets: quick, default, paper)",
+        (
+            "run",
+            "countr",
+        ): "nslab: unknown experiment kind 'countr' (kinds: counter, sleeper); "
+        "did you mean 'counter'?",
+        (
+            "run",
+            "counter",
+            "-s",
+            "steps=-1",
+        ): "nslab: config: steps = -1 is not allowed: Input should be greater than or equal to 1",
+        (
+            "run",
+            "counter",
+            "-p",
+            "huge",
+        ): "nslab: unknown preset 'huge' for counter (presets: quick, default, paper)",
         ("--plugin", "/nonexistent.py", "ls"): "nslab: plugin file /nonexistent.py does not exist",
     }
     for args, message in cases.items():
@@ -150,12 +198,16 @@ def test_help_and_ls_import_neither_torch_nor_textual(home: Path) -> None:
         "    runpy.run_module('nslab', run_name='__main__')\n"
         "except SystemExit:\n"
         "    pass\n"
-        "heavy = sorted(m for m in ('torch', 'textual', 'numpy', 'matplotlib') if m in sys.modules)\n"
+        "heavy = [m for m in ('torch', 'textual', 'numpy', 'matplotlib') if m in sys.modules]\n"
         "print('HEAVY', ','.join(heavy))\n"
     )
     for args in (["--help"], ["ls"], ["ls", "--json"], ["engine", "status"]):
         env = {k: v for k, v in nslab_env(home).items() if k != "NSLAB_PLUGINS"}
         result = subprocess.run(
-            [sys.executable, "-c", probe, *args], env=env, capture_output=True, text=True, timeout=60
+            [sys.executable, "-c", probe, *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert result.stdout.strip().splitlines()[-1] == "HEAVY", (args, result.stdout)

@@ -3,9 +3,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from nslab.core.config import parse_override, resolve_config
 from nslab.core.errors import ConfigError
+
 from tests.plugins.toy_experiments import Counter
 
 
@@ -34,28 +34,40 @@ def test_defaults_then_preset_then_file_then_overrides(tmp_path: Path) -> None:
         ("xs=[1, 2]", ["xs"], [1, 2]),
     ],
 )
-def test_override_values_are_typed_from_their_text(text: str, path: list[str], value: object) -> None:
+def test_override_values_are_typed_from_their_text(
+    text: str, path: list[str], value: object
+) -> None:
     assert parse_override(text) == (path, value)
 
 
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        (["steps=0"], r"config: steps = 0 is not allowed: Input should be greater than or equal to 1"),
+        (
+            ["steps=0"],
+            r"config: steps = 0 is not allowed: Input should be greater than or equal to 1",
+        ),
         (["steps=many"], r"config: steps = 'many' is not allowed: Input should be a valid integer"),
-        (["optimizer.name=rmsprop"], r"optimizer.name = 'rmsprop' is not allowed: Input should be 'sgd' or 'adam'"),
+        (
+            ["optimizer.name=rmsprop"],
+            r"optimizer.name = 'rmsprop' is not allowed: Input should be 'sgd' or 'adam'",
+        ),
         (["stpes=3"], r"unknown field 'stpes' \(fields: steps, .*\); did you mean 'steps'\?"),
         (["optimizer.lrate=3"], r"unknown field 'optimizer.lrate' \(fields: name, lr\)"),
         (["steps"], r"--set expects key=value, got 'steps'"),
     ],
 )
-def test_bad_values_name_the_field_the_value_and_the_rule(overrides: list[str], message: str) -> None:
+def test_bad_values_name_the_field_the_value_and_the_rule(
+    overrides: list[str], message: str
+) -> None:
     with pytest.raises(ConfigError, match=message):
         resolve_config(Counter, "quick", None, overrides)
 
 
 def test_unknown_preset_and_broken_file_are_reported(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"unknown preset 'huge' for counter \(presets: quick, default, paper\)"):
+    with pytest.raises(
+        ConfigError, match=r"unknown preset 'huge' for counter \(presets: quick, default, paper\)"
+    ):
         resolve_config(Counter, "huge")
     bad = tmp_path / "bad.toml"
     bad.write_text("steps = = 3")

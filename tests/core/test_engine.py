@@ -14,6 +14,7 @@ from typing import Any
 from nslab.core.engine import engine_state
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunIndex
+
 from tests.conftest import wait_for
 
 Nslab = Callable[..., subprocess.CompletedProcess[str]]
@@ -47,7 +48,9 @@ def test_queued_runs_start_by_priority_then_fifo_within_the_slots(home: Path, ns
     assert [item["id"] for item in listed] == [high, low, later_low]
     for run_id in (blocker, low, high, later_low):
         wait_status(home, run_id, "succeeded")
-    started = {run_id: doc_of(home, run_id)["started_at"] for run_id in (blocker, low, high, later_low)}
+    started = {
+        run_id: doc_of(home, run_id)["started_at"] for run_id in (blocker, low, high, later_low)
+    }
     assert started[blocker] < started[high] < started[low] < started[later_low]
     engine = json.loads(nslab("engine", "status", "--json", check=True).stdout)
     assert engine["running"] and engine["slots"] == 1 and engine["queued_runs"] == 0
@@ -66,8 +69,12 @@ def test_several_slots_run_in_parallel(home: Path, nslab: Nslab) -> None:
     assert {status_of(home, r) for r in (first, second, third)} == {"cancelled"}
 
 
-def test_a_worker_killed_mid_run_is_noticed_quickly_and_resumes_on_retry(home: Path, nslab: Nslab) -> None:
-    run_id = queue(nslab, "counter", "-s", "steps=400", "-s", "sleep_s=0.02", "-s", "checkpoint_every=10")
+def test_a_worker_killed_mid_run_is_noticed_quickly_and_resumes_on_retry(
+    home: Path, nslab: Nslab
+) -> None:
+    run_id = queue(
+        nslab, "counter", "-s", "steps=400", "-s", "sleep_s=0.02", "-s", "checkpoint_every=10"
+    )
     doc = wait_status(home, run_id, "running")
     wait_for(lambda: (StoreLayout(home).run_dir(run_id) / "checkpoint.json").exists())
     wait_for(lambda: doc_of(home, run_id)["pid"] != engine_state(StoreLayout(home)).pid)  # type: ignore[union-attr]
@@ -78,7 +85,9 @@ def test_a_worker_killed_mid_run_is_noticed_quickly_and_resumes_on_retry(home: P
     noticed_after = time.monotonic() - killed_at
     assert dead["status"] == "interrupted" and dead["exit"]["reason"] == "worker killed by SIGKILL"
     assert noticed_after < 5, f"noticed after {noticed_after:.1f} s"
-    checkpoint_step = json.loads((StoreLayout(home).run_dir(run_id) / "checkpoint.json").read_text())["step"]
+    checkpoint_step = json.loads(
+        (StoreLayout(home).run_dir(run_id) / "checkpoint.json").read_text()
+    )["step"]
     nslab("retry", run_id, check=True)
     done = wait_status(home, run_id, "succeeded", timeout=60)
     assert done["retries"] == 1
@@ -86,7 +95,9 @@ def test_a_worker_killed_mid_run_is_noticed_quickly_and_resumes_on_retry(home: P
     assert f"resumed at step {checkpoint_step}" in logs
 
 
-def test_killing_the_engine_loses_nothing_and_a_new_engine_carries_on(home: Path, nslab: Nslab) -> None:
+def test_killing_the_engine_loses_nothing_and_a_new_engine_carries_on(
+    home: Path, nslab: Nslab
+) -> None:
     running = queue(nslab, "sleeper", "-s", "seconds=8")
     wait_status(home, running, "running")
     waiting = [queue(nslab, "counter", "--name", f"waiting-{i}") for i in range(3)]
@@ -100,7 +111,9 @@ def test_killing_the_engine_loses_nothing_and_a_new_engine_carries_on(home: Path
         wait_status(home, run_id, "succeeded", timeout=60)
 
 
-def test_a_run_whose_worker_vanished_while_no_engine_ran_is_reconciled(home: Path, nslab: Nslab) -> None:
+def test_a_run_whose_worker_vanished_while_no_engine_ran_is_reconciled(
+    home: Path, nslab: Nslab
+) -> None:
     run_id = queue(nslab, "sleeper", "-s", "seconds=60")
     wait_status(home, run_id, "running")
     wait_for(lambda: doc_of(home, run_id)["pid"] != engine_state(StoreLayout(home)).pid)  # type: ignore[union-attr]
@@ -120,7 +133,9 @@ def test_cancel_is_graceful_then_forceful(home: Path, nslab: Nslab) -> None:
     wait_for(lambda: doc_of(home, polite)["pid"] != engine_state(StoreLayout(home)).pid)  # type: ignore[union-attr]
     assert nslab("cancel", polite, check=True).stdout.strip() == f"{polite} cancelled"
     assert doc_of(home, polite)["exit"]["reason"] == "cancelled by request"
-    stubborn = queue(nslab, "counter", "-s", "steps=100000", "-s", "sleep_s=0.01", "-s", "ignore_stop=true")
+    stubborn = queue(
+        nslab, "counter", "-s", "steps=100000", "-s", "sleep_s=0.01", "-s", "ignore_stop=true"
+    )
     wait_status(home, stubborn, "running")
     wait_for(lambda: doc_of(home, stubborn)["pid"] != engine_state(StoreLayout(home)).pid)  # type: ignore[union-attr]
     started = time.monotonic()
@@ -129,7 +144,9 @@ def test_cancel_is_graceful_then_forceful(home: Path, nslab: Nslab) -> None:
     assert status_of(home, stubborn) == "cancelled"
 
 
-def test_queued_runs_can_be_cancelled_or_removed_before_they_start(home: Path, nslab: Nslab) -> None:
+def test_queued_runs_can_be_cancelled_or_removed_before_they_start(
+    home: Path, nslab: Nslab
+) -> None:
     blocker = queue(nslab, "sleeper", "-s", "seconds=30")
     wait_status(home, blocker, "running")
     to_cancel = queue(nslab, "counter")

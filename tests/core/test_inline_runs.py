@@ -3,12 +3,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from nslab.core.context import RunContext
 from nslab.core.experiment import Experiment, ExperimentConfig
 from nslab.core.inline import run_inline
 from nslab.core.status import RunStatus
 from nslab.store.events import EventWriter, read_events
+
 from tests.plugins.toy_experiments import Counter
 
 
@@ -23,7 +23,9 @@ def test_a_run_streams_metrics_progress_population_artifacts_and_a_summary(home:
     assert run.doc["summary"]["steps_done"] == 10.0
     assert run.doc["summary"]["loss"] == run.trace.metrics["loss"].values[-1]
     assert run.doc["repro"]["device"] == "cpu"
-    assert [e["status"] for e in read_events(run.run_dir / "events.jsonl") if e["type"] == "status"] == [
+    assert [
+        e["status"] for e in read_events(run.run_dir / "events.jsonl") if e["type"] == "status"
+    ] == [
         "running",
         "succeeded",
     ]
@@ -46,7 +48,9 @@ def test_a_failing_run_records_the_error_and_resumes_from_its_checkpoint(home: P
     assert resumed.doc["retries"] == 1
     assert resumed.status == RunStatus.FAILED, "the config still fails at step 7"
     steps_after_resume = resumed.trace.metrics["loss"].steps[7:]
-    assert steps_after_resume == [5, 6], "the second attempt restarted from the checkpoint at step 5"
+    assert steps_after_resume == [5, 6], (
+        "the second attempt restarted from the checkpoint at step 5"
+    )
     assert any(e["text"] == "resumed at step 5" for e in resumed.trace.logs)
 
 

@@ -6,10 +6,9 @@ import random
 import time
 from typing import Literal
 
-from pydantic import Field
-
 from nslab.core.context import RunContext
 from nslab.core.experiment import Experiment, ExperimentConfig
+from pydantic import Field
 
 
 class OptimizerConfig(ExperimentConfig):

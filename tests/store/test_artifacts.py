@@ -3,7 +3,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from nslab.store.artifacts import ArtifactStore
 
 

@@ -4,7 +4,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from nslab.store.events import EventReader, EventWriter, append_event, read_events, read_tail
 
 
@@ -60,7 +59,9 @@ def test_reader_tails_by_offset_and_leaves_a_torn_line_for_later(tmp_path: Path)
     assert event["values"] == {"loss": 0.5}
 
 
-def test_a_writer_after_a_crash_ends_the_torn_line_and_the_rest_stays_readable(tmp_path: Path) -> None:
+def test_a_writer_after_a_crash_ends_the_torn_line_and_the_rest_stays_readable(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "events.jsonl"
     writer = EventWriter(path)
     writer.metric(0, {"loss": 1.0})

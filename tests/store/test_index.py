@@ -5,7 +5,6 @@ from pathlib import Path
 
 import orjson
 import pytest
-
 from nslab.store.errors import AmbiguousRunError, CorruptIndexError, UnknownRunError
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunIndex
@@ -18,7 +17,13 @@ def make_index(home: Path) -> RunIndex:
 
 def test_ids_are_sortable_unique_and_short() -> None:
     ids: list[str] = []
-    for now in (1_800_000_000.0, 1_800_000_000.0, 1_800_000_000.5, 1_800_000_001.0, 1_700_000_000.0):
+    for now in (
+        1_800_000_000.0,
+        1_800_000_000.0,
+        1_800_000_000.5,
+        1_800_000_001.0,
+        1_700_000_000.0,
+    ):
         ids.append(next_run_id(ids, now))
     assert len(set(ids)) == len(ids)
     assert ids == sorted(ids)
@@ -45,7 +50,10 @@ def test_conditional_update_only_applies_when_condition_holds(home: Path) -> Non
     index = make_index(home)
     run_id = index.insert({"status": "queued"})["id"]
     assert index.update(run_id, {"status": "running"}, when=lambda d: d["status"] == "queued")
-    assert index.update(run_id, {"status": "cancelled"}, when=lambda d: d["status"] == "queued") is None
+    assert (
+        index.update(run_id, {"status": "cancelled"}, when=lambda d: d["status"] == "queued")
+        is None
+    )
     assert index.get(run_id)["status"] == "running"
     updated = index.update(run_id, lambda d: {"retries": d.get("retries", 0) + 1})
     assert updated is not None and updated["retries"] == 1
@@ -62,7 +70,8 @@ def test_eight_processes_mutating_lose_nothing(home: Path) -> None:
     per_process = 15
     context = multiprocessing.get_context("spawn")
     processes = [
-        context.Process(target=_mutate, args=(str(home), worker, per_process)) for worker in range(8)
+        context.Process(target=_mutate, args=(str(home), worker, per_process))
+        for worker in range(8)
     ]
     for process in processes:
         process.start()
@@ -72,7 +81,9 @@ def test_eight_processes_mutating_lose_nothing(home: Path) -> None:
     docs = make_index(home).all()
     assert len(docs) == 8 * per_process
     assert len({doc["id"] for doc in docs}) == len(docs)
-    assert {doc["name"] for doc in docs} == {f"w{w}-{i}" for w in range(8) for i in range(per_process)}
+    assert {doc["name"] for doc in docs} == {
+        f"w{w}-{i}" for w in range(8) for i in range(per_process)
+    }
     assert all(doc["hits"] == 1 for doc in docs)
     orjson.loads(StoreLayout(home).index_path.read_bytes())
 
@@ -84,7 +95,7 @@ def test_corrupt_index_is_reported_and_the_last_good_copy_restores(home: Path) -
     layout = StoreLayout(home)
     damaged = layout.index_path.read_bytes()[:-20]
     layout.index_path.write_bytes(damaged)
-    with pytest.raises(CorruptIndexError, match="corrupt.*doctor --restore-index"):
+    with pytest.raises(CorruptIndexError, match=r"corrupt.*doctor --restore-index"):
         index.all()
     with pytest.raises(CorruptIndexError):
         index.insert({"name": "must not overwrite"})

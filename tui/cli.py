@@ -23,7 +23,7 @@ from nslab.core.status import RunStatus
 from nslab.store.errors import StoreError
 from nslab.store.home import StoreLayout, resolve_home
 from nslab.store.index import RunDoc
-from nslab.tui import formatting, view_commands
+from nslab.tui import formatting
 
 if TYPE_CHECKING:
     from nslab.core.registry import Registry
@@ -683,7 +683,6 @@ def demo(
     raise typer.Exit(worst)
 
 
-view_commands.register(app)
 
 
 def main() -> None:

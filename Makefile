@@ -4,9 +4,9 @@ PIP := $(PY) -m pip
 TORCH_VERSION := 2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test bench lint clean
+.PHONY: setup ocaml demo test bench lint clean
 
-setup: $(STAMP)
+setup: $(STAMP) ocaml
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -18,6 +18,20 @@ $(STAMP): $(PY) pyproject.toml
 	$(PIP) install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# The program-search engine (ocaml/). Debian's OCaml packages come in when dune is missing
+# and we are root; otherwise one line says what to install and setup goes on without it.
+OCAML_PACKAGES := ocaml-nox ocaml-dune libyojson-ocaml-dev
+
+ocaml:
+	@if ! command -v dune >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update && apt-get install -y $(OCAML_PACKAGES); \
+	fi
+	@if command -v dune >/dev/null 2>&1; then \
+		dune build --root ocaml; \
+	else \
+		echo "nslab: program search not built: install $(OCAML_PACKAGES) (apt-get, as root), then run make ocaml"; \
+	fi
+
 demo: setup
 	$(VENV)/bin/nslab --plugin examples/expression_search.py demo
 
@@ -27,10 +41,16 @@ test: setup
 bench: setup
 	$(PY) -m bench
 
+# mypy cannot follow the editable install's folder mapping, so it checks a tree of links
+# laid out as the installed package.
+TYPECHECK_TREE := build/typecheck
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy
+	rm -rf $(TYPECHECK_TREE) && mkdir -p $(TYPECHECK_TREE)/nslab
+	ln -s $(CURDIR)/src/nslab/*.py $(TYPECHECK_TREE)/nslab/
+	for part in core store experiments tui; do ln -s $(CURDIR)/$$part $(TYPECHECK_TREE)/nslab/$$part; done
+	MYPYPATH=$(TYPECHECK_TREE) $(VENV)/bin/mypy -p nslab
 
 clean:
 	rm -rf $(VENV) .nslab build *.egg-info

@@ -8,7 +8,6 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 
 from nslab.core.engine import engine_state
 from nslab.store.errors import StoreError
@@ -16,7 +15,6 @@ from nslab.store.home import StoreLayout
 from nslab.store.index import RunIndex
 
 JULIA_PROBE_TIMEOUT_S = 20
-OCAML_DIR = Path(__file__).resolve().parent.parent / "ocaml"
 
 
 @dataclass
@@ -78,16 +76,10 @@ def _julia() -> Check:
 
 
 def _ocaml() -> Check:
-    binaries = sorted((OCAML_DIR / "_build" / "default").glob("**/*.exe"))
-    if binaries:
-        return Check("ocaml search", True, ", ".join(p.name for p in binaries))
-    compiler = shutil.which("ocamlfind") or shutil.which("ocaml")
-    detail = (
-        "not built; run `make`"
-        if compiler
-        else "OCaml missing; run `make` (as root installs Debian's ocaml-nox, ocaml-dune)"
-    )
-    return Check("ocaml search", False, detail, optional=True)
+    from nslab.experiments.program_search.engine import engine_status
+
+    status = engine_status()
+    return Check("ocaml search", status.available, f"{status.path}: {status.detail}", optional=True)
 
 
 def _store(layout: StoreLayout) -> Check:

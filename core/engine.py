@@ -23,8 +23,8 @@ from typing import IO, Any
 import orjson
 from nslab.core.errors import EngineError
 from nslab.core.processes import is_alive, process_start_time
-from nslab.core.runs import EXECUTOR_ENGINE, RunBook
-from nslab.core.status import RunStatus
+from nslab.core.runs import RunBook
+from nslab.core.status import EXECUTOR_ENGINE, RunStatus
 from nslab.core.worker import spawn_worker
 from nslab.store.atomic import atomic_write_bytes
 from nslab.store.home import StoreLayout

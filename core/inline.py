@@ -14,8 +14,8 @@ from pathlib import Path
 from nslab.core.config import resolve_config
 from nslab.core.experiment import Experiment
 from nslab.core.processes import process_start_time
-from nslab.core.runs import EXECUTOR_FOREGROUND, RunBook, RunRequest
-from nslab.core.status import RunStatus
+from nslab.core.runs import RunBook, RunRequest
+from nslab.core.status import EXECUTOR_FOREGROUND, RunStatus
 from nslab.core.trace import RunTrace
 from nslab.core.worker import run_worker
 from nslab.store.events import read_events

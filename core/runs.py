@@ -19,14 +19,16 @@ from typing import Any
 from nslab.core.errors import RunStateError
 from nslab.core.processes import is_alive, signal_worker
 from nslab.core.repro import environment_record, reproducibility_record
-from nslab.core.status import RETRYABLE_STATUSES, RunStatus
+from nslab.core.status import (
+    CANCEL_GRACE_S,
+    EXECUTOR_ENGINE,
+    EXECUTOR_FOREGROUND,
+    RETRYABLE_STATUSES,
+    RunStatus,
+)
 from nslab.store.events import append_event
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunDoc, RunIndex
-
-CANCEL_GRACE_S = 10.0
-EXECUTOR_ENGINE = "engine"
-EXECUTOR_FOREGROUND = "foreground"
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,10 @@ class RunStatus(StrEnum):
         return _EXIT_CODES.get(self, 1)
 
 
+EXECUTOR_ENGINE = "engine"
+EXECUTOR_FOREGROUND = "foreground"
+CANCEL_GRACE_S = 10.0
+
 FINAL_STATUSES = frozenset(
     {RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.INTERRUPTED}
 )

@@ -18,16 +18,15 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from nslab.core.errors import NslabError
-from nslab.core.runs import CANCEL_GRACE_S, EXECUTOR_ENGINE, EXECUTOR_FOREGROUND, RunBook
-from nslab.core.status import RunStatus
+from nslab.core.status import CANCEL_GRACE_S, EXECUTOR_ENGINE, EXECUTOR_FOREGROUND, RunStatus
 from nslab.store.errors import StoreError
 from nslab.store.home import StoreLayout, resolve_home
-from nslab.store.index import RunDoc
 from nslab.tui import formatting
 
 if TYPE_CHECKING:
     from nslab.core.registry import Registry
-    from nslab.core.runs import RunRequest
+    from nslab.core.runs import RunBook, RunRequest
+    from nslab.store.index import RunDoc
 
 app = typer.Typer(
     name="nslab",
@@ -54,6 +53,8 @@ class CliState:
 
     @property
     def book(self) -> RunBook:
+        from nslab.core.runs import RunBook
+
         return RunBook(self.layout)
 
     def registry(self) -> Registry:

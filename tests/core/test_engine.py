@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +18,7 @@ from nslab.store.events import read_events
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunIndex
 
-from tests.conftest import wait_for
+from tests.conftest import nslab_env, stop_engine_of, wait_for
 
 Nslab = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -167,3 +169,28 @@ def test_engine_start_stop_and_status(home: Path, nslab: Nslab) -> None:
     assert "stopped" in nslab("engine", "stop", check=True).stdout
     assert engine_state(StoreLayout(home)) is None
     assert "no engine" in nslab("engine", "stop", check=True).stdout
+
+
+def test_the_engine_outlives_the_terminal_session_that_started_it(home: Path) -> None:
+    shell = subprocess.Popen(
+        [
+            "bash",
+            "-c",
+            f"{sys.executable} -m nslab queue add sleeper -p quick -s seconds=3; sleep 60",
+        ],
+        env=nslab_env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        wait_for(lambda: engine_state(StoreLayout(home)) is not None)
+        os.killpg(shell.pid, signal.SIGHUP)
+        shell.wait(timeout=10)
+        (doc,) = RunIndex(StoreLayout(home)).all()
+        wait_status(home, doc["id"], "succeeded")
+        assert engine_state(StoreLayout(home)) is not None
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(shell.pid, signal.SIGKILL)
+        stop_engine_of(home)

@@ -9,9 +9,10 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ValidationError
+
 from nslab.core.errors import ConfigError
 from nslab.core.experiment import Experiment, ExperimentConfig
-from pydantic import BaseModel, ValidationError
 
 
 def parse_override(assignment: str) -> tuple[list[str], Any]:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+
 from nslab.store.artifacts import ArtifactStore
 from nslab.store.atomic import atomic_write_bytes
 from nslab.store.events import EventWriter

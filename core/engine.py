@@ -21,6 +21,7 @@ from types import FrameType
 from typing import IO, Any
 
 import orjson
+
 from nslab.core.errors import EngineError
 from nslab.core.processes import is_alive, process_start_time
 from nslab.core.runs import RunBook

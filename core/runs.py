@@ -43,6 +43,7 @@ class RunRequest:
     tags: tuple[str, ...] = ()
     priority: int = 0
     plugin_file: str | None = None
+    sweep: str | None = None
 
 
 def _status_is(*statuses: RunStatus) -> Any:
@@ -94,6 +95,8 @@ class RunBook:
         # mutation, so its size is what a mutation costs at 10,000 runs.
         if request.plugin_file:
             fields["plugin_file"] = request.plugin_file
+        if request.sweep:
+            fields["sweep"] = request.sweep
         doc = self.index.insert(fields, environment)
         self.layout.run_dir(doc["id"]).mkdir(parents=True, exist_ok=True)
         return doc

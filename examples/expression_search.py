@@ -14,9 +14,10 @@ from collections.abc import Mapping
 from typing import Literal
 
 import numpy as np
+from pydantic import Field
+
 from nslab.core.context import RunContext
 from nslab.core.experiment import Experiment, ExperimentConfig
-from pydantic import Field
 
 Expr = str | float | tuple[str, "Expr", "Expr"]
 OPERATORS = ("+", "-", "*")

@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from tinydb import TinyDB
+from tinydb.storages import Storage
+
 from nslab.store.atomic import atomic_write_bytes
 from nslab.store.errors import AmbiguousRunError, CorruptIndexError, UnknownRunError
 from nslab.store.home import StoreLayout
 from nslab.store.run_ids import next_run_id
-from tinydb import TinyDB
-from tinydb.storages import Storage
 
 RUNS_TABLE = "runs"
 ENVIRONMENTS_TABLE = "environments"

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+
 from nslab.core.errors import NslabError
 from nslab.core.status import CANCEL_GRACE_S, EXECUTOR_ENGINE, EXECUTOR_FOREGROUND, RunStatus
 from nslab.store.errors import StoreError
@@ -127,6 +128,7 @@ def build_request(
     name: str | None,
     tags: list[str] | None,
     priority: int,
+    sweep: str | None = None,
 ) -> RunRequest:
     from nslab.core.config import resolve_config
     from nslab.core.runs import RunRequest
@@ -143,6 +145,7 @@ def build_request(
         tags=tuple(tags or ()),
         priority=priority,
         plugin_file=registry.source(kind).plugin_file,
+        sweep=sweep,
     )
 
 
@@ -352,6 +355,9 @@ def list_runs(
     ] = None,
     kind: Annotated[list[str] | None, typer.Option("--kind", help="Only these kinds.")] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", help="Only runs with this tag.")] = None,
+    sweep: Annotated[
+        str | None, typer.Option("--sweep", help="Only the runs of this sweep.")
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", help="At most this many (0 = all).")] = 0,
     as_json: JsonFlag = False,
 ) -> None:
@@ -369,6 +375,7 @@ def list_runs(
         if (not status or doc["status"] in status)
         and (not kind or doc["kind"] in kind)
         and (not tag or set(tag) <= set(doc.get("tags", [])))
+        and (sweep is None or doc.get("sweep") == sweep)
     ]
     if limit:
         docs = docs[:limit]
@@ -386,6 +393,7 @@ def list_runs(
             "started_at",
             "ended_at",
             "retries",
+            "sweep",
             "summary",
         )
         echo_json([{key: doc.get(key) for key in keys} for doc in docs])
@@ -407,7 +415,8 @@ def list_runs(
     ]
     headers = ["ID", "NAME", "KIND", "PRESET", "STATUS", "PROGRESS", "RESULT", "AGE", "TAGS"]
     if not rows:
-        typer.echo(f"no runs in {cli.home}" if not (status or kind or tag) else "no runs match")
+        filtered = status or kind or tag or sweep
+        typer.echo("no runs match" if filtered else f"no runs in {cli.home}")
         return
     typer.echo(formatting.table(headers, rows, colour=formatting.stdout_is_terminal()))
 
@@ -415,6 +424,7 @@ def list_runs(
 @app.command()
 def show(ctx: typer.Context, run_ref: RunRef, as_json: JsonFlag = False) -> None:
     """A run's config, reproducibility record, summary and artifacts."""
+    from nslab.core.compare import flatten
     from nslab.store.artifacts import ArtifactStore
 
     cli = state(ctx)
@@ -446,7 +456,7 @@ def show(ctx: typer.Context, run_ref: RunRef, as_json: JsonFlag = False) -> None
         f"tags      {', '.join(doc.get('tags', [])) or '-'}",
         f"folder    {cli.layout.run_dir(doc['id'])}",
         "config",
-        *(f"  {key} = {json.dumps(value)}" for key, value in _flatten(doc["config"])),
+        *(f"  {key} = {json.dumps(value)}" for key, value in flatten(doc["config"])),
         "summary",
         *(
             f"  {key} = {formatting.number(value)}"
@@ -462,16 +472,6 @@ def show(ctx: typer.Context, run_ref: RunRef, as_json: JsonFlag = False) -> None
         *(f"  {key} = {json.dumps(value)}" for key, value in environment.items() if key != "key"),
     ]
     typer.echo("\n".join(lines))
-
-
-def _flatten(mapping: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
-    items: list[tuple[str, Any]] = []
-    for key, value in mapping.items():
-        if isinstance(value, dict):
-            items.extend(_flatten(value, f"{prefix}{key}."))
-        else:
-            items.append((f"{prefix}{key}", value))
-    return items
 
 
 @app.command()
@@ -577,24 +577,234 @@ class ExportFormat(StrEnum):
 @app.command()
 def export(
     ctx: typer.Context,
-    run_ref: RunRef,
+    runs: Annotated[list[str] | None, typer.Argument(help="Runs to export.")] = None,
+    sweep: Annotated[
+        str | None, typer.Option("--sweep", help="Export every run of a sweep.")
+    ] = None,
     fmt: Annotated[
         ExportFormat, typer.Option("--format", "-f", help="csv or json.")
     ] = ExportFormat.CSV,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="File (default: stdout).")] = None,
 ) -> None:
-    """A run's metrics as CSV (one row per step) or JSON (one series per metric)."""
+    """Metrics of runs (or a sweep) as CSV (a row per run and step) or JSON (series per metric)."""
     from nslab.tui.export import metrics_csv, metrics_json
 
     cli = state(ctx)
-    doc = cli.book.index.get(run_ref)
-    events_path = cli.layout.events_path(doc["id"])
-    text = metrics_csv(events_path) if fmt == ExportFormat.CSV else metrics_json(doc, events_path)
+    docs = select_runs(cli, runs or [], sweep)
+    if fmt == ExportFormat.CSV:
+        text = metrics_csv(docs, cli.layout)
+    else:
+        text = metrics_json(docs, cli.layout)
     if out is None:
         sys.stdout.write(text)
     else:
         out.write_text(text)
         typer.echo(f"wrote {out}", err=True)
+
+
+def select_runs(cli: CliState, run_refs: list[str], sweep: str | None) -> list[RunDoc]:
+    """The runs named (in that order) plus every run of a sweep (oldest first)."""
+    if not run_refs and sweep is None:
+        fail("name one or more runs, or a sweep with --sweep NAME")
+    docs = cli.book.index.all()
+    selected = [cli.book.index.resolve(run_ref, docs) for run_ref in run_refs]
+    if sweep is not None:
+        members = [doc for doc in reversed(docs) if doc.get("sweep") == sweep]
+        if not members:
+            fail(f"no sweep named '{sweep}'; `nslab sweeps` lists them")
+        selected.extend(members)
+    return selected
+
+
+@app.command()
+def compare(
+    ctx: typer.Context,
+    runs: Annotated[list[str] | None, typer.Argument(help="Runs to compare.")] = None,
+    sweep: Annotated[
+        str | None, typer.Option("--sweep", help="Compare every run of a sweep.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """The parameters that differ between runs and their final metrics, side by side."""
+    from nslab.core.compare import comparison
+
+    cli = state(ctx)
+    compared = comparison(select_runs(cli, runs or [], sweep))
+    if as_json:
+        echo_json(compared)
+        return
+    columns = compared["runs"]
+    headers = ["", *(run["id"] for run in columns)]
+    rows = [
+        ["name", *(run["name"] for run in columns)],
+        ["status", *(run["status"] for run in columns)],
+    ]
+    rows += [
+        [name, *(json.dumps(run["parameters"][name]) for run in columns)]
+        for name in compared["differing_parameters"]
+    ]
+    rows += [
+        [
+            name,
+            *(
+                formatting.number(run["summary"][name]) if run["summary"][name] is not None else "-"
+                for run in columns
+            ),
+        ]
+        for name in compared["metrics"]
+    ]
+    typer.echo(formatting.table(headers, rows))
+
+
+# -- sweeps ---------------------------------------------------------------------------
+
+
+@app.command()
+def sweep(
+    ctx: typer.Context,
+    kind: Annotated[str, typer.Argument(help="Experiment kind (`nslab experiments`).")],
+    preset: Preset = "default",
+    grid: Annotated[
+        list[str] | None,
+        typer.Option("--grid", help="key=v1,v2,... (repeatable; all combinations)."),
+    ] = None,
+    random_draws: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--random",
+            help="key=uniform(a,b) | loguniform(a,b) | choice(v1,v2,...) (repeatable).",
+        ),
+    ] = None,
+    trials: Annotated[int, typer.Option("--trials", help="Random draws per grid point.")] = 1,
+    seed: Annotated[int, typer.Option("--seed", help="Seeds the draws and every run.")] = 0,
+    name: Annotated[str | None, typer.Option("--name", "-n", help="The sweep's name.")] = None,
+    overrides: Overrides = None,
+    config_file: ConfigFile = None,
+    tags: Tags = None,
+    priority: Priority = 0,
+    slots: Slots = 1,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the runs, queue nothing.")
+    ] = False,
+) -> None:
+    """Queue a named group of runs over a grid and seeded random draws of config values."""
+    from nslab.core.sweeps import as_overrides, expand_sweep
+
+    cli = state(ctx)
+    sweep_name = name or f"{kind}-{time.strftime('%m%d-%H%M%S')}"
+    if any(doc.get("sweep") == sweep_name for doc in cli.book.index.all()):
+        fail(f"a sweep named '{sweep_name}' exists already; choose another --name")
+    assignments = expand_sweep(grid or [], random_draws or [], trials, seed)
+    requests = [
+        build_request(
+            cli,
+            kind,
+            preset,
+            [*(overrides or []), *as_overrides(assignment)],
+            config_file,
+            seed,
+            f"{sweep_name}-{i:03d}",
+            tags,
+            priority,
+            sweep=sweep_name,
+        )
+        for i, assignment in enumerate(assignments)
+    ]
+    keys = list(assignments[0]) if assignments else []
+    rows = [
+        [request.name or "", *(json.dumps(a[key]) for key in keys)]
+        for request, a in zip(requests, assignments, strict=True)
+    ]
+    typer.echo(formatting.table(["RUN", *keys], rows))
+    if dry_run:
+        typer.echo(f"{len(requests)} runs (dry run: nothing queued)")
+        return
+    for request in requests:
+        cli.book.create(request, EXECUTOR_ENGINE, Path.cwd())
+    from nslab.core.engine import start_engine
+
+    engine, _ = start_engine(cli.layout, slots)
+    typer.echo(f"queued sweep {sweep_name}: {len(requests)} runs (engine pid {engine.pid})")
+
+
+@app.command()
+def sweeps(
+    ctx: typer.Context,
+    sweep_name: Annotated[str | None, typer.Argument(help="A sweep to summarise.")] = None,
+    metric: Annotated[
+        str | None, typer.Option("--metric", "-m", help="Rank by this metric.")
+    ] = None,
+    lower_is_better: Annotated[
+        bool, typer.Option("--min", help="Smaller values of --metric are better.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """List sweeps, or summarise one: each config with its final metrics, best first."""
+    from nslab.core.compare import comparison
+
+    cli = state(ctx)
+    docs = cli.book.index.all()
+    if sweep_name is None:
+        groups: dict[str, list[RunDoc]] = {}
+        for doc in reversed(docs):
+            if doc.get("sweep"):
+                groups.setdefault(doc["sweep"], []).append(doc)
+        listing = [
+            {
+                "sweep": group,
+                "kind": members[0]["kind"],
+                "runs": len(members),
+                "statuses": {
+                    s: sum(1 for m in members if m["status"] == s)
+                    for s in RunStatus
+                    if any(m["status"] == s for m in members)
+                },
+            }
+            for group, members in groups.items()
+        ]
+        if as_json:
+            echo_json(listing)
+            return
+        rows = [
+            [
+                item["sweep"],
+                item["kind"],
+                str(item["runs"]),
+                " ".join(f"{s}={n}" for s, n in item["statuses"].items()),
+            ]
+            for item in listing
+        ]
+        typer.echo(
+            formatting.table(["SWEEP", "KIND", "RUNS", "STATUS"], rows) if rows else "no sweeps"
+        )
+        return
+    summary = comparison(select_runs(cli, [], sweep_name))
+    ranked = summary["runs"]
+    if metric is not None:
+        if metric not in summary["metrics"]:
+            known = ", ".join(summary["metrics"])
+            fail(f"no run of {sweep_name} reported '{metric}' (metrics: {known})")
+        scored = [run for run in ranked if run["summary"][metric] is not None]
+        unscored = [run for run in ranked if run["summary"][metric] is None]
+        scored.sort(key=lambda run: run["summary"][metric], reverse=not lower_is_better)
+        ranked = scored + unscored
+    if as_json:
+        echo_json({**summary, "runs": ranked, "ranked_by": metric})
+        return
+    headers = ["RUN", "STATUS", *summary["differing_parameters"], *summary["metrics"]]
+    rows = [
+        [
+            run["id"],
+            run["status"],
+            *(json.dumps(run["parameters"][p]) for p in summary["differing_parameters"]),
+            *(
+                formatting.number(run["summary"][m]) if run["summary"][m] is not None else "-"
+                for m in summary["metrics"]
+            ),
+        ]
+        for run in ranked
+    ]
+    typer.echo(formatting.table(headers, rows))
 
 
 # -- the environment ------------------------------------------------------------------

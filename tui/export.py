@@ -1,50 +1,69 @@
-"""Metrics of a run as CSV or JSON, read from its event log."""
+"""Metrics of one or several runs as CSV or JSON, read from their event logs."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 from nslab.core.trace import RunTrace
 from nslab.store.events import read_events
+from nslab.store.home import StoreLayout
 from nslab.store.index import RunDoc
 
 
-def metrics_csv(events_path: Path) -> str:
-    """One row per step (values logged at the same step merged), one column per metric."""
+def _rows_by_step(doc: RunDoc, layout: StoreLayout) -> tuple[list[dict[str, Any]], list[str]]:
+    """One row per step of one run (values logged at the same step merged)."""
     rows: dict[Any, dict[str, Any]] = {}
     names: dict[str, None] = {}
-    for event in read_events(events_path):
+    for event in read_events(layout.events_path(doc["id"])):
         if event.get("type") != "metric":
             continue
-        row = rows.setdefault(event["step"], {"step": event["step"], "time": event["t"]})
+        step = event["step"]
+        row = rows.setdefault(step, {"run": doc["id"], "step": step, "time": event["t"]})
         for name, value in (event.get("values") or {}).items():
             names.setdefault(name, None)
             row[name] = value
+    return list(rows.values()), list(names)
+
+
+def metrics_csv(docs: Sequence[RunDoc], layout: StoreLayout) -> str:
+    """Columns run, step, time and one per metric (the union over the runs)."""
+    all_rows: list[dict[str, Any]] = []
+    all_names: dict[str, None] = {}
+    for doc in docs:
+        rows, names = _rows_by_step(doc, layout)
+        all_rows.extend(rows)
+        all_names.update(dict.fromkeys(names))
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=["step", "time", *names], lineterminator="\n")
+    fields = ["run", "step", "time", *all_names]
+    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows.values())
+    writer.writerows(all_rows)
     return buffer.getvalue()
 
 
-def metrics_json(doc: RunDoc, events_path: Path) -> str:
-    trace = RunTrace()
-    trace.apply(read_events(events_path))
-    series = {
-        name: {"steps": metric.steps, "values": metric.values}
-        for name, metric in trace.metrics.items()
-    }
-    payload = {
-        "run": doc["id"],
-        "name": doc["name"],
-        "kind": doc["kind"],
-        "status": doc["status"],
-        "config": doc["config"],
-        "summary": doc.get("summary", {}),
-        "metrics": series,
-    }
-    return json.dumps(payload, indent=2) + "\n"
+def metrics_json(docs: Sequence[RunDoc], layout: StoreLayout) -> str:
+    """One object per run: its identity, config, summary and one series per metric."""
+    runs = []
+    for doc in docs:
+        trace = RunTrace()
+        trace.apply(read_events(layout.events_path(doc["id"])))
+        runs.append(
+            {
+                "run": doc["id"],
+                "name": doc["name"],
+                "kind": doc["kind"],
+                "status": doc["status"],
+                "sweep": doc.get("sweep"),
+                "config": doc["config"],
+                "summary": doc.get("summary", {}),
+                "metrics": {
+                    name: {"steps": series.steps, "values": series.values}
+                    for name, series in trace.metrics.items()
+                },
+            }
+        )
+    return json.dumps({"runs": runs}, indent=2) + "\n"

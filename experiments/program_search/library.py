@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import stitch_core
+
 from nslab.experiments.program_search.dsl import Dsl
 from nslab.experiments.program_search.engine import ProgramSearchError, call_engine
 from nslab.experiments.program_search.search import GraphLimits

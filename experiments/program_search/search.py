@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from nslab.experiments.program_search.dsl import Dsl
 from nslab.experiments.program_search.engine import ProgramSearchError, call_engine
-from pydantic import BaseModel, ConfigDict, Field
 
 
 class GraphLimits(BaseModel):

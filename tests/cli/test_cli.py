@@ -14,7 +14,6 @@ from pathlib import Path
 
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunIndex
-
 from tests.conftest import nslab_env, wait_for
 
 Nslab = Callable[..., subprocess.CompletedProcess[str]]
@@ -122,10 +121,11 @@ def test_listing_showing_tagging_and_exporting(home: Path, nslab: Nslab) -> None
     assert "steps = 10" in text and "program: 1 version(s)" in text
     rows = list(csv.DictReader(io.StringIO(nslab("export", counter_id, check=True).stdout)))
     assert [int(row["step"]) for row in rows] == list(range(10))
-    assert set(rows[0]) == {"step", "time", "loss", "lr"}
+    assert set(rows[0]) == {"run", "step", "time", "loss", "lr"}
+    assert {row["run"] for row in rows} == {counter_id}
     out = home.parent / "metrics.json"
     nslab("export", counter_id, "--format", "json", "--out", str(out), check=True)
-    exported = json.loads(out.read_text())
+    (exported,) = json.loads(out.read_text())["runs"]
     assert exported["metrics"]["loss"]["steps"] == list(range(10))
     logs = nslab("logs", counter_id, check=True).stdout
     assert "first step done" in logs and "status  succeeded" in logs
@@ -211,3 +211,38 @@ def test_help_and_ls_import_neither_torch_nor_textual(home: Path) -> None:
             timeout=60,
         )
         assert result.stdout.strip().splitlines()[-1] == "HEAVY", (args, result.stdout)
+
+
+def test_a_sweep_queues_its_runs_and_is_summarised_compared_and_exported(
+    home: Path, nslab: Nslab
+) -> None:
+    args = ["sweep", "counter", "-p", "quick", "--grid", "steps=3,6", "--random"]
+    args += ["optimizer.lr=loguniform(1e-3,1e-1)", "--trials", "2", "--seed", "1", "--name", "s1"]
+    planned = nslab(*args, "--dry-run", check=True).stdout
+    assert "4 runs (dry run: nothing queued)" in planned
+    assert not StoreLayout(home).index_path.exists()
+    assert "queued sweep s1: 4 runs" in nslab(*args, check=True).stdout
+    assert (
+        nslab(*args).stderr.strip()
+        == "nslab: a sweep named 's1' exists already; choose another --name"
+    )
+    members = json.loads(nslab("ls", "--sweep", "s1", "--json", check=True).stdout)
+    assert len(members) == 4 and {m["sweep"] for m in members} == {"s1"}
+    wait_for(
+        lambda: all(m["status"] == "succeeded" for m in json.loads(nslab("ls", "--json").stdout)),
+        timeout=60,
+    )
+    summary = json.loads(
+        nslab("sweeps", "s1", "--metric", "steps_done", "--json", check=True).stdout
+    )
+    assert summary["differing_parameters"] == ["steps", "optimizer.lr"]
+    assert [run["summary"]["steps_done"] for run in summary["runs"]] == [6.0, 6.0, 3.0, 3.0]
+    listing = json.loads(nslab("sweeps", "--json", check=True).stdout)
+    assert listing == [{"sweep": "s1", "kind": "counter", "runs": 4, "statuses": {"succeeded": 4}}]
+    first, second = members[-1]["id"], members[-3]["id"]
+    compared = json.loads(nslab("compare", first, second, "--json", check=True).stdout)
+    assert compared["differing_parameters"] == ["steps", "optimizer.lr"]
+    assert [run["parameters"]["steps"] for run in compared["runs"]] == [3, 6]
+    rows = list(csv.DictReader(io.StringIO(nslab("export", "--sweep", "s1", check=True).stdout)))
+    assert len(rows) == 3 + 3 + 6 + 6
+    assert [row["run"] for row in rows[:3]] == [first] * 3

@@ -3,9 +3,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from nslab.core.config import parse_override, resolve_config
 from nslab.core.errors import ConfigError
-
 from tests.plugins.toy_experiments import Counter
 
 

@@ -17,7 +17,6 @@ from nslab.core.engine import engine_state
 from nslab.store.events import read_events
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunIndex
-
 from tests.conftest import nslab_env, stop_engine_of, wait_for
 
 Nslab = Callable[..., subprocess.CompletedProcess[str]]

@@ -3,12 +3,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from nslab.core.context import RunContext
 from nslab.core.experiment import Experiment, ExperimentConfig
 from nslab.core.inline import run_inline
 from nslab.core.status import RunStatus
 from nslab.store.events import EventWriter, read_events
-
 from tests.plugins.toy_experiments import Counter
 
 

@@ -6,9 +6,10 @@ import random
 import time
 from typing import Literal
 
+from pydantic import Field
+
 from nslab.core.context import RunContext
 from nslab.core.experiment import Experiment, ExperimentConfig
-from pydantic import Field
 
 
 class OptimizerConfig(ExperimentConfig):

@@ -4,6 +4,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+
 from nslab.store.events import EventReader, EventWriter, append_event, read_events, read_tail
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+
 from nslab.store.errors import AmbiguousRunError, CorruptIndexError, UnknownRunError
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunIndex

@@ -4,6 +4,7 @@ import shutil
 import subprocess
 
 import pytest
+
 from nslab.experiments.program_search.engine import BUILT_BINARY, REPOSITORY_ROOT
 
 

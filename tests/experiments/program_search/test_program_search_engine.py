@@ -5,6 +5,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from nslab.experiments.program_search import (
     EngineNotBuiltError,
     ProgramSearchError,

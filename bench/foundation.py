@@ -17,6 +17,7 @@ from pathlib import Path
 
 from nslab.core.context import RunContext
 from nslab.core.repro import environment_record, reproducibility_record
+from nslab.core.run_files import LocalRunFiles
 from nslab.store.events import EventWriter
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunIndex
@@ -31,7 +32,7 @@ REPEATS = 7
 
 def make_context(folder: Path) -> RunContext:
     events = EventWriter(folder / "events.jsonl")
-    return RunContext("bench", folder, folder / "cache", 0, events)
+    return RunContext("bench", LocalRunFiles(folder), events, 0, folder / "cache")
 
 
 def log_points(folder: str, points: int) -> tuple[float, float]:

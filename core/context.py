@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import random
 import sys
@@ -12,12 +13,10 @@ from typing import Any
 
 import orjson
 
-from nslab.store.artifacts import ArtifactStore
-from nslab.store.atomic import atomic_write_bytes
+from nslab.core.run_files import CHECKPOINT_FILES, RunFiles
 from nslab.store.events import EventWriter
 
-CHECKPOINT_JSON = "checkpoint.json"
-CHECKPOINT_TORCH = "checkpoint.pt"
+CHECKPOINT_JSON, CHECKPOINT_TORCH = CHECKPOINT_FILES
 
 
 def seed_everything(seed: int) -> None:
@@ -45,19 +44,13 @@ class RunContext:
     """
 
     def __init__(
-        self,
-        run_id: str,
-        run_dir: Path,
-        cache_dir: Path,
-        seed: int,
-        events: EventWriter,
+        self, run_id: str, files: RunFiles, events: EventWriter, seed: int, cache_dir: Path
     ) -> None:
         self.run_id = run_id
         self.seed = seed
         self.cache_dir = cache_dir
-        self._run_dir = run_dir
+        self._files = files
         self._events = events
-        self._artifacts = ArtifactStore(run_dir / "artifacts")
         self._stop = threading.Event()
         self._device: str | None = None
         self.last_values: dict[str, Any] = {}
@@ -75,13 +68,16 @@ class RunContext:
 
     def artifact(self, name: str, kind: str, content: Any) -> int:
         """Store a new version of a named artifact (code, equation, program, table...)."""
-        version = self._artifacts.write(name, kind, content)
-        relative = version.path.relative_to(self._run_dir).as_posix()
-        self._events.emit("artifact", name=name, kind=kind, version=version.version, path=relative)
-        return version.version
+        version, relative_path = self._files.write_artifact(name, kind, content)
+        self._events.emit("artifact", name=name, kind=kind, version=version, path=relative_path)
+        return version
 
     def progress(self, done: int | float, total: int | float) -> None:
         self._events.emit("progress", done=done, total=total)
+
+    def emit_status(self, **fields: Any) -> None:
+        """A status event; the worker reports the run's start and end with these."""
+        self._events.emit("status", **fields)
 
     def message(self, text: str, level: str = "info") -> None:
         """A line for the run's log (`nslab logs`)."""
@@ -91,34 +87,28 @@ class RunContext:
 
     def checkpoint(self, state: Mapping[str, Any]) -> None:
         """Save resumable state; JSON when it is plain data, else torch (tensors allowed)."""
-        json_path = self._run_dir / CHECKPOINT_JSON
-        torch_path = self._run_dir / CHECKPOINT_TORCH
         if _contains_tensors(state):
-            import io
-
             import torch
 
             buffer = io.BytesIO()
             torch.save(dict(state), buffer)
-            atomic_write_bytes(torch_path, buffer.getvalue())
-            json_path.unlink(missing_ok=True)
+            self._files.write_checkpoint(CHECKPOINT_TORCH, buffer.getvalue())
         else:
-            atomic_write_bytes(json_path, orjson.dumps(dict(state)))
-            torch_path.unlink(missing_ok=True)
+            self._files.write_checkpoint(CHECKPOINT_JSON, orjson.dumps(dict(state)))
 
     def restore(self) -> dict[str, Any] | None:
         """The last checkpoint of this run (after a retry), or None on a fresh start."""
-        json_path = self._run_dir / CHECKPOINT_JSON
-        torch_path = self._run_dir / CHECKPOINT_TORCH
-        if json_path.exists():
-            state: dict[str, Any] = orjson.loads(json_path.read_bytes())
+        found = self._files.read_checkpoint()
+        if found is None:
+            return None
+        filename, data = found
+        if filename == CHECKPOINT_JSON:
+            state: dict[str, Any] = orjson.loads(data)
             return state
-        if torch_path.exists():
-            import torch
+        import torch
 
-            loaded: dict[str, Any] = torch.load(torch_path, weights_only=True)
-            return loaded
-        return None
+        loaded: dict[str, Any] = torch.load(io.BytesIO(data), weights_only=True)
+        return loaded
 
     # -- control ----------------------------------------------------------------------
 

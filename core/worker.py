@@ -13,7 +13,8 @@ import signal
 import subprocess
 import sys
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
@@ -22,10 +23,12 @@ from nslab.core.config import validate_config
 from nslab.core.context import RunContext, seed_everything
 from nslab.core.experiment import Experiment
 from nslab.core.registry import load_experiment
+from nslab.core.run_files import LocalRunFiles
 from nslab.core.runs import RunBook
 from nslab.core.status import RunStatus
 from nslab.store.events import EventWriter
 from nslab.store.home import StoreLayout
+from nslab.store.index import RunDoc
 
 
 def spawn_worker(layout: StoreLayout, run_id: str, own_session: bool) -> subprocess.Popen[bytes]:
@@ -95,6 +98,44 @@ def _numeric_summary(values: Mapping[str, Any]) -> dict[str, float]:
     return summary
 
 
+@dataclass(frozen=True)
+class Outcome:
+    status: RunStatus
+    reason: str
+    summary: dict[str, float]
+    device: str
+
+
+def execute(
+    doc: RunDoc,
+    ctx: RunContext,
+    experiment: type[Experiment] | None = None,
+    hung_up: Callable[[], bool] = lambda: False,
+) -> Outcome:
+    """Run a run's experiment through `ctx`; report through its events; never raise."""
+    ctx.emit_status(status="running", attempt=doc.get("retries", 0) + 1)
+    result: Mapping[str, Any] | None = None
+    try:
+        experiment_cls = experiment or load_experiment(doc["kind"], doc.get("plugin_file"))
+        config = validate_config(experiment_cls.Config, doc["config"])
+        seed_everything(doc["seed"])
+        result = experiment_cls().run(config, ctx)
+        if not ctx.should_stop():
+            status, reason = RunStatus.SUCCEEDED, "finished"
+        elif hung_up():
+            status, reason = RunStatus.INTERRUPTED, "the terminal hung up"
+        else:
+            status, reason = RunStatus.CANCELLED, "cancelled by request"
+    except KeyboardInterrupt:
+        status, reason = RunStatus.CANCELLED, "interrupted from the keyboard"
+    except Exception as exc:
+        ctx.message(traceback.format_exc().rstrip(), "error")
+        status, reason = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
+    summary = {**_numeric_summary(ctx.last_values), **_numeric_summary(result or {})}
+    ctx.emit_status(status=str(status), reason=reason, summary=summary)
+    return Outcome(status, reason, summary, ctx.device)
+
+
 def run_worker(
     layout: StoreLayout,
     run_id: str,
@@ -112,38 +153,25 @@ def run_worker(
     if doc["status"] != RunStatus.RUNNING:
         return RunStatus(doc["status"])
     events = EventWriter(layout.events_path(run_id))
-    ctx = RunContext(run_id, layout.run_dir(run_id), layout.cache_dir, doc["seed"], events)
+    files = LocalRunFiles(layout.run_dir(run_id))
+    ctx = RunContext(run_id, files, events, doc["seed"], layout.cache_dir)
     stop_signals = _StopSignals(ctx) if capture_process else None
     stdout, stderr = sys.stdout, sys.stderr
     if capture_process:
         sys.stdout = _LinesToEvents(ctx, stdout, "info")
         sys.stderr = _LinesToEvents(ctx, stderr, "warning")
-    events.emit("status", status="running", attempt=doc.get("retries", 0) + 1)
-    result: Mapping[str, Any] | None = None
     try:
-        experiment_cls = experiment or load_experiment(doc["kind"], doc.get("plugin_file"))
-        config = validate_config(experiment_cls.Config, doc["config"])
-        seed_everything(doc["seed"])
-        book.index.update(run_id, {"repro": {**doc["repro"], "device": ctx.device}})
-        result = experiment_cls().run(config, ctx)
-        if not ctx.should_stop():
-            status, reason = RunStatus.SUCCEEDED, "finished"
-        elif stop_signals is not None and stop_signals.hung_up:
-            status, reason = RunStatus.INTERRUPTED, "the terminal hung up"
-        else:
-            status, reason = RunStatus.CANCELLED, "cancelled by request"
-    except KeyboardInterrupt:
-        status, reason = RunStatus.CANCELLED, "interrupted from the keyboard"
-    except Exception as exc:
-        ctx.message(traceback.format_exc().rstrip(), "error")
-        status, reason = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
+        outcome = execute(
+            doc, ctx, experiment, hung_up=lambda: stop_signals is not None and stop_signals.hung_up
+        )
     finally:
         sys.stdout, sys.stderr = stdout, stderr
-    summary = {**_numeric_summary(ctx.last_values), **_numeric_summary(result or {})}
-    events.emit("status", status=str(status), reason=reason, summary=summary)
     events.close()
-    book.finish(run_id, status, reason, summary=summary, code=0, write_event=False)
-    return status
+    book.index.update(run_id, {"repro": {**doc["repro"], "device": outcome.device}})
+    book.finish(
+        run_id, outcome.status, outcome.reason, summary=outcome.summary, code=0, write_event=False
+    )
+    return outcome.status
 
 
 def main(argv: list[str] | None = None) -> int:

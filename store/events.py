@@ -7,17 +7,19 @@ tail the file from a byte offset and leave a torn last line for the next read.
 
 from __future__ import annotations
 
+import base64
 import itertools
 import os
 import threading
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import orjson
 
 EVENT_TYPES: Final = ("metric", "population", "artifact", "log", "progress", "status")
+FILE_RECORD: Final = "file"
 FLUSH_INTERVAL_S: Final = 0.25
 FSYNC_INTERVAL_S: Final = 2.0
 _TAIL_PROBE_BYTES: Final = 1 << 16
@@ -58,20 +60,64 @@ def last_sequence_number(path: Path) -> int:
     return 0
 
 
+class EventOutput(Protocol):
+    """Where an `EventWriter` sends its encoded lines."""
+
+    def next_sequence(self) -> int: ...
+    def write(self, lines: bytes) -> None: ...
+    def sync(self) -> None: ...
+    def close(self) -> None: ...
+
+
+class FileOutput:
+    """A run's `events.jsonl`, appended to by one process."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._handle = open(path, "ab")  # noqa: SIM115 - closed in close()
+        self._terminate_torn_line()
+
+    def next_sequence(self) -> int:
+        return last_sequence_number(self.path) + 1
+
+    def write(self, lines: bytes) -> None:
+        self._handle.write(lines)
+        self._handle.flush()
+
+    def sync(self) -> None:
+        os.fsync(self._handle.fileno())
+
+    def close(self) -> None:
+        self._handle.close()
+
+    def _terminate_torn_line(self) -> None:
+        """A writer killed mid-line left no newline; end that line so ours start clean."""
+        size = self._handle.tell()
+        if size == 0:
+            return
+        with open(self.path, "rb") as reader:
+            reader.seek(size - 1)
+            if reader.read(1) != b"\n":
+                self._handle.write(b"\n")
+                self._handle.flush()
+
+
 class EventWriter:
-    """Buffered writer of one run's event log, flushed by a thread every `flush_interval_s`."""
+    """Buffered writer of one run's events, flushed by a thread every `flush_interval_s`.
+
+    Its output is the run's event log (give a path) or, for a worker on another machine,
+    a channel to the engine, which appends to the log on the worker's behalf.
+    """
 
     def __init__(
         self,
-        path: Path,
+        output: Path | EventOutput,
         flush_interval_s: float | None = FLUSH_INTERVAL_S,
         fsync_interval_s: float = FSYNC_INTERVAL_S,
     ) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._seq = itertools.count(last_sequence_number(path) + 1)
-        self._handle = open(path, "ab")  # noqa: SIM115 - closed in close()
-        self._terminate_torn_line()
+        self._output = FileOutput(output) if isinstance(output, Path) else output
+        self._seq = itertools.count(self._output.next_sequence())
         self._pending: list[tuple[Any, ...]] = []
         self._fsync_interval_s = fsync_interval_s
         self._last_fsync = time.monotonic()
@@ -96,15 +142,22 @@ class EventWriter:
             raise ValueError(f"unknown event type {event_type!r} (known: {', '.join(EVENT_TYPES)})")
         self._pending.append((next(self._seq), time.time(), event_type, fields, None))
 
+    def attach_file(self, relative_path: str, data: bytes) -> None:
+        """Send a file (artifact, checkpoint) in order with the events, for a remote worker.
+
+        The engine writes it into the run's folder instead of appending the line.
+        """
+        line = {"type": FILE_RECORD, "path": relative_path, "data": base64.b64encode(data).decode()}
+        self._pending.append((0, 0.0, FILE_RECORD, line, None))
+
     def flush(self, fsync: bool = False) -> None:
         with self._write_lock:
             batch, self._pending = self._pending, []
             if batch:
-                self._handle.write(b"".join(self._encode(item) for item in batch))
-                self._handle.flush()
+                self._output.write(b"".join(self._encode(item) for item in batch))
             due = time.monotonic() - self._last_fsync >= self._fsync_interval_s
             if fsync or (batch and due):
-                os.fsync(self._handle.fileno())
+                self._output.sync()
                 self._last_fsync = time.monotonic()
 
     def close(self) -> None:
@@ -114,7 +167,7 @@ class EventWriter:
         if self._thread is not None:
             self._thread.join()
         self.flush(fsync=True)
-        self._handle.close()
+        self._output.close()
 
     def _flush_loop(self, interval_s: float) -> None:
         while not self._closed.wait(interval_s):
@@ -131,21 +184,12 @@ class EventWriter:
                 "step": step,
                 "values": values,
             }
+        elif item[2] == FILE_RECORD:
+            event = item[3]
         else:
             seq, stamp, event_type, fields, _ = item
             event = {"seq": seq, "t": stamp, "type": event_type, **fields}
         return encode_event(event) + b"\n"
-
-    def _terminate_torn_line(self) -> None:
-        """A writer killed mid-line left no newline; end that line so ours start clean."""
-        size = self._handle.tell()
-        if size == 0:
-            return
-        with open(self.path, "rb") as reader:
-            reader.seek(size - 1)
-            if reader.read(1) != b"\n":
-                self._handle.write(b"\n")
-                self._handle.flush()
 
 
 class EventReader:

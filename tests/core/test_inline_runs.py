@@ -7,6 +7,7 @@ import pytest
 from nslab.core.context import RunContext
 from nslab.core.experiment import Experiment, ExperimentConfig
 from nslab.core.inline import run_inline
+from nslab.core.run_files import LocalRunFiles
 from nslab.core.status import RunStatus
 from nslab.store.events import EventWriter, read_events
 from tests.plugins.toy_experiments import Counter
@@ -74,7 +75,9 @@ class TensorState(Experiment):
 def test_checkpoints_with_tensors_round_trip_through_weights_only_loading(home: Path) -> None:
     first = run_inline(TensorState, home)
     assert (first.run_dir / "checkpoint.pt").exists()
-    ctx = RunContext("x", first.run_dir, home / "cache", 0, EventWriter(home / "scratch.jsonl"))
+    ctx = RunContext(
+        "x", LocalRunFiles(first.run_dir), EventWriter(home / "scratch.jsonl"), 0, home / "cache"
+    )
     state = ctx.restore()
     assert state is not None and state["epoch"] == 1
     assert float(state["weights"].norm()) == pytest.approx(first.trace.metrics["norm"].values[0])

@@ -1,0 +1,83 @@
+"""Where a run's artifacts and checkpoints go: its folder, or the engine of a remote worker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+from nslab.store.artifacts import ARTIFACT_SUFFIXES, ArtifactStore, content_bytes, validate_artifact
+from nslab.store.atomic import atomic_write_bytes
+from nslab.store.events import EventWriter
+
+CHECKPOINT_FILES = ("checkpoint.json", "checkpoint.pt")
+
+
+def store_checkpoint(run_dir: Path, filename: str, data: bytes) -> None:
+    """Keep exactly one checkpoint: the new one, in whichever format it came."""
+    if filename not in CHECKPOINT_FILES:
+        raise ValueError(f"unknown checkpoint file {filename!r}")
+    atomic_write_bytes(run_dir / filename, data)
+    for other in CHECKPOINT_FILES:
+        if other != filename:
+            (run_dir / other).unlink(missing_ok=True)
+
+
+def load_checkpoint(run_dir: Path) -> tuple[str, bytes] | None:
+    for filename in CHECKPOINT_FILES:
+        path = run_dir / filename
+        if path.exists():
+            return filename, path.read_bytes()
+    return None
+
+
+class RunFiles(Protocol):
+    def write_artifact(self, name: str, kind: str, content: Any) -> tuple[int, str]: ...
+    def write_checkpoint(self, filename: str, data: bytes) -> None: ...
+    def read_checkpoint(self) -> tuple[str, bytes] | None: ...
+
+
+class LocalRunFiles:
+    """The run's own folder, on this machine."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.run_dir = run_dir
+        self._artifacts = ArtifactStore(run_dir / "artifacts")
+
+    def write_artifact(self, name: str, kind: str, content: Any) -> tuple[int, str]:
+        version = self._artifacts.write(name, kind, content)
+        return version.version, version.path.relative_to(self.run_dir).as_posix()
+
+    def write_checkpoint(self, filename: str, data: bytes) -> None:
+        store_checkpoint(self.run_dir, filename, data)
+
+    def read_checkpoint(self) -> tuple[str, bytes] | None:
+        return load_checkpoint(self.run_dir)
+
+
+class ForwardedRunFiles:
+    """For a worker without the store: files travel to the engine with the events."""
+
+    def __init__(
+        self,
+        events: EventWriter,
+        latest_versions: dict[str, int],
+        checkpoint: tuple[str, bytes] | None,
+    ) -> None:
+        self._events = events
+        self._latest_versions = dict(latest_versions)
+        self._checkpoint = checkpoint
+
+    def write_artifact(self, name: str, kind: str, content: Any) -> tuple[int, str]:
+        validate_artifact(name, kind)
+        version = self._latest_versions.get(name, 0) + 1
+        self._latest_versions[name] = version
+        path = f"artifacts/{name}/v{version:04d}{ARTIFACT_SUFFIXES[kind]}"
+        self._events.attach_file(path, content_bytes(kind, content))
+        return version, path
+
+    def write_checkpoint(self, filename: str, data: bytes) -> None:
+        self._checkpoint = (filename, data)
+        self._events.attach_file(filename, data)
+
+    def read_checkpoint(self) -> tuple[str, bytes] | None:
+        return self._checkpoint

@@ -15,7 +15,7 @@ $(PY):
 # torch goes in first and pinned: pip then keeps the local CPU build instead of pulling CUDA wheels.
 $(STAMP): $(PY) pyproject.toml
 	$(PIP) install --quiet "torch==$(TORCH_VERSION)"
-	$(PIP) install --quiet -e ".[dev]"
+	$(PIP) install --quiet -e ".[dev,dask]"
 	touch $(STAMP)
 
 # The program-search engine (ocaml/). Debian's OCaml packages come in when dune is missing

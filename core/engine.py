@@ -23,14 +23,14 @@ from typing import IO, Any
 import orjson
 
 from nslab.core.errors import EngineError
+from nslab.core.executors import Executor, LocalExecutor
 from nslab.core.processes import is_alive, process_start_time
 from nslab.core.runs import RunBook
-from nslab.core.status import EXECUTOR_ENGINE, RunStatus
-from nslab.core.worker import spawn_worker
+from nslab.core.status import EXECUTOR_FOREGROUND, RunStatus
 from nslab.store.atomic import atomic_write_bytes
 from nslab.store.home import StoreLayout
 
-POLL_INTERVAL_S = 0.5
+POLL_INTERVAL_S = 0.25
 DEFAULT_SLOTS = 1
 START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 10.0
@@ -41,6 +41,7 @@ class EngineState:
     pid: int
     slots: int
     started_at: float
+    executor: str
 
 
 def _engine_files(layout: StoreLayout) -> tuple[Path, Path, Path]:
@@ -51,12 +52,18 @@ def _engine_files(layout: StoreLayout) -> tuple[Path, Path, Path]:
 class Engine:
     """The scheduling loop. One per store home, enforced by a lock held for its lifetime."""
 
-    def __init__(self, layout: StoreLayout, slots: int, poll_interval_s: float = POLL_INTERVAL_S):
+    def __init__(
+        self,
+        layout: StoreLayout,
+        slots: int,
+        executor: Executor | None = None,
+        poll_interval_s: float = POLL_INTERVAL_S,
+    ):
         self.layout = layout
         self.slots = slots
         self.poll_interval_s = poll_interval_s
         self.book = RunBook(layout)
-        self.children: dict[str, subprocess.Popen[bytes]] = {}
+        self.executor = executor or LocalExecutor(self.book)
         self._stopping = False
         self._pid_started = process_start_time(os.getpid())
 
@@ -73,33 +80,34 @@ class Engine:
                 "pid": os.getpid(),
                 "pid_started": self._pid_started,
                 "slots": self.slots,
+                "executor": self.executor.name,
                 "started_at": time.time(),
             }
             atomic_write_bytes(state_path, orjson.dumps(state))
             signal.signal(signal.SIGTERM, self._request_stop)
             signal.signal(signal.SIGINT, self._request_stop)
             print(f"engine {os.getpid()} serving {self.layout.home} with {self.slots} slots")
-            while not self._stopping:
-                self.tick()
-                time.sleep(self.poll_interval_s)
-            state_path.unlink(missing_ok=True)
+            try:
+                while not self._stopping:
+                    self.tick()
+                    time.sleep(self.poll_interval_s)
+            finally:
+                self.executor.close()
+                state_path.unlink(missing_ok=True)
             print("engine stopped; running workers continue and report on their own")
         return 0
 
     def tick(self) -> None:
-        """One scheduling round: reap, reconcile, then start what fits."""
-        for run_id, process in list(self.children.items()):
-            returncode = process.poll()
-            if returncode is not None:
-                self.book.record_worker_exit(run_id, returncode)
-                del self.children[run_id]
+        """One scheduling round: collect what ended, reconcile, then start what fits."""
         docs = self.book.index.all()
-        lost = set(self.book.reconcile(docs, skip=self.children))
+        self.executor.collect(docs)
+        docs = self.book.index.all()
+        lost = set(self.book.reconcile(docs, skip=self.executor.active()))
         busy = sum(
             1
             for doc in docs
             if doc["status"] == RunStatus.RUNNING
-            and doc.get("executor") == EXECUTOR_ENGINE
+            and doc.get("executor") != EXECUTOR_FOREGROUND
             and doc["id"] not in lost
         )
         for doc in self.book.queued_in_order(docs)[: max(0, self.slots - busy)]:
@@ -107,16 +115,11 @@ class Engine:
 
     def _launch(self, run_id: str) -> None:
         # Claim the run under our own pid first, so nobody sees it running with no process.
-        claimed = self.book.mark_started(run_id, os.getpid(), self._pid_started)
-        if claimed is None:
-            return
-        try:
-            process = spawn_worker(self.layout, run_id, own_session=True)
-        except OSError as exc:
-            self.book.finish(run_id, RunStatus.FAILED, f"could not start a worker: {exc}")
-            return
-        self.children[run_id] = process
-        self.book.mark_started(run_id, process.pid, process_start_time(process.pid))
+        claimed = self.book.mark_started(
+            run_id, os.getpid(), self._pid_started, executor=self.executor.name
+        )
+        if claimed is not None:
+            self.executor.launch(claimed)
 
     def _request_stop(self, signum: int, frame: FrameType | None) -> None:
         self._stopping = True
@@ -134,11 +137,21 @@ def engine_state(layout: StoreLayout) -> EngineState | None:
         return None
     if not is_alive(raw["pid"], raw.get("pid_started")):
         return None
-    return EngineState(pid=raw["pid"], slots=raw["slots"], started_at=raw["started_at"])
+    return EngineState(
+        pid=raw["pid"],
+        slots=raw["slots"],
+        started_at=raw["started_at"],
+        executor=raw.get("executor", "engine"),
+    )
 
 
-def start_engine(layout: StoreLayout, slots: int = DEFAULT_SLOTS) -> tuple[EngineState, bool]:
-    """Start the daemon unless one runs; returns its state and whether it was started now."""
+def start_engine(
+    layout: StoreLayout, slots: int = DEFAULT_SLOTS, scheduler: str | None = None
+) -> tuple[EngineState, bool]:
+    """Start the daemon unless one runs; returns its state and whether it was started now.
+
+    With `scheduler` (a Dask scheduler address) the engine runs its runs on that cluster.
+    """
     running = engine_state(layout)
     if running is not None:
         return running, False
@@ -155,6 +168,7 @@ def start_engine(layout: StoreLayout, slots: int = DEFAULT_SLOTS) -> tuple[Engin
                 str(layout.home),
                 "--slots",
                 str(slots),
+                *(["--scheduler", scheduler] if scheduler else []),
             ],
             stdin=subprocess.DEVNULL,
             stdout=log_file,
@@ -194,8 +208,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nslab-engine")
     parser.add_argument("--home", required=True)
     parser.add_argument("--slots", type=int, default=DEFAULT_SLOTS)
+    parser.add_argument("--scheduler", help="Dask scheduler address: run on that cluster")
     args = parser.parse_args(argv)
-    return Engine(StoreLayout(Path(args.home)), slots=args.slots).serve()
+    layout = StoreLayout(Path(args.home))
+    executor: Executor | None = None
+    if args.scheduler:
+        from nslab.core.dask_executor import DaskExecutor
+
+        executor = DaskExecutor(RunBook(layout), args.scheduler)
+    return Engine(layout, slots=args.slots, executor=executor).serve()
 
 
 if __name__ == "__main__":

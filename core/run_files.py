@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -20,6 +21,21 @@ def store_checkpoint(run_dir: Path, filename: str, data: bytes) -> None:
     for other in CHECKPOINT_FILES:
         if other != filename:
             (run_dir / other).unlink(missing_ok=True)
+
+
+_FORWARDED_ARTIFACT = re.compile(r"^artifacts/[A-Za-z0-9][A-Za-z0-9._-]{0,127}/v\d{4,}\.[a-z]+$")
+
+
+def receive_file(run_dir: Path, relative_path: str, data: bytes) -> None:
+    """Write a file a remote worker forwarded, refusing any path outside its run folder."""
+    if relative_path in CHECKPOINT_FILES:
+        store_checkpoint(run_dir, relative_path, data)
+    elif _FORWARDED_ARTIFACT.match(relative_path):
+        target = run_dir / relative_path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(target, data)
+    else:
+        raise ValueError(f"refusing a forwarded file at {relative_path!r}")
 
 
 def load_checkpoint(run_dir: Path) -> tuple[str, bytes] | None:

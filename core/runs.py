@@ -21,6 +21,7 @@ from nslab.core.processes import is_alive, signal_worker
 from nslab.core.repro import environment_record, reproducibility_record
 from nslab.core.status import (
     CANCEL_GRACE_S,
+    EXECUTOR_DASK,
     EXECUTOR_ENGINE,
     EXECUTOR_FOREGROUND,
     RETRYABLE_STATUSES,
@@ -101,16 +102,22 @@ class RunBook:
         self.layout.run_dir(doc["id"]).mkdir(parents=True, exist_ok=True)
         return doc
 
-    def mark_started(self, run_id: str, pid: int, pid_started: float | None) -> RunDoc | None:
+    def mark_started(
+        self, run_id: str, pid: int, pid_started: float | None, executor: str | None = None
+    ) -> RunDoc | None:
+        """Running under `pid` (a worker, or its launcher until the worker exists)."""
+        changes: dict[str, Any] = {
+            "status": str(RunStatus.RUNNING),
+            "pid": pid,
+            "pid_started": pid_started,
+            "host": socket.gethostname(),
+            "started_at": time.time(),
+        }
+        if executor is not None:
+            changes["executor"] = executor
         return self.index.update(
             run_id,
-            {
-                "status": str(RunStatus.RUNNING),
-                "pid": pid,
-                "pid_started": pid_started,
-                "host": socket.gethostname(),
-                "started_at": time.time(),
-            },
+            changes,
             when=lambda doc: doc["status"] in (RunStatus.QUEUED, RunStatus.RUNNING),
         )
 
@@ -196,7 +203,12 @@ class RunBook:
         )
         pid: int | None = doc.get("pid")
         own_group = doc.get("executor") == EXECUTOR_ENGINE
-        if pid is not None and is_alive(pid, doc.get("pid_started")):
+        if doc.get("executor") == EXECUTOR_DASK:
+            # The pid is the engine's: it relays the request to the cluster.
+            deadline = time.monotonic() + grace_s
+            while time.monotonic() < deadline and self.index.get(run_id)["status"] == "running":
+                time.sleep(0.1)
+        elif pid is not None and is_alive(pid, doc.get("pid_started")):
             signal_worker(pid, signal.SIGTERM, own_group)
             deadline = time.monotonic() + grace_s
             while time.monotonic() < deadline and is_alive(pid, doc.get("pid_started")):

@@ -25,6 +25,7 @@ class RunStatus(StrEnum):
 
 EXECUTOR_ENGINE = "engine"
 EXECUTOR_FOREGROUND = "foreground"
+EXECUTOR_DASK = "dask"
 CANCEL_GRACE_S = 10.0
 
 FINAL_STATUSES = frozenset(

@@ -277,16 +277,38 @@ def queue_rm(
 # -- the engine -----------------------------------------------------------------------
 
 
+class ExecutorName(StrEnum):
+    LOCAL = "local"
+    DASK = "dask"
+
+
 @engine_app.command("start")
-def engine_start(ctx: typer.Context, slots: Slots = 1) -> None:
+def engine_start(
+    ctx: typer.Context,
+    slots: Slots = 1,
+    executor: Annotated[
+        ExecutorName, typer.Option("--executor", help="local processes, or a Dask cluster.")
+    ] = ExecutorName.LOCAL,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Dask scheduler address, tcp://HOST:PORT.")
+    ] = None,
+) -> None:
     """Start the engine daemon; it outlives this terminal or SSH session."""
     from nslab.core.engine import start_engine
 
-    engine, started = start_engine(state(ctx).layout, slots)
+    if (executor == ExecutorName.DASK) != (scheduler is not None):
+        fail("--executor dask and --scheduler tcp://HOST:PORT go together")
+    if scheduler is not None:
+        import importlib.util
+
+        if importlib.util.find_spec("distributed") is None:
+            fail("the Dask executor needs `distributed`: pip install -e '.[dask]'")
+    engine, started = start_engine(state(ctx).layout, slots, scheduler)
+    where = f"{engine.slots} slots, executor {engine.executor}"
     if started:
-        typer.echo(f"engine started (pid {engine.pid}, {engine.slots} slots)")
+        typer.echo(f"engine started (pid {engine.pid}, {where})")
     else:
-        typer.echo(f"engine already running (pid {engine.pid}, {engine.slots} slots)")
+        typer.echo(f"engine already running (pid {engine.pid}, {where})")
 
 
 @engine_app.command("stop")
@@ -311,6 +333,7 @@ def engine_status(ctx: typer.Context, as_json: JsonFlag = False) -> None:
         "running": engine is not None,
         "pid": engine.pid if engine else None,
         "slots": engine.slots if engine else None,
+        "executor": engine.executor if engine else None,
         "uptime_s": time.time() - engine.started_at if engine else None,
         "queued_runs": counts["queued"],
         "running_runs": counts["running"],

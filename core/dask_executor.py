@@ -135,7 +135,13 @@ class DaskExecutor:
         }
         queue = Queue(payload["queue"], client=self.client)
         stop = Event(payload["stop_event"], client=self.client)
-        future = self.client.submit(run_on_worker, payload, key=f"nslab-run-{attempt}", pure=False)
+        future = self.client.submit(
+            run_on_worker,
+            payload,
+            key=f"nslab-run-{attempt}",
+            pure=False,
+            resources=doc.get("resources") or None,
+        )
         self.runs[run_id] = DaskRun(future, queue, stop, FileOutput(events_path))
 
     def collect(self, docs: list[RunDoc]) -> None:

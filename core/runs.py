@@ -12,11 +12,11 @@ import signal
 import socket
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nslab.core.errors import RunStateError
+from nslab.core.errors import ConfigError, RunStateError
 from nslab.core.processes import is_alive, signal_worker
 from nslab.core.repro import environment_record, reproducibility_record
 from nslab.core.status import (
@@ -45,6 +45,22 @@ class RunRequest:
     priority: int = 0
     plugin_file: str | None = None
     sweep: str | None = None
+    resources: dict[str, float] = field(default_factory=dict)
+
+
+def parse_resources(specs: Iterable[str]) -> dict[str, float]:
+    """`GPU=1`, `MEMORY=8e9` -> {"GPU": 1.0, "MEMORY": 8e9}: what a Dask worker must offer."""
+    resources = {}
+    for spec in specs:
+        name, sep, amount = spec.partition("=")
+        try:
+            value = float(amount)
+        except ValueError:
+            value = -1.0
+        if not sep or not name.strip() or value <= 0:
+            raise ConfigError(f"--resource expects NAME=AMOUNT with AMOUNT > 0, got '{spec}'")
+        resources[name.strip()] = value
+    return resources
 
 
 def _status_is(*statuses: RunStatus) -> Any:
@@ -98,6 +114,8 @@ class RunBook:
             fields["plugin_file"] = request.plugin_file
         if request.sweep:
             fields["sweep"] = request.sweep
+        if request.resources:
+            fields["resources"] = request.resources
         doc = self.index.insert(fields, environment)
         self.layout.run_dir(doc["id"]).mkdir(parents=True, exist_ok=True)
         return doc

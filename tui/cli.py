@@ -114,6 +114,10 @@ Name = Annotated[str | None, typer.Option("--name", "-n", help="A name for the r
 Tags = Annotated[list[str] | None, typer.Option("--tag", "-t", help="Tag (repeatable).")]
 Priority = Annotated[int, typer.Option("--priority", help="Higher runs first.")]
 Slots = Annotated[int, typer.Option("--slots", min=1, help="Runs the engine runs at once.")]
+Resources = Annotated[
+    list[str] | None,
+    typer.Option("--resource", help="NAME=AMOUNT a Dask worker must offer, e.g. GPU=1."),
+]
 RunRef = Annotated[str, typer.Argument(help="Run id, a unique prefix of it, or its name.")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
@@ -129,9 +133,10 @@ def build_request(
     tags: list[str] | None,
     priority: int,
     sweep: str | None = None,
+    resources: list[str] | None = None,
 ) -> RunRequest:
     from nslab.core.config import resolve_config
-    from nslab.core.runs import RunRequest
+    from nslab.core.runs import RunRequest, parse_resources
 
     registry = cli.registry()
     experiment = registry.get(kind)
@@ -146,6 +151,7 @@ def build_request(
         priority=priority,
         plugin_file=registry.source(kind).plugin_file,
         sweep=sweep,
+        resources=parse_resources(resources or []),
     )
 
 
@@ -174,11 +180,14 @@ def run(
         bool, typer.Option("--detach", "-d", help="Queue it for the engine.")
     ] = False,
     slots: Slots = 1,
+    resources: Resources = None,
     interval: Annotated[float, typer.Option(help="Seconds between plain status lines.")] = 10.0,
 ) -> None:
     """Run an experiment in the foreground with live output (Ctrl-C cancels it)."""
     cli = state(ctx)
-    request = build_request(cli, kind, preset, overrides, config_file, seed, name, tags, priority)
+    request = build_request(
+        cli, kind, preset, overrides, config_file, seed, name, tags, priority, resources=resources
+    )
     if detach:
         enqueue(cli, request, slots)
         return
@@ -228,14 +237,14 @@ def queue_add(
     tags: Tags = None,
     priority: Priority = 0,
     slots: Slots = 1,
+    resources: Resources = None,
 ) -> None:
     """Queue a run for the engine (starting the engine if needed)."""
     cli = state(ctx)
-    enqueue(
-        cli,
-        build_request(cli, kind, preset, overrides, config_file, seed, name, tags, priority),
-        slots,
+    request = build_request(
+        cli, kind, preset, overrides, config_file, seed, name, tags, priority, resources=resources
     )
+    enqueue(cli, request, slots)
 
 
 @queue_app.command("ls")
@@ -706,6 +715,7 @@ def sweep(
     tags: Tags = None,
     priority: Priority = 0,
     slots: Slots = 1,
+    resources: Resources = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the runs, queue nothing.")
     ] = False,
@@ -730,6 +740,7 @@ def sweep(
             tags,
             priority,
             sweep=sweep_name,
+            resources=resources,
         )
         for i, assignment in enumerate(assignments)
     ]

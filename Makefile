@@ -4,7 +4,7 @@ PIP := $(PY) -m pip
 TORCH_VERSION := 2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: setup ocaml demo test bench lint clean
+.PHONY: setup ocaml demo test bench reproduce lint clean
 
 setup: $(STAMP) ocaml
 
@@ -38,8 +38,16 @@ demo: setup
 test: setup
 	$(PY) -m pytest -n 2 -q
 
+# Speed and memory figures (printed, never asserted).
+BENCH_SCRIPTS := bench/foundation.py bench/dask_executor.py bench/program_search.py
 bench: setup
-	$(PY) -m bench
+	@for script in $(BENCH_SCRIPTS); do echo "== $$script"; $(PY) $$script || exit 1; done
+
+# Reproductions of the papers' figures at the `default` preset, measured beside the published ones.
+REPRODUCTIONS := deep_distilling
+reproduce: $(addprefix reproduce-,$(REPRODUCTIONS))
+reproduce-%: setup
+	$(PY) reproduce/$*.py default
 
 # mypy cannot follow the editable install's folder mapping, so it checks a tree of links
 # laid out as the installed package.

@@ -25,6 +25,7 @@ from nslab.store.home import StoreLayout, resolve_home
 from nslab.tui import formatting
 
 if TYPE_CHECKING:
+    from nslab.core.experiment import ExperimentConfig
     from nslab.core.registry import Registry
     from nslab.core.runs import RunBook, RunRequest
     from nslab.store.index import RunDoc
@@ -844,6 +845,15 @@ def sweeps(
 # -- the environment ------------------------------------------------------------------
 
 
+def config_defaults(model: type[ExperimentConfig]) -> dict[str, Any]:
+    """The default value of every field that has one (factories included)."""
+    return {
+        name: field.get_default(call_default_factory=True)
+        for name, field in model.model_fields.items()
+        if not field.is_required()
+    }
+
+
 @app.command()
 def experiments(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """The experiment kinds, their presets and config schema."""
@@ -857,6 +867,7 @@ def experiments(ctx: typer.Context, as_json: JsonFlag = False) -> None:
                 "description": experiment.description,
                 "presets": {name: dict(values) for name, values in experiment.presets.items()},
                 "config_schema": experiment.Config.model_json_schema(),
+                "defaults": config_defaults(experiment.Config),
                 "source": registry.source(kind).plugin_file or registry.source(kind).entry_point,
             }
         )
@@ -868,8 +879,9 @@ def experiments(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     for item in described:
         typer.echo(f"{item['kind']}  {item['description']}")
         typer.echo(f"  presets: {', '.join(item['presets'])}")
+        defaults = item["defaults"]
         for field_name, spec in item["config_schema"].get("properties", {}).items():
-            default = json.dumps(spec.get("default")) if "default" in spec else "required"
+            default = json.dumps(defaults[field_name]) if field_name in defaults else "required"
             if "enum" in spec:
                 kind_text = "|".join(str(choice) for choice in spec["enum"])
             else:

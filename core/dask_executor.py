@@ -98,7 +98,7 @@ def run_on_worker(payload: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass
 class DaskRun:
-    future: Future
+    future: Future[dict[str, Any]]
     queue: Queue
     stop: Event
     output: FileOutput

@@ -4,7 +4,7 @@ PIP := $(PY) -m pip
 TORCH_VERSION := 2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: setup ocaml demo test bench reproduce lint clean
+.PHONY: setup ocaml demo test test-tools bench reproduce lint clean
 
 setup: $(STAMP) ocaml
 
@@ -35,11 +35,22 @@ ocaml:
 demo: setup
 	$(VENV)/bin/nslab --plugin examples/expression_search.py demo
 
-test: setup
+# The tests drive the dashboard in tmux and in a headless Chromium (Debian's packages).
+TEST_PACKAGES := tmux chromium
+test-tools:
+	@if ! command -v tmux >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update && apt-get install -y $(TEST_PACKAGES); \
+		else \
+			echo "nslab: install $(TEST_PACKAGES) (apt-get, as root) to run the terminal and browser tests"; \
+		fi; \
+	fi
+
+test: setup test-tools
 	$(PY) -m pytest -n 2 -q
 
 # Speed and memory figures (printed, never asserted).
-BENCH_SCRIPTS := bench/foundation.py bench/dask_executor.py bench/program_search.py
+BENCH_SCRIPTS := bench/foundation.py bench/dashboard.py bench/dask_executor.py bench/program_search.py
 bench: setup
 	@for script in $(BENCH_SCRIPTS); do echo "== $$script"; $(PY) $$script || exit 1; done
 

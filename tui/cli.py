@@ -22,7 +22,7 @@ from nslab.core.errors import NslabError
 from nslab.core.status import CANCEL_GRACE_S, EXECUTOR_ENGINE, EXECUTOR_FOREGROUND, RunStatus
 from nslab.store.errors import StoreError
 from nslab.store.home import StoreLayout, resolve_home
-from nslab.tui import formatting
+from nslab.tui import formatting, view_commands
 
 if TYPE_CHECKING:
     from nslab.core.experiment import ExperimentConfig
@@ -940,6 +940,7 @@ def demo(
     raise typer.Exit(worst)
 
 
+view_commands.register(app)
 
 
 def main() -> None:

@@ -64,9 +64,16 @@ def sparkline(values: Sequence[float], width: int = 16) -> str:
             for i in range(width)
             if (chunk := finite[int(i * size) : max(int((i + 1) * size), int(i * size) + 1)])
         ]
-    low, high = min(finite), max(finite)
+    return spark_blocks(finite)
+
+
+def spark_blocks(points: Sequence[float]) -> str:
+    """One block per point, scaled between the points' minimum and maximum."""
+    if not points:
+        return ""
+    low, high = min(points), max(points)
     span = high - low or 1.0
-    return "".join(SPARK_BLOCKS[int((v - low) / span * (len(SPARK_BLOCKS) - 1))] for v in finite)
+    return "".join(SPARK_BLOCKS[int((v - low) / span * (len(SPARK_BLOCKS) - 1))] for v in points)
 
 
 def colour_status(status: str, enabled: bool) -> str:
@@ -76,22 +83,27 @@ def colour_status(status: str, enabled: bool) -> str:
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], colour: bool = False) -> str:
-    """Left-aligned columns separated by two spaces; the STATUS column coloured on a TTY."""
-    widths = [len(header) for header in headers]
-    for row in rows:
-        for i, cell in enumerate(row):
-            widths[i] = max(widths[i], len(cell))
+    """Left-aligned columns separated by two spaces; the STATUS column coloured on a TTY.
+
+    One format string for all rows keeps 10,000 rows fast.
+    """
+    widths = [max([len(head), *(len(row[i]) for row in rows)]) for i, head in enumerate(headers)]
     status_column = headers.index("STATUS") if "STATUS" in headers else -1
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
-    for row in rows:
-        cells = []
-        for i, (cell, width) in enumerate(zip(row, widths, strict=True)):
-            padded = cell.ljust(width)
-            if i == status_column:
-                padded = colour_status(cell, colour) + " " * (width - len(cell))
-            cells.append(padded)
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines)
+    header_line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()
+    if colour and status_column >= 0:
+        # The colour codes take no room on screen: pad the status by hand, not by format.
+        width = widths[status_column]
+        widths[status_column] = 0
+        rows = [
+            [
+                *row[:status_column],
+                colour_status(row[status_column], True) + " " * (width - len(row[status_column])),
+                *row[status_column + 1 :],
+            ]
+            for row in rows
+        ]
+    row_format = "  ".join(f"{{:<{width}}}" for width in widths)
+    return "\n".join([header_line, *(row_format.format(*row).rstrip() for row in rows)])
 
 
 def stdout_is_terminal() -> bool:

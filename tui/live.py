@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from nslab.core.runs import RunBook
@@ -23,11 +24,17 @@ if TYPE_CHECKING:
 POLL_INTERVAL_S = 0.25
 DOC_REFRESH_S = 1.0
 METRICS_SHOWN = 12
+CHART_SIZE = (56, 6)
+CODE_LINES_SHOWN = 12
+# The artifact worth showing on a live panel: the best equation first, else code or a program.
+SHOWN_ARTIFACT_KINDS = ("equation", "code", "program")
 
 
 class RunView(Protocol):
-    def update(self, doc: RunDoc, trace: RunTrace, new_events: list[Event]) -> None: ...
-    def close(self, doc: RunDoc, trace: RunTrace) -> None: ...
+    def update(
+        self, doc: RunDoc, trace: RunTrace, new_events: list[Event], run_dir: Path
+    ) -> None: ...
+    def close(self, doc: RunDoc, trace: RunTrace, run_dir: Path) -> None: ...
 
 
 def headline(doc: RunDoc, trace: RunTrace) -> str:
@@ -51,7 +58,7 @@ class PlainLinesView:
         self._last_line_at = 0.0
         self._last_status: str | None = None
 
-    def update(self, doc: RunDoc, trace: RunTrace, new_events: list[Event]) -> None:
+    def update(self, doc: RunDoc, trace: RunTrace, new_events: list[Event], run_dir: Path) -> None:
         stamp = time.strftime("%H:%M:%S")
         for event in new_events:
             if event["type"] == "log":
@@ -67,7 +74,7 @@ class PlainLinesView:
             self._last_line_at = now
             self._print(f"[{stamp}] {headline(doc, trace)}")
 
-    def close(self, doc: RunDoc, trace: RunTrace) -> None:
+    def close(self, doc: RunDoc, trace: RunTrace, run_dir: Path) -> None:
         self._print(final_line(doc))
 
     def _print(self, line: str) -> None:
@@ -97,16 +104,16 @@ class RichLiveView:
         self._live = Live(console=self.console, refresh_per_second=4, transient=False)
         self._live.start()
 
-    def update(self, doc: RunDoc, trace: RunTrace, new_events: list[Event]) -> None:
-        self._live.update(self.render(doc, trace))
+    def update(self, doc: RunDoc, trace: RunTrace, new_events: list[Event], run_dir: Path) -> None:
+        self._live.update(self.render(doc, trace, run_dir))
 
-    def close(self, doc: RunDoc, trace: RunTrace) -> None:
-        self._live.update(self.render(doc, trace))
+    def close(self, doc: RunDoc, trace: RunTrace, run_dir: Path) -> None:
+        self._live.update(self.render(doc, trace, run_dir))
         self._live.stop()
         self.console.print(final_line(doc))
 
     @staticmethod
-    def render(doc: RunDoc, trace: RunTrace) -> RenderableType:
+    def render(doc: RunDoc, trace: RunTrace, run_dir: Path) -> RenderableType:
         from rich.console import Group
         from rich.panel import Panel
         from rich.progress_bar import ProgressBar
@@ -138,7 +145,9 @@ class RichLiveView:
         if trace.metrics:
             metrics = Table(box=None, header_style="bold", pad_edge=False)
             for column in ("metric", "last", "min", "max", "curve"):
-                metrics.add_column(column, justify="left" if column in ("metric", "curve") else "right")
+                metrics.add_column(
+                    column, justify="left" if column in ("metric", "curve") else "right"
+                )
             for name, series in list(trace.metrics.items())[:METRICS_SHOWN]:
                 values = series.values
                 metrics.add_row(
@@ -149,21 +158,71 @@ class RichLiveView:
                     Text(sparkline(values, 24), style="cyan"),
                 )
             parts.append(metrics)
+            parts.append(metric_chart(trace))
         if trace.population is not None:
             members = trace.population.get("members", [])
             fitness = [m["fitness"] for m in members if isinstance(m.get("fitness"), (int, float))]
             best = f", best fitness {number(max(fitness))}" if fitness else ""
             parts.append(
-                Text(f"population: generation {trace.population['generation']}, "
-                     f"{len(members)} members{best}")
+                Text(
+                    f"population: generation {trace.population['generation']}, "
+                    f"{len(members)} members{best}"
+                )
             )
         if trace.artifacts:
             listing = ", ".join(f"{name} v{e['version']}" for name, e in trace.artifacts.items())
             parts.append(Text(f"artifacts: {listing}"))
+            shown = shown_artifact(trace, run_dir)
+            if shown is not None:
+                parts.append(shown)
         for event in list(trace.logs)[-6:]:
             style = {"error": "red", "warning": "yellow"}.get(event.get("level", ""), "dim")
             parts.append(Text(event["text"].splitlines()[-1][:200], style=style))
         return Panel(Group(*parts), title=f"{doc['id']} {doc['name']}", title_align="left")
+
+
+def metric_chart(trace: RunTrace) -> RenderableType:
+    """The first metric as a small braille chart with its range, like the dashboard's."""
+    from rich.text import Text
+
+    from nslab.tui.dashboard.charting import Curve, rasterize
+
+    name, series = next(iter(trace.metrics.items()))
+    width, height = CHART_SIZE
+    raster = rasterize([Curve(name, series.steps, series.values)], width, height)
+    low, high = raster.y_range
+    labels = {0: number(high), height - 1: number(low)}
+    chart = Text()
+    for row in range(height):
+        chart.append(f"{labels.get(row, ''):>10} ", style="dim")
+        chart.append(raster.row_text(row) + "\n", style="cyan")
+    chart.append(
+        f"{'':>10} {name} over steps {number(raster.x_range[0])}..{number(raster.x_range[1])}",
+        style="dim",
+    )
+    return chart
+
+
+def shown_artifact(trace: RunTrace, run_dir: Path) -> RenderableType | None:
+    """The latest equation (else code, else program) of the run, read from its file."""
+    from rich.console import Group
+    from rich.syntax import Syntax
+    from rich.text import Text
+
+    for kind in SHOWN_ARTIFACT_KINDS:
+        event = next((e for e in reversed(trace.artifacts.values()) if e.get("kind") == kind), None)
+        if event is None:
+            continue
+        try:
+            content = (run_dir / event["path"]).read_text(errors="replace")
+        except OSError:
+            return None
+        title = Text(f"{event['name']} v{event['version']}:", style="bold")
+        if kind == "code":
+            lines = content.rstrip().splitlines()[-CODE_LINES_SHOWN:]
+            return Group(title, Syntax("\n".join(lines), "python", theme="ansi_dark"))
+        return Group(title, Text(content.strip()[:2000], style="green"))
+    return None
 
 
 def make_view(interval_s: float) -> RunView:
@@ -182,6 +241,7 @@ def follow(
 ) -> RunDoc:
     """Feed the view until the run is over; returns the final document."""
     is_over = finished or (lambda doc: RunStatus(doc["status"]).is_final)
+    run_dir = book.layout.run_dir(run_id)
     reader = EventReader(book.layout.events_path(run_id))
     trace = RunTrace()
     doc = book.index.get(run_id)
@@ -194,11 +254,11 @@ def follow(
             if status_event or time.monotonic() - checked_at >= DOC_REFRESH_S:
                 doc = book.index.get(run_id)
                 checked_at = time.monotonic()
-            view.update(doc, trace, new_events)
+            view.update(doc, trace, new_events, run_dir)
             if is_over(doc):
                 trace.apply(reader.read_new())
                 doc = book.index.get(run_id)
                 return doc
             time.sleep(POLL_INTERVAL_S)
     finally:
-        view.close(doc, trace)
+        view.close(doc, trace, run_dir)

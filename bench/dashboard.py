@@ -1,0 +1,257 @@
+"""Dashboard benchmarks: start-up with a large index, one refresh while runs stream, and
+drawing a long curve. Prints figures beside the goals of issue 3; asserts nothing.
+
+Run: `.venv/bin/python bench/dashboard.py` (or `make bench`). For scale: TensorBoard is
+reported to stall at about 250 runs and the MLflow UI to break at about 1,700.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nslab.core.runs import RunBook, RunRequest
+from nslab.core.status import EXECUTOR_ENGINE
+from nslab.store.events import EventWriter
+from nslab.store.home import StoreLayout
+from nslab.tui.dashboard.app import NslabDashboard
+from nslab.tui.dashboard.charting import Curve, rasterize
+from nslab.tui.dashboard.feed import StoreFeed
+from nslab.tui.dashboard.messages import EventsRead
+from nslab.tui.dashboard.screens.runs import RunsScreen
+from nslab.tui.dashboard.widgets.curve_chart import CurveChart
+from nslab.tui.dashboard.widgets.runs_table import RunsTable
+
+TERMINAL_SIZE = (160, 48)
+STARTUP_RUNS = 10_000
+REFRESH_RUNS = 1_000
+STREAMING_RUNS = 10
+STREAM_POINTS_PER_S = 200
+LOGGED_POINTS_PER_RUN = 500
+REFRESH_SAMPLES = 30
+LONG_CURVE_POINTS = 100_000
+
+
+def fill_store(home: Path, runs: int, running: int) -> list[str]:
+    """`runs` runs shaped exactly like real ones (copied from one made by RunBook.create).
+
+    The newest `running` are marked running; the visible ones get logs of metric points.
+    """
+    book = RunBook(StoreLayout(home))
+    request = RunRequest(
+        kind="bench", preset="quick", config={"lr": 0.001, "epochs": 10}, tags=("bench",)
+    )
+    template = {k: v for k, v in book.create(request, EXECUTOR_ENGINE, home).items() if k != "id"}
+    now = time.time()
+    docs = [
+        {
+            **template,
+            "name": f"run-{i}",
+            "seed": i,
+            "created_at": now - runs + i,
+            "status": "running" if i >= runs - running else "succeeded",
+            "summary": {"loss": 1.0 / (i + 1)},
+        }
+        for i in range(runs - 1)
+    ]
+    book.index.insert_many(docs)
+    ids = [doc["id"] for doc in book.index.all()]
+    for run_id in ids[:60]:
+        writer = EventWriter(book.layout.events_path(run_id), flush_interval_s=None)
+        for step in range(LOGGED_POINTS_PER_RUN):
+            writer.metric(
+                step, {"loss": 1.0 / (step + 1), "accuracy": step / LOGGED_POINTS_PER_RUN}
+            )
+        writer.emit("progress", done=LOGGED_POINTS_PER_RUN, total=2 * LOGGED_POINTS_PER_RUN)
+        writer.close()
+    return ids
+
+
+def stream(home: str, run_ids: list[str], seconds: float) -> None:
+    """Append metric points to several runs' logs, as their workers would."""
+    layout = StoreLayout(Path(home))
+    writers = [EventWriter(layout.events_path(run_id)) for run_id in run_ids]
+    step = LOGGED_POINTS_PER_RUN
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for writer in writers:
+            writer.metric(step, {"loss": 1.0 / (step + 1), "accuracy": 0.5})
+            writer.emit("progress", done=step, total=10 * LOGGED_POINTS_PER_RUN)
+        step += 1
+        time.sleep(1 / STREAM_POINTS_PER_S)
+    for writer in writers:
+        writer.close()
+
+
+async def measure_startup(home: Path, runs: int) -> tuple[float, float]:
+    """(seconds to the first frame with every run listed, seconds to read the index alone)."""
+    start = time.perf_counter()
+    StoreFeed(StoreLayout(home)).poll()
+    index_read = time.perf_counter() - start
+    start = time.perf_counter()
+    app = NslabDashboard(home)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        while True:
+            screen = app.screen
+            if isinstance(screen, RunsScreen) and len(screen.query_one(RunsTable).run_ids) >= runs:
+                break
+            await pilot.pause(0.01)
+        await pilot.pause()
+        listed = time.perf_counter() - start
+    return listed, index_read
+
+
+async def measure_empty_app() -> float:
+    """Seconds to the first frame of a Textual app showing one line: the floor for start-up."""
+    from textual.app import App, ComposeResult
+    from textual.widgets import Static
+
+    class OneLine(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Static("hello")
+
+    start = time.perf_counter()
+    async with OneLine().run_test(size=TERMINAL_SIZE) as pilot:
+        await pilot.pause()
+    return time.perf_counter() - start
+
+
+async def measure_refresh(home: Path) -> dict[str, list[float]]:
+    """Times of one refresh: reading the store (worker thread) and redrawing (UI thread)."""
+    timings: dict[str, list[float]] = {"poll": [], "apply": [], "redraw": []}
+    app = NslabDashboard(home)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await pilot.pause(1.0)
+        # Stop the app's own reader so that the polls measured here are the only ones.
+        app.workers.cancel_group(app, "feed")
+        app.wake_feed()
+        await pilot.pause(0.3)
+        screen = app.screen
+        assert isinstance(screen, RunsScreen)
+        for _ in range(REFRESH_SAMPLES):
+            await asyncio.sleep(0.25)
+            start = time.perf_counter()
+            update = app.feed.poll()
+            timings["poll"].append(time.perf_counter() - start)
+            start = time.perf_counter()
+            app._events_read(EventsRead(update.records, update.events))
+            timings["apply"].append(time.perf_counter() - start)
+            start = time.perf_counter()
+            screen.redraw()
+            await pilot.pause()  # the frame is composed and written by the headless driver
+            timings["redraw"].append(time.perf_counter() - start)
+    return timings
+
+
+async def measure_long_curve() -> tuple[float, float]:
+    """(seconds to rasterize a 100,000-point curve, seconds to show it in a chart widget)."""
+    steps = np.arange(LONG_CURVE_POINTS, dtype=float)
+    values = np.exp(-steps / 30_000) + 0.01 * np.sin(steps)
+    curve = Curve("loss", steps.tolist(), values.tolist())
+    samples = []
+    for _ in range(5):
+        start = time.perf_counter()
+        rasterize([curve], TERMINAL_SIZE[0] - 11, TERMINAL_SIZE[1] - 2)
+        samples.append(time.perf_counter() - start)
+    shown_samples = []
+    with tempfile.TemporaryDirectory() as scratch:
+        app = NslabDashboard(Path(scratch) / "home")
+        async with app.run_test(size=TERMINAL_SIZE) as pilot:
+            chart = CurveChart()
+            await app.screen.mount(chart)
+            await pilot.pause(0.5)
+            for version in range(5):
+                start = time.perf_counter()
+                chart.show([curve], data_key=version)
+                await pilot.pause()  # rasterized and painted
+                shown_samples.append(time.perf_counter() - start)
+    shown = statistics.median(shown_samples)
+    return statistics.median(samples), shown
+
+
+def report(rows: list[tuple[str, str, str]]) -> None:
+    width = max(len(row[0]) for row in rows)
+    print(f"{'measure'.ljust(width)}  {'measured':>12}  goal")
+    for name, value, goal in rows:
+        print(f"{name.ljust(width)}  {value:>12}  {goal}")
+
+
+def main() -> None:
+    rows: list[tuple[str, str, str]] = []
+    empty = statistics.median([asyncio.run(measure_empty_app()) for _ in range(3)])
+    rows.append(
+        ("first frame of a one-line Textual app (the floor here)", f"{empty * 1000:.0f} ms", "")
+    )
+    with tempfile.TemporaryDirectory() as scratch:
+        home = Path(scratch) / "startup"
+        fill_store(home, STARTUP_RUNS, running=0)
+        listed, index_read = asyncio.run(measure_startup(home, STARTUP_RUNS))
+        size_mb = StoreLayout(home).index_path.stat().st_size / 1e6
+        rows.append(
+            (
+                f"read the index of {STARTUP_RUNS:,} runs ({size_mb:.1f} MB)",
+                f"{index_read * 1000:.0f} ms",
+                "",
+            )
+        )
+        rows.append(
+            (
+                f"dashboard start-up, {STARTUP_RUNS:,} runs listed",
+                f"{listed * 1000:.0f} ms",
+                "<= 1 s",
+            )
+        )
+
+        home = Path(scratch) / "refresh"
+        ids = fill_store(home, REFRESH_RUNS, running=STREAMING_RUNS)
+        writer = multiprocessing.get_context("spawn").Process(
+            target=stream, args=(str(home), ids[:STREAMING_RUNS], 30.0)
+        )
+        writer.start()
+        try:
+            timings = asyncio.run(measure_refresh(home))
+        finally:
+            writer.terminate()
+            writer.join()
+        label = (
+            f"{REFRESH_RUNS:,} runs, {STREAMING_RUNS} streaming at {STREAM_POINTS_PER_S} points/s"
+        )
+        poll, apply, redraw = (statistics.median(timings[k]) for k in ("poll", "apply", "redraw"))
+        rows.append((f"refresh, store read (worker thread): {label}", f"{poll * 1000:.1f} ms", ""))
+        rows.append(
+            (
+                "refresh, fold events + redraw + frame (UI thread)",
+                f"{(apply + redraw) * 1000:.1f} ms",
+                "<= 50 ms",
+            )
+        )
+        worst: Any = max(a + r for a, r in zip(timings["apply"], timings["redraw"], strict=True))
+        rows.append(("refresh, UI thread, worst of the samples", f"{worst * 1000:.1f} ms", ""))
+
+    raster, shown = asyncio.run(measure_long_curve())
+    rows.append(
+        (
+            f"rasterize a {LONG_CURVE_POINTS:,}-point curve to {TERMINAL_SIZE[0] - 11} cells",
+            f"{raster * 1000:.1f} ms",
+            "",
+        )
+    )
+    rows.append(
+        (
+            f"show a {LONG_CURVE_POINTS:,}-point curve in the chart widget",
+            f"{shown * 1000:.1f} ms",
+            "",
+        )
+    )
+    report(rows)
+
+
+if __name__ == "__main__":
+    main()

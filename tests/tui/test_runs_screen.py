@@ -1,0 +1,169 @@
+"""Pilot tests of the runs screen against a store of real probe runs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from nslab.core.engine import engine_state
+from nslab.core.runs import RunBook
+from nslab.store.home import StoreLayout
+from nslab.tui.dashboard.app import NslabDashboard
+from nslab.tui.dashboard.screens.artifacts import ArtifactsScreen
+from nslab.tui.dashboard.screens.population import PopulationScreen
+from nslab.tui.dashboard.screens.run import RunScreen
+from nslab.tui.dashboard.screens.runs import RunsScreen
+from nslab.tui.dashboard.widgets.runs_table import RunsTable
+from tests.tui.conftest import PROBE_PLUGIN, TERMINAL_SIZE, settle
+
+
+def table_of(app: NslabDashboard) -> RunsTable:
+    return app.screen.query_one(RunsTable)
+
+
+def listed_ids(app: NslabDashboard) -> list[str]:
+    return [row.run_id for row in table_of(app).rows]
+
+
+async def test_lists_every_run_newest_first_with_queue_and_engine(
+    store: tuple[Path, dict[str, str]],
+) -> None:
+    home, ids = store
+    app = NslabDashboard(home, [str(PROBE_PLUGIN)])
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await settle(pilot, lambda: len(listed_ids(app)) == 6)
+        assert listed_ids(app) == sorted(ids.values(), reverse=True)
+        rows = {row.run_id: row for row in table_of(app).rows}
+        assert rows[ids["failed"]].status == "failed"
+        assert rows[ids["fast"]].cells["tags"] == "fast,paper"
+        # Visible finished runs are read from their logs: the main metric and its sparkline.
+        await settle(pilot, lambda: table_of(app).rows[-1].cells["curve"])
+        first = next(row for row in table_of(app).rows if row.run_id == ids["first"])
+        assert first.cells["metric"].startswith("loss ")
+        assert len(first.cells["curve"]) == 12
+        assert first.cells["progress"] == "done"
+        queue_text = str(app.screen.query_one("#queue").render())
+        # Higher priority first, though it was queued later.
+        assert queue_text.index("waiting-high") < queue_text.index("waiting-low")
+        assert "engine stopped" in str(app.screen.query_one("#engine-state").render())
+
+
+async def test_filter_sort_and_select(store: tuple[Path, dict[str, str]]) -> None:
+    home, ids = store
+    app = NslabDashboard(home)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await settle(pilot, lambda: len(listed_ids(app)) == 6)
+        await pilot.press("slash")
+        await pilot.press(*"status:failed")
+        await pilot.press("enter")
+        assert listed_ids(app) == [ids["failed"]]
+        await pilot.press("escape")
+        assert len(listed_ids(app)) == 6
+        await pilot.press("slash", *"tag:paper", "enter")
+        assert listed_ids(app) == [ids["fast"]]
+        await pilot.press("escape")
+        await pilot.press("s")  # newest -> oldest
+        assert listed_ids(app)[0] == ids["first"]
+        await pilot.press("s")  # -> name
+        names = [row.cells["name"] for row in table_of(app).rows]
+        assert names == sorted(names)
+        await pilot.press("s", "s", "s")  # status, kind, back to newest
+        assert listed_ids(app) == sorted(ids.values(), reverse=True)
+        await pilot.press("home", "space", "space")
+        assert table_of(app).selected == set(listed_ids(app)[:2])
+        await pilot.press("m")
+        assert app.screen.__class__.__name__ == "CompareScreen"
+
+
+async def test_enter_opens_the_run_and_escape_returns(store: tuple[Path, dict[str, str]]) -> None:
+    home, _ = store
+    app = NslabDashboard(home)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await settle(pilot, lambda: len(listed_ids(app)) == 6)
+        await pilot.press("down", "down")
+        target = table_of(app).cursor_id
+        await pilot.press("enter")
+        assert isinstance(app.screen, RunScreen) and app.screen.run_id == target
+        await pilot.press("escape")
+        assert isinstance(app.screen, RunsScreen)
+        assert table_of(app).cursor_id == target
+        await pilot.press("p")
+        assert isinstance(app.screen, PopulationScreen) and app.screen.run_id == target
+        await pilot.press("escape", "a")
+        assert isinstance(app.screen, ArtifactsScreen) and app.screen.run_id == target
+        await pilot.press("escape", "q")
+        await settle(pilot, lambda: not app.is_running)
+
+
+async def test_cancel_retry_and_tag_keys_change_the_store(
+    store: tuple[Path, dict[str, str]], monkeypatch
+) -> None:
+    home, ids = store
+    monkeypatch.setenv("NSLAB_PLUGINS", str(PROBE_PLUGIN))
+    book = RunBook(StoreLayout(home))
+    app = NslabDashboard(home)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await settle(pilot, lambda: len(listed_ids(app)) == 6)
+        # The newest run is the high-priority queued one: cancel it.
+        assert table_of(app).cursor_id == ids["waiting-high"]
+        await pilot.press("c")
+        await settle(pilot, lambda: book.index.get(ids["waiting-high"])["status"] == "cancelled")
+        await settle(pilot, lambda: table_of(app).rows[0].status == "cancelled")
+        # Tag it, then retry it: it is queued again and the engine starts.
+        await pilot.press("t")
+        await pilot.press(*"keep", "enter")
+        await settle(pilot, lambda: book.index.get(ids["waiting-high"])["tags"] == ["keep"])
+        await pilot.press("r")
+        await settle(pilot, lambda: book.index.get(ids["waiting-high"])["retries"] == 1)
+        await settle(pilot, lambda: app.engine is not None)
+        assert engine_state(StoreLayout(home)) is not None
+        # Retrying a run that is not finished is refused with a message, not a crash.
+        await pilot.press("down")
+        await settle(pilot, lambda: table_of(app).cursor_id == ids["waiting-low"])
+        failures: list[str] = []
+        app.notify = lambda text, **kw: (
+            failures.append(text) if kw.get("severity") == "error" else None
+        )  # type: ignore[method-assign]
+        await pilot.press("r")
+        await settle(pilot, lambda: failures)
+        assert "only failed, cancelled or interrupted" in failures[0]
+
+
+async def test_engine_key_starts_and_stops_the_engine(
+    store: tuple[Path, dict[str, str]], monkeypatch
+) -> None:
+    home, _ = store
+    monkeypatch.setenv("NSLAB_PLUGINS", str(PROBE_PLUGIN))
+    app = NslabDashboard(home)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await settle(pilot, lambda: app.index_loaded)
+        await pilot.press("e")
+        await settle(pilot, lambda: app.engine is not None)
+        await settle(
+            pilot, lambda: "engine running" in str(app.screen.query_one("#engine-state").render())
+        )
+        await pilot.press("e")
+        await settle(pilot, lambda: app.engine is None)
+    assert engine_state(StoreLayout(home)) is None
+
+
+def _colours(svg: str) -> set[tuple[int, int, int]]:
+    found = re.findall(r"(?:fill|color): ?#([0-9a-fA-F]{6})", svg)
+    return {(int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)) for h in found}
+
+
+async def test_no_color_draws_in_greys_only(
+    store: tuple[Path, dict[str, str]], monkeypatch
+) -> None:
+    home, _ = store
+    pictures = {}
+    for no_color in (False, True):
+        if no_color:
+            monkeypatch.setenv("NO_COLOR", "1")
+        app = NslabDashboard(home)
+        async with app.run_test(size=TERMINAL_SIZE) as pilot:
+            await settle(pilot, lambda: len(listed_ids(app)) == 6)  # noqa: B023
+            await pilot.pause()
+            pictures[no_color] = _colours(app.export_screenshot())
+    assert any(max(c) - min(c) > 60 for c in pictures[False]), "colours without NO_COLOR"
+    assert all(max(c) - min(c) <= 8 for c in pictures[True]), "greys only with NO_COLOR"

@@ -1,0 +1,98 @@
+"""SVG snapshots of the dashboard at fixed sizes, with a frozen clock.
+
+The store is filled by real probe runs while `time.time` is a fake clock, so run ids,
+ages, durations and ETAs are the same on every machine. A difference fails the test
+and writes the new picture beside the golden one; `NSLAB_UPDATE_SNAPSHOTS=1` accepts it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from unittest import mock
+
+import pytest
+
+from nslab.tui.dashboard.app import NslabDashboard
+from nslab.tui.dashboard.screens.run import RunScreen
+from nslab.tui.dashboard.widgets.curve_chart import CurveChart
+from nslab.tui.dashboard.widgets.runs_table import RunsTable
+from tests.tui.conftest import fill_store, settle
+
+SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
+FROZEN_START = 1_763_856_000.0  # 2025-11-23 00:00 UTC
+FROZEN_NOW = FROZEN_START + 3 * 3600
+
+
+class FakeClock:
+    """Each call is one millisecond after the previous one."""
+
+    def __init__(self, start: float) -> None:
+        self._ticks = itertools.count()
+        self.start = start
+
+    def __call__(self) -> float:
+        return self.start + next(self._ticks) / 1000
+
+
+@pytest.fixture(scope="module")
+def frozen_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, str]]]:
+    home = tmp_path_factory.mktemp("frozen") / "home"
+    with mock.patch("time.time", FakeClock(FROZEN_START)):
+        ids = fill_store(home)
+    yield home, ids
+
+
+def normalized(svg: str) -> str:
+    # Rich names the SVG's CSS classes after a hash of the content; equal content, equal
+    # hash, but the hash is left out so that a diff shows the cells that changed.
+    return re.sub(r"terminal-\d+", "terminal", svg)
+
+
+def assert_snapshot(name: str, svg: str) -> None:
+    golden = SNAPSHOTS / f"{name}.svg"
+    if os.environ.get("NSLAB_UPDATE_SNAPSHOTS") == "1" or not golden.exists():
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(svg)
+        if os.environ.get("NSLAB_UPDATE_SNAPSHOTS") != "1":
+            pytest.fail(f"wrote the first snapshot {golden}; check it and run again")
+        return
+    if normalized(golden.read_text()) != normalized(svg):
+        changed = golden.with_suffix(".new.svg")
+        changed.write_text(svg)
+        pytest.fail(f"{name} differs from {golden}; the new picture is {changed}")
+
+
+async def test_runs_screen_snapshot(frozen_store: tuple[Path, dict[str, str]]) -> None:
+    home, _ = frozen_store
+    app = NslabDashboard(home, clock=lambda: FROZEN_NOW)
+    async with app.run_test(size=(100, 24)) as pilot:
+        table = app.screen.query_one(RunsTable)
+        await settle(
+            pilot,
+            lambda: (
+                len(table.rows) == 6
+                and all(row.cells["curve"] for row in table.rows if row.status != "queued")
+            ),
+        )
+        await pilot.pause()
+        assert_snapshot("runs_screen_100x24", app.export_screenshot())
+
+
+async def test_run_screen_snapshot_at_80x24(frozen_store: tuple[Path, dict[str, str]]) -> None:
+    home, ids = frozen_store
+    app = NslabDashboard(home, clock=lambda: FROZEN_NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.screen.query_one(RunsTable)
+        await settle(pilot, lambda: len(table.rows) == 6)
+        table.cursor = [row.run_id for row in table.rows].index(ids["first"])
+        await pilot.press("enter")
+        assert isinstance(app.screen, RunScreen)
+        chart = app.screen.query_one(CurveChart)
+        await settle(pilot, lambda: chart.point_count == 40)
+        await settle(pilot, lambda: len(app.record(ids["first"]).trace.logs) == 4)
+        await pilot.pause()
+        assert_snapshot("run_screen_80x24", app.export_screenshot())

@@ -1,0 +1,1 @@
+"""The Textual dashboard (`nslab dash`): screens over the store, fed by a reading thread."""

@@ -1,0 +1,94 @@
+"""Reading the store for the dashboard, off the UI thread.
+
+`StoreFeed.poll` returns what changed since the last call: the run index (re-read only
+when the file was replaced), the engine's state, and the new events of the runs being
+followed (tailed from byte offsets). It never writes anything.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from nslab.core.engine import EngineState, engine_state
+from nslab.core.status import RunStatus
+from nslab.store.events import Event, EventReader
+from nslab.store.home import StoreLayout
+from nslab.store.index import RunDoc, RunIndex
+from nslab.tui.dashboard.records import RunRecord
+
+FileStamp = tuple[int, int, int]
+
+
+@dataclass
+class FeedUpdate:
+    docs: list[RunDoc] | None = None
+    engine: EngineState | None = None
+    engine_changed: bool = False
+    # A run read for the first time arrives folded (built here, off the UI thread, and
+    # handed over); after that, its new events arrive as they are.
+    records: dict[str, RunRecord] = field(default_factory=dict)
+    events: dict[str, list[Event]] = field(default_factory=dict)
+
+
+class StoreFeed:
+    """Follows one store home; `wanted` (set from the UI thread) names extra runs to tail."""
+
+    def __init__(self, layout: StoreLayout) -> None:
+        self.layout = layout
+        self.index = RunIndex(layout)
+        self.wanted: frozenset[str] = frozenset()
+        self._index_stamp: FileStamp | None = None
+        self._running: frozenset[str] = frozenset()
+        self._readers: dict[str, EventReader] = {}
+        self._engine: EngineState | None = None
+        self._engine_known = False
+
+    def want(self, run_ids: Iterable[str]) -> None:
+        self.wanted = frozenset(run_ids)
+
+    def poll(self) -> FeedUpdate:
+        update = FeedUpdate()
+        stamp = self._stamp(self.layout.index_path)
+        if stamp != self._index_stamp:
+            self._index_stamp = stamp
+            update.docs = self.index.all() if stamp is not None else []
+            self._running = frozenset(
+                doc["id"] for doc in update.docs if doc["status"] in _LIVE_STATUSES
+            )
+        engine = engine_state(self.layout)
+        if not self._engine_known or engine != self._engine:
+            self._engine, self._engine_known = engine, True
+            update.engine_changed = True
+        update.engine = engine
+        for run_id in self._running | self.wanted:
+            reader = self._reader(run_id)
+            first_read = reader.offset == 0
+            events = reader.read_new()
+            if not events:
+                continue
+            if first_read:
+                record = RunRecord()
+                record.apply(events)
+                update.records[run_id] = record
+            else:
+                update.events[run_id] = events
+        return update
+
+    def _reader(self, run_id: str) -> EventReader:
+        reader = self._readers.get(run_id)
+        if reader is None:
+            reader = self._readers[run_id] = EventReader(self.layout.events_path(run_id))
+        return reader
+
+    @staticmethod
+    def _stamp(path: os.PathLike[str]) -> FileStamp | None:
+        try:
+            info = os.stat(path)
+        except FileNotFoundError:
+            return None
+        return (info.st_ino, info.st_mtime_ns, info.st_size)
+
+
+_LIVE_STATUSES = frozenset({str(RunStatus.RUNNING), str(RunStatus.QUEUED)})

@@ -1,0 +1,63 @@
+"""Filtering and sorting the runs list: `status:running kind:probe tag:paper words`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from nslab.store.index import RunDoc
+
+SORT_ORDERS = ("newest", "oldest", "name", "status", "kind")
+FIELD_PREFIXES = ("status", "kind", "tag")
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    statuses: frozenset[str] = frozenset()
+    kinds: frozenset[str] = frozenset()
+    tags: frozenset[str] = frozenset()
+    words: tuple[str, ...] = field(default=())
+
+    @classmethod
+    def parse(cls, text: str) -> RunFilter:
+        """`status:a,b kind:k tag:t` narrow by field (commas mean or); other words match text."""
+        fields: dict[str, set[str]] = {prefix: set() for prefix in FIELD_PREFIXES}
+        words = []
+        for token in text.split():
+            prefix, sep, value = token.partition(":")
+            if sep and prefix.lower() in fields and value:
+                fields[prefix.lower()].update(v for v in value.split(",") if v)
+            else:
+                words.append(token.lower())
+        return cls(
+            frozenset(fields["status"]),
+            frozenset(fields["kind"]),
+            frozenset(fields["tag"]),
+            tuple(words),
+        )
+
+    def matches(self, doc: RunDoc) -> bool:
+        if self.statuses and doc["status"] not in self.statuses:
+            return False
+        if self.kinds and doc["kind"] not in self.kinds:
+            return False
+        tags = doc.get("tags") or []
+        if self.tags and not self.tags <= set(tags):
+            return False
+        if self.words:
+            haystack = " ".join(
+                [doc["id"], doc.get("name") or "", doc["kind"], doc["status"], *tags]
+            ).lower()
+            return all(word in haystack for word in self.words)
+        return True
+
+    def __bool__(self) -> bool:
+        return bool(self.statuses or self.kinds or self.tags or self.words)
+
+
+def sort_runs(docs: list[RunDoc], order: str) -> list[RunDoc]:
+    """Runs in `order`; docs arrive newest first, which every other order breaks ties by."""
+    if order == "oldest":
+        return docs[::-1]
+    if order in ("name", "status", "kind"):
+        return sorted(docs, key=lambda doc: str(doc.get(order) or ""))
+    return docs

@@ -1,0 +1,49 @@
+"""Messages from the store-reading worker to the app (posted from a thread)."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from nslab.core.engine import EngineState
+from nslab.store.events import Event
+from nslab.store.index import RunDoc
+from nslab.tui.dashboard.records import RunRecord
+
+
+class IndexRead(Message):
+    """A fresh copy of the run index; a newer one replaces an unhandled older one."""
+
+    def __init__(self, docs: list[RunDoc]) -> None:
+        super().__init__()
+        self.docs = docs
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, IndexRead)
+
+
+class EngineRead(Message):
+    def __init__(self, engine: EngineState | None) -> None:
+        super().__init__()
+        self.engine = engine
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, EngineRead)
+
+
+class EventsRead(Message):
+    """Runs read for the first time (folded records, handed over) and new events of the
+    others, in log order (deltas: never replaced)."""
+
+    def __init__(self, records: dict[str, RunRecord], events: dict[str, list[Event]]) -> None:
+        super().__init__()
+        self.records = records
+        self.events = events
+
+
+class ActionDone(Message):
+    """A store action run in a worker (cancel, retry, tag, enqueue, engine) finished."""
+
+    def __init__(self, text: str, error: bool = False) -> None:
+        super().__init__()
+        self.text = text
+        self.error = error

@@ -1,0 +1,184 @@
+"""The form that queues a new run: kind, preset, config overrides, name, tags, priority.
+
+The overrides are validated by the experiment's config model before anything is
+queued; a bad value leaves the form open with the one-line error shown in it.
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static
+
+from nslab.core.errors import NslabError
+from nslab.core.runs import RunRequest
+from nslab.core.status import EXECUTOR_ENGINE
+
+if TYPE_CHECKING:
+    from nslab.core.registry import Registry
+    from nslab.tui.dashboard.app import NslabDashboard
+
+
+class KindsLoaded(Message):
+    def __init__(self, presets_by_kind: dict[str, list[str]], error: str | None) -> None:
+        super().__init__()
+        self.presets_by_kind = presets_by_kind
+        self.error = error
+
+
+class QueueResult(Message):
+    def __init__(self, text: str, error: bool) -> None:
+        super().__init__()
+        self.text = text
+        self.error = error
+
+
+class EnqueueScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape", "app.pop_screen", "Close")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.presets_by_kind: dict[str, list[str]] = {}
+
+    @property
+    def dashboard(self) -> NslabDashboard:
+        return cast("NslabDashboard", self.app)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("[b]Queue a run[/b]  (enter in any field queues it, escape closes)")
+            yield Select[str]([], prompt="experiment kind", id="kind")
+            yield Select[str]([], prompt="preset", id="preset")
+            yield Input(placeholder="overrides: key=value key2=value2", id="overrides")
+            with Horizontal():
+                yield Input(placeholder="name (optional)", id="name")
+                yield Input(placeholder="tags, space separated", id="tags")
+            with Horizontal():
+                yield Input(placeholder="seed", value="0", id="seed", type="integer")
+                yield Input(placeholder="priority", value="0", id="priority", type="integer")
+            yield Static("", id="form-error", classes="error")
+            with Horizontal():
+                yield Button("Queue", variant="primary", id="queue-button")
+                yield Button("Close", id="close-button")
+
+    def on_mount(self) -> None:
+        self.load_kinds()
+
+    def registry(self) -> Registry:
+        from nslab.core.registry import Registry
+
+        return Registry(self.dashboard.plugin_files)
+
+    @work(thread=True, exit_on_error=False)
+    def load_kinds(self) -> None:
+        try:
+            registry = self.registry()
+            presets = {kind: list(registry.get(kind).presets) for kind in registry.kinds()}
+        except NslabError as exc:
+            self.post_message(KindsLoaded({}, str(exc)))
+            return
+        self.post_message(KindsLoaded(presets, None))
+
+    @on(KindsLoaded)
+    def _kinds_loaded(self, message: KindsLoaded) -> None:
+        self.presets_by_kind = message.presets_by_kind
+        if message.error or not message.presets_by_kind:
+            self.show_error(
+                message.error or "no experiment kinds registered (nslab --plugin FILE.py dash)"
+            )
+            return
+        kind_select = self.query_one("#kind", Select)
+        kind_select.set_options([(kind, kind) for kind in message.presets_by_kind])
+        kind_select.value = next(iter(message.presets_by_kind))
+        kind_select.focus()
+
+    @on(Select.Changed, "#kind")
+    def _kind_changed(self, event: Select.Changed) -> None:
+        presets = self.presets_by_kind.get(str(event.value), [])
+        preset_select = self.query_one("#preset", Select)
+        preset_select.set_options([(name, name) for name in presets])
+        if presets:
+            preset_select.value = "quick" if "quick" in presets else presets[0]
+
+    def show_error(self, text: str) -> None:
+        self.query_one("#form-error", Static).update(text)
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#queue-button")
+    def submit(self) -> None:
+        kind, preset = (
+            self.query_one("#kind", Select).value,
+            self.query_one("#preset", Select).value,
+        )
+        if not isinstance(kind, str) or not isinstance(preset, str):
+            self.show_error("choose a kind and a preset")
+            return
+        overrides_text = self.query_one("#overrides", Input).value
+        try:
+            overrides = shlex.split(overrides_text)
+            seed = int(self.query_one("#seed", Input).value or 0)
+            priority = int(self.query_one("#priority", Input).value or 0)
+        except ValueError as exc:
+            self.show_error(f"form: {exc}")
+            return
+        name = self.query_one("#name", Input).value.strip() or None
+        tags = tuple(self.query_one("#tags", Input).value.replace(",", " ").split())
+        self.show_error("validating…")
+        self.queue_run(kind, preset, overrides, seed, priority, name, tags)
+
+    @on(Button.Pressed, "#close-button")
+    def _close(self) -> None:
+        self.dismiss(None)
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def queue_run(
+        self,
+        kind: str,
+        preset: str,
+        overrides: list[str],
+        seed: int,
+        priority: int,
+        name: str | None,
+        tags: tuple[str, ...],
+    ) -> None:
+        from nslab.core.config import resolve_config
+        from nslab.core.engine import start_engine
+
+        app = self.dashboard
+        try:
+            registry = self.registry()
+            config = resolve_config(registry.get(kind), preset, None, overrides)
+            request = RunRequest(
+                kind=kind,
+                preset=preset,
+                config=config.model_dump(mode="json"),
+                seed=seed,
+                name=name,
+                tags=tags,
+                priority=priority,
+                plugin_file=registry.source(kind).plugin_file,
+            )
+            doc = app.book.create(request, EXECUTOR_ENGINE, Path.cwd())
+            engine, started = start_engine(app.layout)
+        except NslabError as exc:
+            self.post_message(QueueResult(str(exc), error=True))
+            return
+        note = f"started the engine (pid {engine.pid})" if started else f"engine pid {engine.pid}"
+        self.post_message(QueueResult(f"queued {doc['id']} {doc['name']} ({note})", error=False))
+
+    @on(QueueResult)
+    def _queued(self, message: QueueResult) -> None:
+        if message.error:
+            self.show_error(message.text)
+            return
+        self.dashboard.notify(message.text)
+        self.dashboard.wake_feed()
+        self.dismiss(None)

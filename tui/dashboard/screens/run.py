@@ -1,0 +1,174 @@
+"""The run screen: live curves (pick metrics, log scale), progress and ETA, log tail,
+config and reproducibility record."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, cast
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import SelectionList, Static, TabbedContent, TabPane
+
+from nslab.core.compare import flatten
+from nslab.store.index import RunDoc
+from nslab.tui.dashboard.charting import Curve
+from nslab.tui.dashboard.records import RunRecord
+from nslab.tui.dashboard.widgets.curve_chart import CurveChart
+from nslab.tui.dashboard.widgets.key_bar import KeyBar
+from nslab.tui.formatting import duration, number
+
+if TYPE_CHECKING:
+    from nslab.tui.dashboard.app import NslabDashboard
+
+REDRAW_INTERVAL_S = 0.25
+LOG_LINES_SHOWN = 50
+BAR_WIDTH = 20
+
+
+def progress_text(record: RunRecord) -> str:
+    trace = record.trace
+    if trace.progress is None or not trace.progress[1]:
+        return ""
+    done, total = trace.progress
+    filled = int(BAR_WIDTH * min(done / total, 1.0))
+    bar = "█" * filled + "░" * (BAR_WIDTH - filled)
+    eta = duration(trace.eta_seconds())
+    return f"{bar} {100 * done / total:3.0f}% {number(done)}/{number(total)}  ETA {eta}"
+
+
+def headline(doc: RunDoc, record: RunRecord, now: float) -> Text:
+    elapsed = None
+    if doc.get("started_at"):
+        elapsed = (doc.get("ended_at") or now) - doc["started_at"]
+    reason = (doc.get("exit") or {}).get("reason")
+    status = doc["status"] + (f" ({reason})" if reason else "")
+    return Text.assemble(
+        (doc["id"], "bold"),
+        f" {doc.get('name', '')}  {doc['kind']}/{doc['preset']} seed {doc['seed']}  ",
+        (status, "bold"),
+        f"  ran {duration(elapsed)}\n{progress_text(record)}",
+    )
+
+
+def mapping_lines(mapping: dict[str, object]) -> Text:
+    return Text(
+        "\n".join(f"{key} = {json.dumps(value, default=str)}" for key, value in flatten(mapping))
+    )
+
+
+class RunScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape,backspace", "app.pop_screen", "Back"),
+        Binding("l", "toggle_log", "Log scale"),
+        Binding("p", "population", "Population"),
+        Binding("a", "artifacts", "Artifacts"),
+        Binding("c", "cancel_run", "Cancel"),
+        Binding("r", "retry_run", "Retry"),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.log_scale = False
+        self._drawn_key: object = None
+        self._metric_names: list[str] = []
+
+    @property
+    def dashboard(self) -> NslabDashboard:
+        return cast("NslabDashboard", self.app)
+
+    def followed_ids(self) -> set[str]:
+        return {self.run_id}
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="run-head")
+        with Horizontal(id="run-body"):
+            yield SelectionList[str](id="metrics")
+            yield CurveChart(id="chart", empty_text="waiting for the first metric…")
+        with TabbedContent(id="run-tabs"):
+            with TabPane("Log", id="tab-log"):
+                yield Static(id="log-tail")
+            with TabPane("Config", id="tab-config"):
+                yield Static(id="config")
+            with TabPane("Reproducibility", id="tab-repro"):
+                yield Static(id="repro")
+        yield KeyBar(self.BINDINGS)
+
+    def on_mount(self) -> None:
+        self.query_one("#metrics", SelectionList).border_title = "metrics"
+        self.dashboard.refresh_following()
+        self.redraw()
+        self.set_interval(REDRAW_INTERVAL_S, self.redraw)
+
+    def selected_metrics(self) -> list[str]:
+        return list(self.query_one("#metrics", SelectionList).selected)
+
+    def redraw(self) -> None:
+        app = self.dashboard
+        doc = app.docs_by_id.get(self.run_id)
+        record = app.record(self.run_id)
+        now = app.clock()
+        key = (record.version, id(doc), self.log_scale, tuple(self.selected_metrics()), int(now))
+        if doc is None or key == self._drawn_key:
+            return
+        self._drawn_key = key
+        self.query_one("#run-head", Static).update(headline(doc, record, now))
+        self._sync_metric_list(record)
+        metrics = record.trace.metrics
+        curves = [
+            Curve(name, metrics[name].steps, metrics[name].values)
+            for name in self.selected_metrics()
+            if name in metrics
+        ]
+        self.query_one(CurveChart).show(curves, self.log_scale, data_key=record.version)
+        lines = list(record.trace.logs)[-LOG_LINES_SHOWN:]
+        log_text = Text()
+        for event in lines:
+            style = {"error": "red", "warning": "yellow"}.get(event.get("level", ""), "")
+            log_text.append(event["text"] + "\n", style=style)
+        self.query_one("#log-tail", Static).update(
+            log_text or Text("no log lines yet", style="dim")
+        )
+        self.query_one("#config", Static).update(mapping_lines(doc.get("config") or {}))
+        repro = {k: v for k, v in (doc.get("repro") or {}).items() if k != "config"}
+        self.query_one("#repro", Static).update(mapping_lines(repro))
+
+    def _sync_metric_list(self, record: RunRecord) -> None:
+        names = list(record.trace.metrics)
+        if names == self._metric_names:
+            return
+        selection = self.query_one("#metrics", SelectionList)
+        for name in names[len(self._metric_names) :]:
+            # The first metric is shown from the start; the others on request.
+            selection.add_option((name, name, not self._metric_names and name == names[0]))
+        self._metric_names = names
+
+    @on(SelectionList.SelectedChanged, "#metrics")
+    def _metrics_chosen(self) -> None:
+        self.redraw()
+
+    def action_toggle_log(self) -> None:
+        self.log_scale = not self.log_scale
+        self.redraw()
+
+    def action_population(self) -> None:
+        from nslab.tui.dashboard.screens.population import PopulationScreen
+
+        self.app.push_screen(PopulationScreen(self.run_id))
+
+    def action_artifacts(self) -> None:
+        from nslab.tui.dashboard.screens.artifacts import ArtifactsScreen
+
+        self.app.push_screen(ArtifactsScreen(self.run_id))
+
+    def action_cancel_run(self) -> None:
+        self.dashboard.cancel_run(self.run_id)
+
+    def action_retry_run(self) -> None:
+        self.dashboard.retry_run(self.run_id)

@@ -1,0 +1,325 @@
+"""The runs screen: every run, the queue in order, the engine's state, and the keys."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from rich.markup import escape
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Input, Static
+
+from nslab.core.status import RunStatus
+from nslab.store.index import RunDoc
+from nslab.tui.dashboard.charting import sparkline_values
+from nslab.tui.dashboard.filtering import SORT_ORDERS, RunFilter, sort_runs
+from nslab.tui.dashboard.records import RunRecord
+from nslab.tui.dashboard.widgets.key_bar import KeyBar
+from nslab.tui.dashboard.widgets.runs_table import RunRow, RunsTable
+from nslab.tui.formatting import ago, number, spark_blocks
+
+if TYPE_CHECKING:
+    from nslab.tui.dashboard.app import NslabDashboard
+
+REDRAW_INTERVAL_S = 0.5
+QUEUE_SHOWN = 4
+SPARK_WIDTH = 12
+
+
+def spark_text(record: RunRecord, name: str) -> str:
+    """The sparkline of one metric, binned in numpy (cheap on a 100,000-point curve)."""
+    return spark_blocks(sparkline_values(record.trace.metrics[name].values, SPARK_WIDTH))
+
+
+def run_row(doc: RunDoc, record: RunRecord | None, now: float, cache: RowCache) -> RunRow:
+    """One table row from the index document and, when read, the run's events."""
+    progress = metric = curve = ""
+    if record is not None:
+        trace = record.trace
+        if trace.progress is not None and trace.progress[1]:
+            done, total = trace.progress
+            progress = f"{100 * done / total:.0f}%"
+        name = record.main_metric()
+        if name is not None:
+            series = trace.metrics[name]
+            metric = f"{name} {number(series.values[-1])}"
+            curve = cache.spark(doc["id"], record, name)
+    if not metric and doc.get("summary"):
+        name, value = next(iter(doc["summary"].items()))
+        metric = f"{name} {number(value)}"
+    if doc["status"] == RunStatus.SUCCEEDED:
+        progress = "done"
+    return RunRow(
+        doc["id"],
+        doc["status"],
+        {
+            "id": doc["id"],
+            "name": doc.get("name") or "",
+            "kind": doc["kind"],
+            "status": doc["status"],
+            "progress": progress,
+            "metric": metric,
+            "curve": curve,
+            "age": ago(doc.get("created_at"), now),
+            "tags": ",".join(doc.get("tags") or []),
+        },
+    )
+
+
+class RowCache:
+    """Rows by run, made again only when the run's document, events or age text moved."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, tuple[object, RunRow]] = {}
+        self._sparks: dict[str, tuple[int, str, str]] = {}
+
+    def row(self, doc: RunDoc, record: RunRecord | None, now: float) -> RunRow:
+        key = (id(doc), record.version if record else -1, int(now))
+        cached = self._rows.get(doc["id"])
+        if cached is None or cached[0] != key:
+            cached = (key, run_row(doc, record, now, self))
+            self._rows[doc["id"]] = cached
+        return cached[1]
+
+    def spark(self, run_id: str, record: RunRecord, name: str) -> str:
+        cached = self._sparks.get(run_id)
+        if cached is None or cached[0] != record.version or cached[1] != name:
+            cached = (record.version, name, spark_text(record, name))
+            self._sparks[run_id] = cached
+        return cached[2]
+
+
+class RunsScreen(Screen[None]):
+    BINDINGS = [
+        Binding("enter", "open_run", "Open"),
+        Binding("space", "select_run", "Select"),
+        Binding("slash", "filter", "Filter"),
+        Binding("s", "sort", "Sort"),
+        Binding("n", "new_run", "New"),
+        Binding("c", "cancel_run", "Cancel"),
+        Binding("r", "retry_run", "Retry"),
+        Binding("t", "tag_run", "Tag"),
+        Binding("e", "toggle_engine", "Engine"),
+        Binding("m", "compare", "Compare"),
+        Binding("p", "population", "Population", show=False),
+        Binding("a", "artifacts", "Artifacts", show=False),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.run_filter = RunFilter()
+        self.run_order = SORT_ORDERS[0]
+        self._drawn_key: object = None
+        self._rows = RowCache()
+        self._shown_text: dict[str, str] = {}
+
+    @property
+    def dashboard(self) -> NslabDashboard:
+        return cast("NslabDashboard", self.app)
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="runs-bar"):
+            yield Static(id="engine-state")
+            yield Static(id="runs-count")
+        yield Input(
+            placeholder="filter: words, status:running kind:K tag:T (enter applies)", id="filter"
+        )
+        yield RunsTable(id="runs")
+        yield Static(id="queue")
+        yield KeyBar(self.BINDINGS)
+
+    def on_mount(self) -> None:
+        self.query_one("#filter", Input).display = False
+        self.query_one(RunsTable).focus()
+        self.redraw()
+        self.set_interval(REDRAW_INTERVAL_S, self.redraw)
+
+    def on_screen_resume(self) -> None:
+        self._drawn_key = None
+        self.redraw()
+
+    # -- drawing ------------------------------------------------------------------------
+
+    def visible_docs(self) -> list[RunDoc]:
+        docs = self.dashboard.docs
+        if self.run_filter:
+            docs = [doc for doc in docs if self.run_filter.matches(doc)]
+        return sort_runs(docs, self.run_order)
+
+    def redraw(self) -> None:
+        app = self.dashboard
+        now = app.clock()
+        table = self.query_one(RunsTable)
+        # Ages move once a second; everything else moves with the data version, and the
+        # rows on screen (which decide the runs read) with the scroll position and size.
+        key = (
+            app.data_version,
+            self.run_filter,
+            self.run_order,
+            int(now),
+            table.scroll_offset.y,
+            table.size.height,
+        )
+        if key == self._drawn_key:
+            return
+        self._drawn_key = key
+        docs = self.visible_docs()
+        table.set_rows([doc["id"] for doc in docs], lambda run_id: self._row(run_id, now))
+        app.refresh_following()
+        self._draw_bar(len(docs))
+        self._draw_queue()
+
+    def _row(self, run_id: str, now: float) -> RunRow:
+        app = self.dashboard
+        doc = app.docs_by_id.get(run_id)
+        if doc is None:  # removed from the index since the list was made
+            return RunRow(run_id, "", {"id": run_id})
+        return self._rows.row(doc, app.records.get(run_id), now)
+
+    def _show_text(self, widget_id: str, text: str) -> None:
+        """Update a Static only when its text changed: each update costs a layout pass."""
+        if self._shown_text.get(widget_id) != text:
+            self._shown_text[widget_id] = text
+            self.query_one(f"#{widget_id}", Static).update(text)
+
+    def followed_ids(self) -> set[str]:
+        return set(self.query_one(RunsTable).visible_ids())
+
+    def _draw_bar(self, shown: int) -> None:
+        app = self.dashboard
+        engine = app.engine
+        if engine is None:
+            state = "[b]engine[/b] [red]stopped[/] (e starts it)"
+        else:
+            state = f"[b]engine[/b] [green]running[/] pid {engine.pid}, {engine.slots} slot(s)"
+        counts = {status: 0 for status in ("running", "queued")}
+        for doc in app.docs:
+            if doc["status"] in counts:
+                counts[doc["status"]] += 1
+        self._show_text(
+            "engine-state",
+            f"{state}  [yellow]{counts['running']} running[/]  [cyan]{counts['queued']} queued[/]",
+        )
+        total = len(app.docs)
+        described = f"{shown} of {total} runs" if self.run_filter else f"{total} runs"
+        if not app.index_loaded:
+            described = "reading the store…"
+        selected = len(self.query_one(RunsTable).selected)
+        extra = f"  {selected} selected" if selected else ""
+        self._show_text("runs-count", f"{described}  sort: {self.run_order}{extra}")
+
+    def _draw_queue(self) -> None:
+        queued = self.dashboard.book.queued_in_order(self.dashboard.docs)
+        queue = self.query_one("#queue", Static)
+        if queue.display != bool(queued):
+            queue.display = bool(queued)
+        if not queued:
+            return
+        shown = [
+            f"{position}. {doc['id']} {escape(doc.get('name') or '')} "
+            f"(priority {doc.get('priority', 0)})"
+            for position, doc in enumerate(queued[:QUEUE_SHOWN], 1)
+        ]
+        more = f"  … and {len(queued) - QUEUE_SHOWN} more" if len(queued) > QUEUE_SHOWN else ""
+        self._show_text("queue", "[b]queue[/b]  " + "   ".join(shown) + more)
+
+    # -- keys ---------------------------------------------------------------------------
+
+    def _cursor_id(self) -> str | None:
+        run_id = self.query_one(RunsTable).cursor_id
+        if run_id is None:
+            self.notify("no run here", severity="warning")
+        return run_id
+
+    def action_open_run(self) -> None:
+        from nslab.tui.dashboard.screens.run import RunScreen
+
+        if (run_id := self._cursor_id()) is not None:
+            self.app.push_screen(RunScreen(run_id))
+
+    def action_population(self) -> None:
+        from nslab.tui.dashboard.screens.population import PopulationScreen
+
+        if (run_id := self._cursor_id()) is not None:
+            self.app.push_screen(PopulationScreen(run_id))
+
+    def action_artifacts(self) -> None:
+        from nslab.tui.dashboard.screens.artifacts import ArtifactsScreen
+
+        if (run_id := self._cursor_id()) is not None:
+            self.app.push_screen(ArtifactsScreen(run_id))
+
+    def action_select_run(self) -> None:
+        table = self.query_one(RunsTable)
+        table.toggle_selected()
+        table.action_cursor(1)
+        self._drawn_key = None
+        self.redraw()
+
+    def action_compare(self) -> None:
+        from nslab.tui.dashboard.screens.compare import CompareScreen
+
+        table = self.query_one(RunsTable)
+        chosen = [run_id for run_id in table.run_ids if run_id in table.selected]
+        if len(chosen) < 2:
+            self.notify("select two or more runs with space, then press m", severity="warning")
+            return
+        self.app.push_screen(CompareScreen(chosen))
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        self.run_filter = RunFilter.parse(event.value)
+        if not event.value.strip():
+            event.input.display = False
+        self.query_one(RunsTable).focus()
+        self.redraw()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.run_filter = RunFilter.parse(event.value)
+        self.redraw()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.display = False
+        self.run_filter = RunFilter()
+        self.query_one(RunsTable).focus()
+        self.redraw()
+
+    def action_sort(self) -> None:
+        self.run_order = SORT_ORDERS[(SORT_ORDERS.index(self.run_order) + 1) % len(SORT_ORDERS)]
+        self.redraw()
+
+    def action_new_run(self) -> None:
+        from nslab.tui.dashboard.screens.enqueue import EnqueueScreen
+
+        self.app.push_screen(EnqueueScreen())
+
+    def action_cancel_run(self) -> None:
+        if (run_id := self._cursor_id()) is not None:
+            self.dashboard.cancel_run(run_id)
+
+    def action_retry_run(self) -> None:
+        if (run_id := self._cursor_id()) is not None:
+            self.dashboard.retry_run(run_id)
+
+    def action_tag_run(self) -> None:
+        from nslab.tui.dashboard.screens.tag import TagScreen
+
+        if (run_id := self._cursor_id()) is not None:
+            doc = self.dashboard.docs_by_id.get(run_id, {})
+            self.app.push_screen(TagScreen(run_id, doc.get("tags") or []))
+
+    def action_toggle_engine(self) -> None:
+        self.dashboard.toggle_engine()

@@ -1,0 +1,222 @@
+"""Figures for papers with matplotlib: curves of runs overlaid, population fitness across
+generations, and a Pareto front of complexity against loss.
+
+Everything is read from the runs' event logs and artifacts; nothing is written to a run.
+Long curves are downsampled to the figure's resolution (min and max per pixel column),
+so a 100,000-point run plots as fast as a short one and keeps its spikes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nslab.store.events import read_events
+from nslab.store.home import StoreLayout
+from nslab.store.index import RunDoc
+from nslab.tui.dashboard.records import RunRecord
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+IMAGE_SUFFIXES = (".png", ".svg")
+PIXEL_COLUMNS = 1200
+PANEL_SIZE_IN = (6.4, 3.2)
+PARETO_COLUMNS = (("complexity", "loss"), ("size", "loss"), ("complexity", "error"))
+
+
+class PlotError(Exception):
+    """A plot that cannot be drawn; the message says why in one line."""
+
+
+class FigureKind(StrEnum):
+    CURVES = "curves"
+    POPULATION = "population"
+    PARETO = "pareto"
+
+
+def load_record(layout: StoreLayout, run_id: str) -> RunRecord:
+    record = RunRecord()
+    record.apply(read_events(layout.events_path(run_id)))
+    return record
+
+
+def run_label(doc: RunDoc) -> str:
+    return f"{doc['id']} {doc.get('name') or ''}".strip()
+
+
+def plot_runs(
+    layout: StoreLayout,
+    docs: list[RunDoc],
+    out: Path,
+    metrics: list[str],
+    log_scale: bool = False,
+    figure: FigureKind = FigureKind.CURVES,
+) -> Path:
+    """Draw `figure` for the runs into `out` (.png or .svg); returns the path written."""
+    if out.suffix.lower() not in IMAGE_SUFFIXES:
+        raise PlotError(f"--out must end in .png or .svg, not '{out.suffix or out.name}'")
+    records = {doc["id"]: load_record(layout, doc["id"]) for doc in docs}
+    drawers: dict[FigureKind, Callable[..., Figure]] = {
+        FigureKind.CURVES: curves_figure,
+        FigureKind.POPULATION: population_figure,
+        FigureKind.PARETO: pareto_figure,
+    }
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = drawers[figure](layout, docs, records, metrics, log_scale)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # A fixed date in the metadata keeps SVGs byte-identical across runs of the command.
+    metadata = {"Date": None} if out.suffix.lower() == ".svg" else {}
+    fig.savefig(out, dpi=150, bbox_inches="tight", metadata=metadata)
+    plt.close(fig)
+    return out
+
+
+def _panels(count: int) -> tuple[Figure, list[Axes]]:
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(
+        count, 1, figsize=(PANEL_SIZE_IN[0], PANEL_SIZE_IN[1] * count), squeeze=False
+    )
+    return fig, [row[0] for row in axes]
+
+
+def curves_figure(
+    layout: StoreLayout,
+    docs: list[RunDoc],
+    records: dict[str, RunRecord],
+    metrics: list[str],
+    log_scale: bool,
+) -> Figure:
+    import numpy as np
+
+    from nslab.tui.dashboard.charting import downsample
+
+    available: list[str] = []
+    for record in records.values():
+        available += [name for name in record.trace.metrics if name not in available]
+    chosen = metrics or available
+    missing = [name for name in chosen if name not in available]
+    if not available:
+        raise PlotError("these runs logged no metrics yet")
+    if missing:
+        raise PlotError(f"no run logged {', '.join(missing)} (metrics: {', '.join(available)})")
+    fig, axes = _panels(len(chosen))
+    for ax, name in zip(axes, chosen, strict=True):
+        for doc in docs:
+            series = records[doc["id"]].trace.metrics.get(name)
+            if series is None:
+                continue
+            xs, ys = downsample(
+                np.asarray(series.steps, dtype=float),
+                np.asarray(series.values, dtype=float),
+                PIXEL_COLUMNS,
+            )
+            ax.plot(xs, ys, label=run_label(doc), linewidth=1.2)
+        ax.set_ylabel(name)
+        ax.set_xlabel("step")
+        if log_scale:
+            ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def population_figure(
+    layout: StoreLayout,
+    docs: list[RunDoc],
+    records: dict[str, RunRecord],
+    metrics: list[str],
+    log_scale: bool,
+) -> Figure:
+    with_population = [doc for doc in docs if records[doc["id"]].generations]
+    if not with_population:
+        raise PlotError("none of these runs emitted population snapshots")
+    fig, (ax,) = _panels(1)
+    for doc in with_population:
+        generations = records[doc["id"]].generations
+        xs = [g.generation for g in generations]
+        (line,) = ax.plot(xs, [g.best for g in generations], label=f"{run_label(doc)} best")
+        ax.plot(
+            xs,
+            [g.median for g in generations],
+            linestyle="--",
+            color=line.get_color(),
+            label=f"{run_label(doc)} median",
+        )
+        ax.fill_between(
+            xs,
+            [g.worst for g in generations],
+            [g.best for g in generations],
+            color=line.get_color(),
+            alpha=0.15,
+        )
+    ax.set_xlabel("generation")
+    ax.set_ylabel("fitness")
+    if log_scale:
+        ax.set_yscale("symlog")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def pareto_points(
+    layout: StoreLayout, doc: RunDoc, record: RunRecord
+) -> tuple[str, str, list[tuple[float, float]]] | None:
+    """(x name, y name, points) of the latest table artifact that is a Pareto front."""
+    for refs in record.artifact_versions.values():
+        latest = refs[-1]
+        if latest.kind not in ("table", "json"):
+            continue
+        try:
+            rows: Any = json.loads((layout.run_dir(doc["id"]) / latest.path).read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        if not (isinstance(rows, list) and rows and all(isinstance(r, dict) for r in rows)):
+            continue
+        for x_name, y_name in PARETO_COLUMNS:
+            if all(x_name in r and y_name in r for r in rows):
+                points = [(float(r[x_name]), float(r[y_name])) for r in rows]
+                return x_name, y_name, sorted(p for p in points if all(map(math.isfinite, p)))
+    return None
+
+
+def pareto_figure(
+    layout: StoreLayout,
+    docs: list[RunDoc],
+    records: dict[str, RunRecord],
+    metrics: list[str],
+    log_scale: bool,
+) -> Figure:
+    fronts = [(doc, pareto_points(layout, doc, records[doc["id"]])) for doc in docs]
+    found = [(doc, front) for doc, front in fronts if front is not None]
+    if not found:
+        raise PlotError("none of these runs has a table artifact with complexity and loss columns")
+    fig, (ax,) = _panels(1)
+    for doc, (x_name, y_name, points) in found:
+        ax.step(
+            [p[0] for p in points],
+            [p[1] for p in points],
+            where="post",
+            marker="o",
+            label=run_label(doc),
+        )
+        ax.set_xlabel(x_name)
+        ax.set_ylabel(y_name)
+    if log_scale:
+        ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,99 @@
+"""The commands that show runs as pictures: `dash` (Textual), `serve` (a browser), `plot`.
+
+Textual, textual-serve and matplotlib are imported inside the commands, so `nslab --help`
+and `nslab ls` never load them.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+SERVE_HOST = "127.0.0.1"
+DEFAULT_SERVE_PORT = 8000
+# textual-serve runs the app with this set to its web driver; no terminal is needed then.
+TEXTUAL_DRIVER_ENV = "TEXTUAL_DRIVER"
+
+
+def has_terminal() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(dash)
+    app.command()(serve)
+    app.command()(plot)
+
+
+def dash(ctx: typer.Context) -> None:
+    """The full-screen dashboard: runs, queue, live curves, populations, artifacts."""
+    from nslab.tui.cli import fail, state
+
+    cli = state(ctx)
+    if not has_terminal() and TEXTUAL_DRIVER_ENV not in os.environ:
+        fail(
+            "the dashboard needs an interactive terminal (stdin and stdout are not both a TTY); "
+            "use `nslab ls`, `nslab watch RUN`, or `nslab serve` for a browser"
+        )
+    from nslab.tui.dashboard.app import NslabDashboard
+
+    NslabDashboard(cli.home, cli.plugin_files).run()
+
+
+def serve(
+    ctx: typer.Context,
+    port: Annotated[
+        int, typer.Option("--port", min=1, max=65535, help="TCP port on 127.0.0.1.")
+    ] = DEFAULT_SERVE_PORT,
+) -> None:
+    """The dashboard in a browser, on 127.0.0.1 only (tunnel: `ssh -L PORT:localhost:PORT`)."""
+    from textual_serve.server import Server
+
+    from nslab.tui.cli import state
+
+    cli = state(ctx)
+    command = [sys.executable, "-m", "nslab", "--home", str(cli.home)]
+    for plugin in cli.plugin_files:
+        command += ["--plugin", plugin]
+    command.append("dash")
+    typer.echo(f"serving the dashboard of {cli.home} at http://{SERVE_HOST}:{port} (Ctrl-C stops)")
+    Server(shlex.join(command), host=SERVE_HOST, port=port, title="nslab").serve()
+
+
+def plot(
+    ctx: typer.Context,
+    runs: Annotated[list[str], typer.Argument(help="Runs to draw (ids, prefixes or names).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Image file: .png or .svg.")],
+    metric: Annotated[
+        list[str] | None,
+        typer.Option("--metric", "-m", help="Metric to draw (repeatable; default: all)."),
+    ] = None,
+    log_scale: Annotated[bool, typer.Option("--log", help="Logarithmic y axis.")] = False,
+    figure: Annotated[
+        str,
+        typer.Option(
+            "--figure",
+            "-f",
+            help="curves (one panel per metric), population (fitness by generation) or pareto.",
+        ),
+    ] = "curves",
+) -> None:
+    """Figures of one or more runs (curves overlaid, population, Pareto front) as PNG or SVG."""
+    from nslab.tui.cli import fail, state
+    from nslab.tui.plots import FigureKind, PlotError, plot_runs
+
+    if figure not in set(FigureKind):
+        fail(f"unknown figure '{figure}' (figures: {', '.join(FigureKind)})")
+
+    cli = state(ctx)
+    docs = [cli.book.index.get(run_ref) for run_ref in runs]
+    try:
+        written = plot_runs(cli.layout, docs, out, metric or [], log_scale, FigureKind(figure))
+    except PlotError as exc:
+        fail(str(exc))
+    typer.echo(f"wrote {written}")

@@ -96,15 +96,19 @@ def test_a_worker_killed_mid_run_is_noticed_quickly_and_resumes_on_retry(
 def test_killing_the_engine_loses_nothing_and_a_new_engine_carries_on(
     home: Path, nslab: Nslab
 ) -> None:
-    running = queue(nslab, "sleeper", "-s", "seconds=8")
+    release = home.parent / "release"
+    running = queue(nslab, "sleeper", "-s", "seconds=300", "-s", f"release_file={release}")
     wait_status(home, running, "running")
     waiting = [queue(nslab, "counter", "--name", f"waiting-{i}") for i in range(3)]
     engine = engine_state(StoreLayout(home))
     assert engine is not None
+    wait_for(lambda: doc_of(home, running)["pid"] != engine.pid)
     os.kill(engine.pid, signal.SIGKILL)
     wait_for(lambda: engine_state(StoreLayout(home)) is None)
     assert [status_of(home, r) for r in waiting] == ["queued"] * 3
     nslab("engine", "start", check=True)
+    assert status_of(home, running) == "running", "the new engine adopted the live worker"
+    release.touch()
     for run_id in [running, *waiting]:
         wait_status(home, run_id, "succeeded", timeout=60)
 

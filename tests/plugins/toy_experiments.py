@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from typing import Literal
@@ -59,10 +60,11 @@ class Counter(Experiment):
 
 class SleeperConfig(ExperimentConfig):
     seconds: float = Field(30.0, ge=0)
+    release_file: str | None = None
 
 
 class Sleeper(Experiment):
-    """Sleeps in small slices, stopping when asked (for engine and cancel tests)."""
+    """Sleeps in small slices until `seconds` pass, `release_file` exists or it is stopped."""
 
     kind = "sleeper"
     Config = SleeperConfig
@@ -71,5 +73,7 @@ class Sleeper(Experiment):
     def run(self, config: SleeperConfig, ctx: RunContext) -> None:
         deadline = time.monotonic() + config.seconds
         while time.monotonic() < deadline and not ctx.should_stop():
+            if config.release_file and os.path.exists(config.release_file):
+                break
             ctx.progress(config.seconds - (deadline - time.monotonic()), config.seconds)
             time.sleep(0.05)

@@ -74,23 +74,22 @@ def test_a_worker_killed_mid_run_is_noticed_quickly_and_resumes_on_retry(
     home: Path, nslab: Nslab
 ) -> None:
     run_id = queue(
-        nslab, "counter", "-s", "steps=400", "-s", "sleep_s=0.02", "-s", "checkpoint_every=10"
+        nslab, "counter", "-s", "steps=3000", "-s", "sleep_s=0.02", "-s", "checkpoint_every=10"
     )
     doc = wait_status(home, run_id, "running")
     wait_for(lambda: (StoreLayout(home).run_dir(run_id) / "checkpoint.json").exists())
     wait_for(lambda: doc_of(home, run_id)["pid"] != engine_state(StoreLayout(home)).pid)  # type: ignore[union-attr]
     doc = doc_of(home, run_id)
     os.kill(doc["pid"], signal.SIGKILL)
-    dead = wait_status(home, run_id, "interrupted", "failed", timeout=10)
+    dead = wait_status(home, run_id, "interrupted", "failed", timeout=30)
     assert dead["status"] == "interrupted" and dead["exit"]["reason"] == "worker killed by SIGKILL"
     checkpoint_step = json.loads(
         (StoreLayout(home).run_dir(run_id) / "checkpoint.json").read_text()
     )["step"]
     nslab("retry", run_id, check=True)
-    done = wait_status(home, run_id, "succeeded", timeout=60)
-    assert done["retries"] == 1
-    logs = nslab("logs", run_id, check=True).stdout
-    assert f"resumed at step {checkpoint_step}" in logs
+    wait_for(lambda: f"resumed at step {checkpoint_step}" in nslab("logs", run_id).stdout)
+    assert doc_of(home, run_id)["retries"] == 1
+    nslab("cancel", run_id, check=True)
 
 
 def test_killing_the_engine_loses_nothing_and_a_new_engine_carries_on(

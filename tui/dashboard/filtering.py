@@ -1,4 +1,4 @@
-"""Filtering and sorting the runs list: `status:running kind:probe tag:paper words`."""
+"""Filtering and sorting the runs list: `status:running kind:probe tag:paper sweep:s1 words`."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 from nslab.store.index import RunDoc
 
-SORT_ORDERS = ("newest", "oldest", "name", "status", "kind")
-FIELD_PREFIXES = ("status", "kind", "tag")
+SORT_ORDERS = ("newest", "oldest", "name", "status", "kind", "sweep")
+FIELD_PREFIXES = ("status", "kind", "tag", "sweep")
 
 
 @dataclass(frozen=True)
@@ -15,6 +15,7 @@ class RunFilter:
     statuses: frozenset[str] = frozenset()
     kinds: frozenset[str] = frozenset()
     tags: frozenset[str] = frozenset()
+    sweeps: frozenset[str] = frozenset()
     words: tuple[str, ...] = field(default=())
 
     @classmethod
@@ -32,6 +33,7 @@ class RunFilter:
             frozenset(fields["status"]),
             frozenset(fields["kind"]),
             frozenset(fields["tag"]),
+            frozenset(fields["sweep"]),
             tuple(words),
         )
 
@@ -43,21 +45,33 @@ class RunFilter:
         tags = doc.get("tags") or []
         if self.tags and not self.tags <= set(tags):
             return False
+        if self.sweeps and doc.get("sweep") not in self.sweeps:
+            return False
         if self.words:
             haystack = " ".join(
-                [doc["id"], doc.get("name") or "", doc["kind"], doc["status"], *tags]
+                [
+                    doc["id"],
+                    doc.get("name") or "",
+                    doc["kind"],
+                    doc["status"],
+                    doc.get("sweep") or "",
+                    *tags,
+                ]
             ).lower()
             return all(word in haystack for word in self.words)
         return True
 
     def __bool__(self) -> bool:
-        return bool(self.statuses or self.kinds or self.tags or self.words)
+        return bool(self.statuses or self.kinds or self.tags or self.sweeps or self.words)
 
 
 def sort_runs(docs: list[RunDoc], order: str) -> list[RunDoc]:
-    """Runs in `order`; docs arrive newest first, which every other order breaks ties by."""
+    """Runs in `order`; docs arrive newest first, which every other order breaks ties by.
+
+    `sweep` groups the runs of each sweep together (runs outside a sweep first).
+    """
     if order == "oldest":
         return docs[::-1]
-    if order in ("name", "status", "kind"):
+    if order in ("name", "status", "kind", "sweep"):
         return sorted(docs, key=lambda doc: str(doc.get(order) or ""))
     return docs

@@ -846,12 +846,16 @@ def sweeps(
 
 
 def config_defaults(model: type[ExperimentConfig]) -> dict[str, Any]:
-    """The default value of every field that has one (factories included)."""
-    return {
-        name: field.get_default(call_default_factory=True)
-        for name, field in model.model_fields.items()
-        if not field.is_required()
-    }
+    """The default value of every field that has one (factories included), as JSON data."""
+    from pydantic import BaseModel
+
+    defaults = {}
+    for name, field_info in model.model_fields.items():
+        if field_info.is_required():
+            continue
+        value = field_info.get_default(call_default_factory=True)
+        defaults[name] = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+    return defaults
 
 
 @app.command()

@@ -136,11 +136,13 @@ def bench_index_and_cli(scratch: Path) -> list[tuple[str, str, str]]:
     home = scratch / "home"
     index = fill_index(home, INDEX_RUNS)
     run_ids = [doc["id"] for doc in index.all()][: REPEATS * 3]
-    warm, cold = [], []
+    warm = []
     for run_id in run_ids:
         start = time.perf_counter()
         index.update(run_id, {"tags": ["bench", "touched"]})
         warm.append(time.perf_counter() - start)
+    cold = []
+    for run_id in run_ids:
         fresh = RunIndex(StoreLayout(home))
         start = time.perf_counter()
         fresh.update(run_id, {"tags": ["bench"]})

@@ -10,6 +10,7 @@ as a backup. Readers never lock: they always see a whole file. A long-lived proc
 from __future__ import annotations
 
 import fcntl
+import gc
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -75,10 +76,20 @@ class IndexFile:
         return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
     def _parse(self, raw: bytes) -> IndexData:
+        # Parsing creates hundreds of thousands of containers, which the cyclic collector
+        # would scan again and again, during the parse and after it (this doubled the time
+        # of `nslab ls` at 10,000 runs). Parsed JSON holds no cycles, so it is moved out of
+        # the collector's view; reference counting still frees it.
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             data = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise CorruptIndexError(self._corrupt_message(f"not valid JSON ({exc})")) from None
+        finally:
+            gc.freeze()
+            if collecting:
+                gc.enable()
         if not isinstance(data, dict):
             raise CorruptIndexError(self._corrupt_message("not a JSON object"))
         return data

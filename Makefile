@@ -55,10 +55,10 @@ bench: setup
 	@for script in $(BENCH_SCRIPTS); do echo "== $$script"; $(PY) $$script || exit 1; done
 
 # Reproductions of the papers' figures at the `default` preset, measured beside the published ones.
-REPRODUCTIONS := deep_distilling
+REPRODUCTIONS := deep_distilling exedec
 reproduce: $(addprefix reproduce-,$(REPRODUCTIONS))
 reproduce-%: setup
-	$(PY) reproduce/$*.py default
+	$(PY) reproduce/$*.py
 
 # mypy cannot follow the editable install's folder mapping, so it checks a tree of links
 # laid out as the installed package.

@@ -1,0 +1,120 @@
+"""Execution decomposition (ExeDec): propose a subgoal, synthesize a step for it, execute, repeat.
+
+The search is the original's end-to-end loop (`end_to_end_predict.py`, mode `separate`):
+each beam state is a partial program plus its execution; a `SubgoalProposer` predicts the
+next intermediate values (DeepCoder: the next variable's value on every example;
+RobustFill: the next output prefix of every example), a `StepSynthesizer` predicts
+one-step subprograms that reach a subgoal, and the domain executes them. States whose
+executions coincide are merged; the best `beam_size` states by summed score survive;
+the search stops as soon as a state meets the specification.
+
+Part 1 ships symbolic proposers and synthesizers (enumeration with ranking heuristics).
+Neural models (part 2) implement the same two protocols: scores are log-probabilities,
+`propose` and `synthesize` are beam searches of the models, and nothing here changes.
+Because a symbolic ranking is cheap but imperfect, the search is retried with a wider
+beam until the time budget runs out (`beam_sizes`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+
+from nslab.experiments.exedec.synthesis import Deadline, Scored, SynthesisResult
+
+StateT = TypeVar("StateT")
+ProblemT = TypeVar("ProblemT")
+PartT = TypeVar("PartT")
+SubgoalT = TypeVar("SubgoalT")
+# The protocols' own variables, with the variance each position allows.
+StateIn = TypeVar("StateIn", contravariant=True)
+ProblemIn = TypeVar("ProblemIn", contravariant=True)
+PartIn = TypeVar("PartIn", contravariant=True)
+SubgoalIn = TypeVar("SubgoalIn", contravariant=True)
+SubgoalOut = TypeVar("SubgoalOut", covariant=True)
+PartOut = TypeVar("PartOut", covariant=True)
+
+
+class DecompositionDomain(Protocol[ProblemIn, StateT, PartIn]):
+    """How one DSL starts, executes, compares and prints partial programs."""
+
+    def initial_state(self, problem: ProblemIn) -> StateT: ...
+
+    def execute(self, state: StateT, part: PartIn) -> StateT | None:
+        """The state after running `part`, or None when it fails on some example."""
+        ...
+
+    def is_solved(self, state: StateT) -> bool: ...
+
+    def trace_key(self, state: StateT) -> Hashable:
+        """Equal for states with the same execution (for merging beam items)."""
+        ...
+
+    def program_text(self, state: StateT) -> str: ...
+
+    def max_steps(self, problem: ProblemIn) -> int: ...
+
+
+class SubgoalProposer(Protocol[StateIn, SubgoalOut]):
+    def propose(self, state: StateIn, count: int) -> Sequence[Scored[SubgoalOut]]:
+        """Up to `count` next subgoals for `state`, best first."""
+        ...
+
+
+class StepSynthesizer(Protocol[StateIn, SubgoalIn, PartOut]):
+    def synthesize(
+        self, state: StateIn, subgoal: SubgoalIn, count: int
+    ) -> Sequence[Scored[PartOut]]:
+        """Up to `count` one-step subprograms meant to turn `state` into `subgoal`, best first."""
+        ...
+
+
+@dataclass
+class DecompositionSearch(Generic[ProblemT, StateT, PartT, SubgoalT]):
+    domain: DecompositionDomain[ProblemT, StateT, PartT]
+    proposer: SubgoalProposer[StateT, SubgoalT]
+    step_synthesizer: StepSynthesizer[StateT, SubgoalT, PartT]
+    beam_sizes: Sequence[int] = (4, 16, 64, 256, 1024)
+    subgoals_per_state: int | None = None
+    steps_per_subgoal: int = 1
+
+    def solve(self, problem: ProblemT, time_limit: float) -> SynthesisResult:
+        deadline = Deadline(time_limit)
+        expansions = 0
+        for beam_size in self.beam_sizes:
+            solution, count = self._beam_search(problem, beam_size, deadline)
+            expansions += count
+            if solution is not None or deadline.passed():
+                return SynthesisResult(solution, deadline.elapsed(), expansions)
+        return SynthesisResult(None, deadline.elapsed(), expansions)
+
+    def _beam_search(
+        self, problem: ProblemT, beam_size: int, deadline: Deadline
+    ) -> tuple[str | None, int]:
+        subgoal_count = self.subgoals_per_state or beam_size
+        beam: list[tuple[float, StateT]] = [(0.0, self.domain.initial_state(problem))]
+        expansions = 0
+        for _ in range(self.domain.max_steps(problem)):
+            best_by_trace: dict[Hashable, tuple[float, StateT]] = {}
+            for score, state in beam:
+                if deadline.passed():
+                    return None, expansions
+                expansions += 1
+                for subgoal in self.proposer.propose(state, subgoal_count):
+                    for step in self.step_synthesizer.synthesize(
+                        state, subgoal.value, self.steps_per_subgoal
+                    ):
+                        next_state = self.domain.execute(state, step.value)
+                        if next_state is None:
+                            continue
+                        if self.domain.is_solved(next_state):
+                            return self.domain.program_text(next_state), expansions
+                        total = score + subgoal.score + step.score
+                        key = self.domain.trace_key(next_state)
+                        if key not in best_by_trace or best_by_trace[key][0] < total:
+                            best_by_trace[key] = (total, next_state)
+            if not best_by_trace:
+                return None, expansions
+            beam = sorted(best_by_trace.values(), key=lambda item: -item[0])[:beam_size]
+        return None, expansions

@@ -1,0 +1,500 @@
+"""Symbolic synthesizers for DeepCoder: bottom-up enumeration and the ExeDec pieces.
+
+Values are handled across examples at once: a "trace" is a tuple with one DSL value per
+example, so two expressions are observationally equivalent when their traces are equal.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter
+from collections.abc import Hashable, Iterator, Sequence
+from dataclasses import dataclass
+
+from nslab.experiments.exedec import deepcoder_dsl as dc
+from nslab.experiments.exedec.decomposition import DecompositionSearch
+from nslab.experiments.exedec.problems import DeepCoderProblem
+from nslab.experiments.exedec.synthesis import Deadline, Scored, SynthesisResult
+
+Trace = tuple[dc.Value, ...]
+
+# Lambdas tried per higher-order operation, in the original's order.
+_LAMBDAS = {op.token: dc.lambdas_for(op) for op in dc.HIGHER_ORDER_OPERATIONS}
+
+
+def _apply_across(
+    operation: dc.Operation, lam: dc.Lambda | None, arg_traces: Sequence[Trace]
+) -> Trace | None:
+    """The operation on every example, or None when any example fails.
+
+    The hot loop of every search here, so the range check is inlined.
+    """
+    func = operation.func
+    low, high = dc.MIN_INT, dc.MAX_INT
+    results = []
+    for args in zip(*arg_traces, strict=False):
+        result = func(lam.func, *args) if lam is not None else func(*args)
+        if result is None:
+            return None
+        if result.__class__ is int:
+            if result < low or result > high:
+                return None
+        elif result and (min(result) < low or max(result) > high):
+            return None
+        results.append(result)
+    return tuple(results)
+
+
+def _in_range(result: dc.Value) -> bool:
+    """`dc.is_valid_value` for results of well-typed operations (ints, never bools)."""
+    if isinstance(result, int):
+        return dc.MIN_INT <= result <= dc.MAX_INT
+    return not result or (min(result) >= dc.MIN_INT and max(result) <= dc.MAX_INT)
+
+
+def _typed(traces: Sequence[Trace]) -> dict[str, list[int]]:
+    """Indices of the int-valued and list-valued traces."""
+    by_type: dict[str, list[int]] = {dc.INT: [], dc.LIST: []}
+    for index, trace in enumerate(traces):
+        by_type[dc.value_type(trace[0])].append(index)
+    return by_type
+
+
+def _calls(
+    traces: Sequence[Trace],
+) -> Iterator[tuple[dc.Operation, dc.Lambda | None, tuple[int, ...]]]:
+    """Every well-typed (operation, lambda, argument indices) over the given traces."""
+    by_type = _typed(traces)
+    for operation in dc.OPERATIONS:
+        pools = [by_type[t] for t in operation.arg_types]
+        lambdas: Sequence[dc.Lambda | None] = (
+            _LAMBDAS[operation.token] if operation.is_higher_order else (None,)
+        )
+        for lam in lambdas:
+            for args in itertools.product(*pools):
+                yield operation, lam, args
+
+
+# -- whole-program bottom-up enumeration (the baseline) ------------------------------------
+
+
+@dataclass(frozen=True)
+class _Node:
+    """An expression tree; `input_index` is set for leaves."""
+
+    operation: dc.Operation | None
+    lam: dc.Lambda | None
+    children: tuple[_Node, ...]
+    input_index: int = -1
+
+
+def _tree_to_program(root: _Node, input_names: Sequence[str]) -> dc.Program:
+    """Straight-line code for a tree, one statement per distinct subtree."""
+    names: dict[_Node, str] = {}
+    statements: list[dc.Statement] = []
+
+    def visit(node: _Node) -> str:
+        if node.operation is None:
+            return input_names[node.input_index]
+        if node not in names:
+            args = tuple(visit(child) for child in node.children)
+            names[node] = dc.variable_name(len(input_names) + len(statements))
+            statements.append(dc.Statement(names[node], node.operation, node.lam, args))
+        return names[node]
+
+    visit(root)
+    return dc.Program(tuple(input_names), tuple(statements))
+
+
+@dataclass
+class BottomUpSynthesizer:
+    """Enumerate expressions by number of operations, keeping one per distinct trace."""
+
+    max_size: int = 6
+
+    def solve(self, problem: DeepCoderProblem, time_limit: float) -> SynthesisResult:
+        deadline = Deadline(time_limit)
+        target = problem.outputs
+        seen: set[Trace] = set()
+        # by_size[s] lists (trace, node) pairs whose smallest expression has s operations.
+        by_size: list[list[tuple[Trace, _Node]]] = [[]]
+        for index in range(len(problem.input_names)):
+            trace = tuple(example[index] for example in problem.inputs)
+            if trace not in seen:
+                seen.add(trace)
+                by_size[0].append((trace, _Node(None, None, (), index)))
+        expansions = 0
+        for size in range(1, self.max_size + 1):
+            level: list[tuple[Trace, _Node]] = []
+            for operation in dc.OPERATIONS:
+                lambdas = _LAMBDAS[operation.token] if operation.is_higher_order else (None,)
+                arity = len(operation.arg_types)
+                for split in _compositions(size - 1, arity):
+                    pools = [
+                        [item for item in by_size[part] if dc.value_type(item[0][0]) == arg_type]
+                        for part, arg_type in zip(split, operation.arg_types, strict=False)
+                    ]
+                    for args in itertools.product(*pools):
+                        if deadline.passed():
+                            return SynthesisResult(None, deadline.elapsed(), expansions)
+                        for lam in lambdas:
+                            expansions += 1
+                            result = _apply_across(operation, lam, [a[0] for a in args])
+                            if result is None or result in seen:
+                                continue
+                            seen.add(result)
+                            node = _Node(operation, lam, tuple(a[1] for a in args))
+                            if result == target:
+                                program = _tree_to_program(node, problem.input_names)
+                                return SynthesisResult(str(program), deadline.elapsed(), expansions)
+                            level.append((result, node))
+            by_size.append(level)
+        return SynthesisResult(None, deadline.elapsed(), expansions)
+
+
+def _compositions(total: int, parts: int) -> Iterator[tuple[int, ...]]:
+    """Ordered ways to write `total` as `parts` non-negative sizes."""
+    if parts == 1:
+        yield (total,)
+        return
+    for first in range(total + 1):
+        for rest in _compositions(total - first, parts - 1):
+            yield (first, *rest)
+
+
+# -- execution decomposition -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeepCoderState:
+    """A partial program and its execution: one trace per variable, inputs first."""
+
+    names: tuple[str, ...]
+    traces: tuple[Trace, ...]
+    statements: tuple[dc.Statement, ...]
+    target: Trace
+    num_inputs: int
+
+
+class DeepCoderDomain:
+    def initial_state(self, problem: DeepCoderProblem) -> DeepCoderState:
+        traces = tuple(
+            tuple(example[i] for example in problem.inputs) for i in range(len(problem.input_names))
+        )
+        return DeepCoderState(problem.input_names, traces, (), problem.outputs, len(traces))
+
+    def execute(self, state: DeepCoderState, part: dc.Statement) -> DeepCoderState | None:
+        by_name = dict(zip(state.names, state.traces, strict=False))
+        try:
+            arg_traces = [by_name[name] for name in part.args]
+        except KeyError:
+            return None
+        types_match = all(
+            dc.value_type(trace[0]) == expected
+            for trace, expected in zip(arg_traces, part.operation.arg_types, strict=False)
+        )
+        if not types_match or part.variable in by_name:
+            return None
+        trace = _apply_across(part.operation, part.lam, arg_traces)
+        if trace is None:
+            return None
+        return DeepCoderState(
+            (*state.names, part.variable),
+            (*state.traces, trace),
+            (*state.statements, part),
+            state.target,
+            state.num_inputs,
+        )
+
+    def is_solved(self, state: DeepCoderState) -> bool:
+        return bool(state.statements) and state.traces[-1] == state.target
+
+    def trace_key(self, state: DeepCoderState) -> Hashable:
+        return frozenset(state.traces)
+
+    def program_text(self, state: DeepCoderState) -> str:
+        return str(dc.Program(state.names[: state.num_inputs], state.statements))
+
+    def max_steps(self, problem: DeepCoderProblem) -> int:
+        return dc.MAX_NUM_VARIABLES - len(problem.input_names)
+
+
+class OneStepTable:
+    """Every new trace reachable with one statement from a state, with a statement for it.
+
+    Shared by the symbolic proposer and step synthesizer so a state is enumerated once.
+    """
+
+    def __init__(self, capacity: int = 4096) -> None:
+        self._capacity = capacity
+        self._tables: dict[
+            tuple[Trace, ...], dict[Trace, tuple[dc.Operation, dc.Lambda | None, tuple[int, ...]]]
+        ] = {}
+
+    def table(
+        self, state: DeepCoderState
+    ) -> dict[Trace, tuple[dc.Operation, dc.Lambda | None, tuple[int, ...]]]:
+        cached = self._tables.get(state.traces)
+        if cached is not None:
+            return cached
+        existing = set(state.traces)
+        found: dict[Trace, tuple[dc.Operation, dc.Lambda | None, tuple[int, ...]]] = {}
+        for operation, lam, args in _calls(state.traces):
+            trace = _apply_across(operation, lam, [state.traces[i] for i in args])
+            if trace is not None and trace not in existing and trace not in found:
+                found[trace] = (operation, lam, args)
+        if len(self._tables) >= self._capacity:
+            self._tables.clear()
+        self._tables[state.traces] = found
+        return found
+
+
+def _invert_map(target: Trace) -> Iterator[Trace]:
+    """Traces t with a one-step unary, invertible list operation mapping t to `target`."""
+    if not all(isinstance(value, tuple) for value in target):
+        return
+    lists: list[tuple[int, ...]] = list(target)
+    yield tuple(xs[::-1] for xs in lists)
+    yield tuple(tuple(x - 1 for x in xs) for xs in lists)
+    yield tuple(tuple(x + 1 for x in xs) for xs in lists)
+    yield tuple(tuple(-x for x in xs) for xs in lists)
+    for factor in (2, 3, 4):
+        if all(x % factor == 0 for xs in lists for x in xs):
+            yield tuple(tuple(x // factor for x in xs) for xs in lists)
+    yield tuple(tuple(xs[:1]) + tuple(b - a for a, b in itertools.pairwise(xs)) for xs in lists)
+    yield tuple(tuple(xs[:1]) + tuple(a - b for a, b in itertools.pairwise(xs)) for xs in lists)
+
+
+def _zip_inverses(target: Trace, known: Trace) -> Iterator[Trace]:
+    """Traces b with `ZipWith f known b` or `ZipWith f b known` equal to `target`.
+
+    (min) and (max) lose information and are skipped; b is assumed as long as the target.
+    """
+    if not all(isinstance(v, tuple) for v in target) or not all(
+        isinstance(v, tuple) for v in known
+    ):
+        return
+    pairs = list(zip(target, known, strict=False))
+    if any(len(a) < len(o) for o, a in pairs):
+        return
+    yield tuple(tuple(x - y for x, y in zip(o, a, strict=False)) for o, a in pairs)
+    yield tuple(tuple(y - x for x, y in zip(o, a, strict=False)) for o, a in pairs)
+    yield tuple(tuple(x + y for x, y in zip(o, a, strict=False)) for o, a in pairs)
+    divisible = all(y != 0 and x % y == 0 for o, a in pairs for x, y in zip(o, a, strict=False))
+    if divisible:
+        yield tuple(tuple(x // y for x, y in zip(o, a, strict=False)) for o, a in pairs)
+
+
+def _valid(trace: Trace) -> bool:
+    return all(_in_range(value) for value in trace)
+
+
+def backward_goals(target: Trace, depth: int) -> dict[Trace, int]:
+    """Traces from which `target` is reached by `k <= depth` invertible unary steps -> k."""
+    goals = {target: 0}
+    frontier = [target]
+    for distance in range(1, depth + 1):
+        next_frontier = []
+        for trace in frontier:
+            for previous in _invert_map(trace):
+                if previous not in goals and _valid(previous):
+                    goals[previous] = distance
+                    next_frontier.append(previous)
+        frontier = next_frontier
+    return goals
+
+
+def _similarity(value: dc.Value, goal: dc.Value) -> float:
+    """How much of the goal a value already holds, in [0, 1] (1 only when equal)."""
+    if isinstance(value, tuple) and isinstance(goal, tuple):
+        if not value and not goal:
+            return 0.9
+        shared = sum((Counter(value) & Counter(goal)).values())
+        length = 0.2 if len(value) == len(goal) else 0.0
+        return 0.7 * shared / max(len(value), len(goal)) + length
+    if isinstance(value, int) and isinstance(goal, int):
+        return 0.5 / (1 + abs(value - goal))
+    if isinstance(value, tuple):
+        return 0.3 if goal in value or goal == len(value) else 0.05
+    return 0.3 if value in goal or value == len(goal) else 0.05
+
+
+def _meets_at_extremes(trace: Trace, known: Trace, target: Trace) -> bool:
+    """Whether `ZipWith (min)` or `ZipWith (max)` of the two traces gives the target."""
+    if not isinstance(trace[0], tuple) or not isinstance(known[0], tuple):
+        return False
+    if not isinstance(target[0], tuple):
+        return False
+    for pick in (min, max):
+        if all(
+            len(goal) == min(len(xs), len(ys))
+            and all(pick(x, y) == g for x, y, g in zip(xs, ys, goal, strict=False))
+            for xs, ys, goal in zip(trace, known, target, strict=True)
+        ):
+            return True
+    return False
+
+
+def _lossy_unary() -> dict[tuple[str, str], list[tuple[dc.Operation, dc.Lambda | None]]]:
+    """One-argument calls that `_invert_map` cannot undo, by (argument type, result type)."""
+    invertible = {
+        ("Reverse", None),
+        ("Map", "(+1)"),
+        ("Map", "(-1)"),
+        ("Map", "(*(-1))"),
+        ("Map", "(*2)"),
+        ("Map", "(*3)"),
+        ("Map", "(*4)"),
+        ("Scanl1", "(+)"),
+        ("Scanl1", "(-)"),
+    }
+    calls: dict[tuple[str, str], list[tuple[dc.Operation, dc.Lambda | None]]] = {
+        (a, r): [] for a in (dc.INT, dc.LIST) for r in (dc.INT, dc.LIST)
+    }
+    for operation in dc.OPERATIONS:
+        if operation.arg_types != (dc.LIST,):
+            continue
+        lambdas = _LAMBDAS[operation.token] if operation.is_higher_order else (None,)
+        for lam in lambdas:
+            if (operation.token, lam.token if lam else None) not in invertible:
+                calls[dc.LIST, operation.result_type].append((operation, lam))
+    return calls
+
+
+_LOSSY_UNARY = _lossy_unary()
+
+
+CACHE_CAPACITY = 500_000
+
+
+class HeuristicSubgoalProposer:
+    """Ranks the traces one statement can reach by how close they bring the target.
+
+    Distances come from inverting the last steps: invertible unary steps (Reverse, Map
+    with an invertible lambda, Scanl1 (+) or (-)) and ZipWith (+) (-) (*) against a trace
+    the state already holds or the candidate itself. A candidate at a known distance is
+    ranked by it; any other by its element overlap with the target, with a bonus for
+    reading the newest variable, since ExeDec's programs have no dead code.
+    """
+
+    def __init__(self, table: OneStepTable, backward_depth: int = 2) -> None:
+        self._table = table
+        self._backward_depth = backward_depth
+        self._unary_goals: dict[Trace, dict[Trace, int]] = {}
+        self._zip_goals: dict[tuple[Trace, Trace], dict[Trace, int]] = {}
+        self._closeness: dict[tuple[Trace, Trace], float] = {}
+        self._finishing: dict[tuple[Trace, Trace], bool] = {}
+
+    def _goals_from_target(self, target: Trace) -> dict[Trace, int]:
+        goals = self._unary_goals.get(target)
+        if goals is None:
+            goals = self._unary_goals[target] = backward_goals(target, self._backward_depth)
+        return goals
+
+    def _goals_beside(self, target: Trace, known: Trace) -> dict[Trace, int]:
+        """Goals b (with distances) once `known` is held: target = ZipWith f known b."""
+        key = (target, known)
+        goals = self._zip_goals.get(key)
+        if goals is None:
+            goals = {}
+            for needed in _zip_inverses(target, known):
+                if _valid(needed):
+                    for trace, distance in backward_goals(needed, 1).items():
+                        goals.setdefault(trace, distance + 1)
+            self._zip_goals[key] = goals
+        return goals
+
+    def _state_goals(self, state: DeepCoderState) -> dict[Trace, int]:
+        goals = dict(self._goals_from_target(state.target))
+        for known in state.traces:
+            for trace, distance in self._goals_beside(state.target, known).items():
+                if goals.get(trace, distance + 1) > distance:
+                    goals[trace] = distance
+        return goals
+
+    def _closeness_of(self, trace: Trace, target: Trace) -> float:
+        key = (trace, target)
+        closeness = self._closeness.get(key)
+        if closeness is None:
+            closeness = sum(map(_similarity, trace, target)) / len(trace)
+            self._closeness[key] = closeness
+        return closeness
+
+    def _finishes(self, trace: Trace, target: Trace) -> bool:
+        """Whether one lossy unary step (Filter, Sort, Sum...) maps the trace to the target."""
+        key = (trace, target)
+        finishes = self._finishing.get(key)
+        if finishes is None:
+            finishes = any(
+                _apply_across(operation, lam, (trace,)) == target
+                for operation, lam in _LOSSY_UNARY[
+                    dc.value_type(trace[0]), dc.value_type(target[0])
+                ]
+            )
+            self._finishing[key] = finishes
+        return finishes
+
+    def propose(self, state: DeepCoderState, count: int) -> list[Scored[Trace]]:
+        if len(self._closeness) + len(self._finishing) > CACHE_CAPACITY:
+            # Pure caches: dropping them costs time, never results, and bounds memory.
+            for cache in (self._unary_goals, self._zip_goals, self._closeness, self._finishing):
+                cache.clear()
+        goals = self._state_goals(state)
+        table = self._table.table(state)
+        newest = len(state.traces) - 1 if state.statements else -1
+        scored = []
+        for trace, (_, _, args) in table.items():
+            distance = goals.get(trace)
+            if distance is None and (
+                self._finishes(trace, state.target)
+                or any(_meets_at_extremes(trace, known, state.target) for known in state.traces)
+            ):
+                distance = 1
+            if distance is None:
+                # One step of lookahead: the trace pairs with one the state reaches next.
+                beside = self._goals_beside(state.target, trace)
+                if any(goal in table for goal in beside):
+                    distance = 2 + min(d for goal, d in beside.items() if goal in table)
+            if distance is not None:
+                score = -0.05 * distance
+            else:
+                closeness = self._closeness_of(trace, state.target)
+                if newest in args:
+                    closeness += 0.15
+                score = math.log(0.02 + closeness)
+            scored.append(Scored(trace, score))
+        scored.sort(key=lambda item: -item.score)
+        return scored[:count]
+
+
+class TableStepSynthesizer:
+    """The statement that reaches a subgoal, read from the one-step table."""
+
+    def __init__(self, table: OneStepTable) -> None:
+        self._table = table
+
+    def synthesize(
+        self, state: DeepCoderState, subgoal: Trace, count: int
+    ) -> list[Scored[dc.Statement]]:
+        found = self._table.table(state).get(subgoal)
+        if found is None:
+            return []
+        operation, lam, args = found
+        variable = dc.variable_name(len(state.names))
+        return [
+            Scored(dc.Statement(variable, operation, lam, tuple(state.names[i] for i in args)), 0.0)
+        ]
+
+
+def deepcoder_exedec(
+    beam_sizes: Sequence[int] = (4, 16, 64, 256, 1024), subgoals_per_state: int = 16
+) -> DecompositionSearch:
+    table = OneStepTable()
+    return DecompositionSearch(
+        domain=DeepCoderDomain(),
+        proposer=HeuristicSubgoalProposer(table),
+        step_synthesizer=TableStepSynthesizer(table),
+        beam_sizes=beam_sizes,
+        subgoals_per_state=subgoals_per_state,
+    )

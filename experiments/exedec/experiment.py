@@ -1,0 +1,239 @@
+"""`nslab run exedec`: solve rates per domain, split and synthesizer, with 95% intervals."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from nslab.core.context import RunContext
+from nslab.core.experiment import Experiment, ExperimentConfig
+from nslab.experiments.exedec import deepcoder_dsl as dc
+from nslab.experiments.exedec import deepcoder_generation, robustfill_generation
+from nslab.experiments.exedec import robustfill_dsl as rf
+from nslab.experiments.exedec.deepcoder_search import BottomUpSynthesizer, deepcoder_exedec
+from nslab.experiments.exedec.problems import (
+    DEFAULT_DATA_DIR,
+    DeepCoderProblem,
+    Domain,
+    Problem,
+    load_problems,
+    problem_file,
+)
+from nslab.experiments.exedec.robustfill_search import ConcatEnumerator, RobustFillExeDec
+from nslab.experiments.exedec.splits import SPLITS, Split
+from nslab.experiments.exedec.synthesis import SynthesisResult, Synthesizer
+
+SynthesizerName = Literal["exedec", "bottom_up"]
+SYNTHESIZERS: tuple[SynthesizerName, ...] = ("exedec", "bottom_up")
+
+
+class ExeDecConfig(ExperimentConfig):
+    domains: list[Domain] = Field(
+        default_factory=lambda: ["deepcoder", "robustfill"],
+        min_length=1,
+        description="DSLs to evaluate.",
+    )
+    splits: list[Split] = Field(
+        default_factory=lambda: list(SPLITS),
+        min_length=1,
+        description="Compositional-generalization splits to evaluate.",
+    )
+    synthesizers: list[SynthesizerName] = Field(
+        default_factory=lambda: list(SYNTHESIZERS),
+        min_length=1,
+        description="exedec: execution decomposition; bottom_up: whole-program enumeration.",
+    )
+    source: Literal["files", "generated"] = Field(
+        "files",
+        description="files: ExeDec's test problems under data_dir; generated: sampled here.",
+    )
+    data_dir: str = Field(
+        str(DEFAULT_DATA_DIR),
+        description="Folder holding deepcoder/SPLIT.jsonl and robustfill/SPLIT.jsonl.",
+    )
+    problems_per_split: int = Field(200, ge=1, le=10_000, description="Problems per split.")
+    time_limit: float = Field(1.0, gt=0.0, le=600.0, description="CPU seconds per problem.")
+
+    @field_validator("domains", "splits", "synthesizers")
+    @classmethod
+    def _distinct(cls, values: list[Any]) -> list[Any]:
+        if len(set(values)) != len(values):
+            raise ValueError(f"values must be distinct, got {values}")
+        return values
+
+    @model_validator(mode="after")
+    def _files_exist(self) -> ExeDecConfig:
+        if self.source == "files":
+            for domain in self.domains:
+                for split in self.splits:
+                    path = problem_file(Path(self.data_dir), domain, split.value)
+                    if not path.is_file():
+                        raise ValueError(
+                            f"data_dir={self.data_dir!r} has no {domain}/{split.value}.jsonl "
+                            "(point data_dir at ExeDec's test_data folder, or set source=generated)"
+                        )
+        return self
+
+
+def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval of a binomial proportion."""
+    if trials == 0:
+        return 0.0, 1.0
+    p = successes / trials
+    denominator = 1 + z * z / trials
+    centre = (p + z * z / (2 * trials)) / denominator
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def make_synthesizer(domain: Domain, name: SynthesizerName) -> Synthesizer[Any]:
+    if domain == "deepcoder":
+        return deepcoder_exedec() if name == "exedec" else BottomUpSynthesizer()
+    return RobustFillExeDec() if name == "exedec" else ConcatEnumerator()
+
+
+def is_solution(problem: Problem, program: str) -> bool:
+    """Re-check a synthesized program by running it on every example."""
+    if isinstance(problem, DeepCoderProblem):
+        return problem.is_solved_by(dc.Program.parse(program))
+    concat = rf.decode_program(program)
+    return all(
+        concat(text) == output
+        for text, output in zip(problem.inputs, problem.outputs, strict=False)
+    )
+
+
+def readable(domain: Domain, program: str) -> str:
+    return program if domain == "deepcoder" else str(rf.decode_program(program))
+
+
+def problems_for(config: ExeDecConfig, domain: Domain, split: Split, seed: int) -> list[Problem]:
+    if config.source == "files":
+        return load_problems(Path(config.data_dir), domain, split.value, config.problems_per_split)
+    # Seeded per cell so that a resumed run sees the same problems.
+    rng = random.Random(f"{seed}-{domain}-{split.value}")
+    generator = deepcoder_generation if domain == "deepcoder" else robustfill_generation
+    return [
+        generator.generate_problem(rng, split, is_train=False, index=index)
+        for index in range(config.problems_per_split)
+    ]
+
+
+def _cell(domain: str, split: Split, synthesizer: str) -> str:
+    return f"{domain}/{split.value}/{synthesizer}"
+
+
+class ExeDec(Experiment):
+    kind = "exedec"
+    Config = ExeDecConfig
+    description = (
+        "ExeDec (Shi et al., ICLR 2024): execution decomposition vs whole-program enumeration "
+        "on DeepCoder and RobustFill compositional-generalization splits."
+    )
+    presets: Mapping[str, Mapping[str, Any]] = {
+        "quick": {
+            "source": "generated",
+            "problems_per_split": 2,
+            "time_limit": 0.5,
+            "splits": ["NONE", "LENGTH_GENERALIZATION", "COMPOSE_NEW_OP"],
+        },
+        "default": {"problems_per_split": 200, "time_limit": 1.0},
+        "paper": {"problems_per_split": 1000, "time_limit": 1.0},
+    }
+
+    def run(self, config: ExeDecConfig, ctx: RunContext) -> dict[str, float]:
+        state = ctx.restore() or {}
+        done: dict[str, list[int]] = dict(state.get("done", {}))
+        partial: dict[str, Any] = dict(state.get("partial", {}))
+        if state:
+            ctx.message(f"resumed with {len(done)} finished cells")
+        cells = [
+            (domain, split, name)
+            for domain in config.domains
+            for split in config.splits
+            for name in config.synthesizers
+        ]
+        problem_sets = {
+            (domain, split): problems_for(config, domain, split, ctx.seed)
+            for domain in config.domains
+            for split in config.splits
+        }
+        for (domain, split), problems in problem_sets.items():
+            if len(problems) < config.problems_per_split:
+                ctx.message(
+                    f"{domain}/{split.value}: the file holds {len(problems)} problems, "
+                    f"fewer than problems_per_split={config.problems_per_split}",
+                    level="warning",
+                )
+        total = sum(len(problem_sets[domain, split]) for domain, split, _ in cells)
+        step = sum(count for _, count in done.values()) + partial.get("next", 0)
+        for domain, split, name in cells:
+            key = _cell(domain, split, name)
+            if key in done:
+                continue
+            problems = problem_sets[domain, split]
+            synthesizer = make_synthesizer(domain, name)
+            # Continue a cell that a crash interrupted, from its next problem.
+            resumed = partial if partial.get("cell") == key else {}
+            solved: int = resumed.get("solved", 0)
+            programs: list[str] = list(resumed.get("programs", []))
+            for index in range(resumed.get("next", 0), len(problems)):
+                if ctx.should_stop():
+                    return self._summary(done)
+                problem = problems[index]
+                result: SynthesisResult = synthesizer.solve(problem, config.time_limit)
+                ok = result.program is not None and is_solution(problem, result.program)
+                solved += ok
+                step += 1
+                ctx.log(
+                    step,
+                    **{f"{key}/solve_rate": solved / (index + 1)},
+                    problem_seconds=result.seconds,
+                    solved=float(ok),
+                )
+                if ok:
+                    assert result.program is not None
+                    programs.append(
+                        f"# problem {problem.index}\n{readable(domain, result.program)}"
+                    )
+                ctx.progress(step, total)
+                partial = {"cell": key, "next": index + 1, "solved": solved, "programs": programs}
+                ctx.checkpoint({"done": done, "partial": partial})
+            done[key] = [solved, len(problems)]
+            ctx.artifact(
+                f"programs-{domain}-{split.value}-{name}", "program", "\n\n".join(programs) + "\n"
+            )
+            low, high = wilson_interval(solved, len(problems))
+            ctx.message(f"{key}: {solved}/{len(problems)} solved (95% CI {low:.1%}-{high:.1%})")
+            ctx.artifact("results", "table", self._table(done))
+            ctx.checkpoint({"done": done, "partial": {}})
+        return self._summary(done)
+
+    @staticmethod
+    def _table(done: Mapping[str, Sequence[int]]) -> dict[str, Any]:
+        """Per-cell solve rates with their 95% intervals, as a table artifact."""
+        rows = []
+        for key, (solved, count) in done.items():
+            domain, split, name = key.split("/")
+            low, high = wilson_interval(solved, count)
+            rows.append([domain, split, name, solved, count, solved / count, low, high])
+        columns = [
+            "domain",
+            "split",
+            "synthesizer",
+            "solved",
+            "problems",
+            "rate",
+            "ci95_low",
+            "ci95_high",
+        ]
+        return {"columns": columns, "rows": rows}
+
+    @staticmethod
+    def _summary(done: Mapping[str, Sequence[int]]) -> dict[str, float]:
+        return {f"{key}/solve_rate": solved / count for key, (solved, count) in done.items()}

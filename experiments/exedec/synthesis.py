@@ -1,0 +1,57 @@
+"""The one interface every synthesizer meets: a problem in, a program or a failure out."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+
+ProblemT = TypeVar("ProblemT", contravariant=True)
+
+
+@dataclass(frozen=True)
+class SynthesisResult:
+    """`program` is the solution's text in the domain's notation, or None on failure."""
+
+    program: str | None
+    seconds: float
+    expansions: int
+
+    @property
+    def solved(self) -> bool:
+        return self.program is not None
+
+
+class Synthesizer(Protocol[ProblemT]):
+    def solve(self, problem: ProblemT, time_limit: float) -> SynthesisResult:
+        """Search for a program consistent with every example, for at most `time_limit` s."""
+        ...
+
+
+class Deadline:
+    """A CPU-time budget shared by the parts of one search.
+
+    CPU time of this process, not wall-clock time: "1 s per problem on one core" then
+    means the same on a loaded machine as on an idle one.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.start = time.process_time()
+        self.end = self.start + seconds
+
+    def passed(self) -> bool:
+        return time.process_time() >= self.end
+
+    def elapsed(self) -> float:
+        return time.process_time() - self.start
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Scored(Generic[T]):
+    """A proposal with its score: a log-probability for a model, a heuristic otherwise."""
+
+    value: T
+    score: float

@@ -1,0 +1,144 @@
+"""The synthesizers: baselines, execution decomposition, and the pluggable subgoal proposer."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from nslab.experiments.exedec import deepcoder_dsl as dc
+from nslab.experiments.exedec import robustfill_dsl as rf
+from nslab.experiments.exedec.decomposition import DecompositionSearch
+from nslab.experiments.exedec.deepcoder_generation import generate_problem
+from nslab.experiments.exedec.deepcoder_search import (
+    BottomUpSynthesizer,
+    DeepCoderDomain,
+    DeepCoderState,
+    OneStepTable,
+    TableStepSynthesizer,
+    Trace,
+    backward_goals,
+    deepcoder_exedec,
+)
+from nslab.experiments.exedec.problems import DeepCoderProblem, RobustFillProblem, load_problems
+from nslab.experiments.exedec.robustfill_search import ConcatEnumerator, RobustFillExeDec
+from nslab.experiments.exedec.splits import Split
+from nslab.experiments.exedec.synthesis import Scored
+
+
+def deepcoder_problem(program_text: str, inputs: list[list[dc.Value]]) -> DeepCoderProblem:
+    program = dc.Program.parse(program_text)
+    return DeepCoderProblem(
+        input_names=program.inputs,
+        inputs=tuple(tuple(example) for example in inputs),
+        outputs=tuple(program.run(example) for example in inputs),  # type: ignore[misc]
+        program=program_text,
+    )
+
+
+DIAMOND = deepcoder_problem(
+    "x0 = INPUT | x1 = Sort x0 | x2 = Map (*2) x1 | x3 = ZipWith (+) x0 x2",
+    [[(3, 1, 2)], [(5, -4, 0, 2)], [(7,)]],
+)
+
+
+def test_bottom_up_finds_a_short_program() -> None:
+    result = BottomUpSynthesizer().solve(DIAMOND, 5.0)
+    assert result.program is not None
+    assert DIAMOND.is_solved_by(dc.Program.parse(result.program))
+
+
+def test_exedec_finds_a_program_and_reports_it_in_the_data_notation() -> None:
+    result = deepcoder_exedec().solve(DIAMOND, 5.0)
+    assert result.program is not None and result.program.startswith("x0 = INPUT | ")
+    assert DIAMOND.is_solved_by(dc.Program.parse(result.program))
+    assert result.expansions > 0
+
+
+def test_unsolvable_problems_fail_within_the_budget() -> None:
+    # No program maps equal inputs to different outputs.
+    problem = DeepCoderProblem(("x0",), (((1, 2),), ((1, 2),)), ((1,), (2,)))
+    for synthesizer in (BottomUpSynthesizer(), deepcoder_exedec()):
+        result = synthesizer.solve(problem, 0.3)
+        assert result.program is None and result.seconds < 2.0
+
+
+def test_backward_goals_invert_the_last_steps() -> None:
+    target: Trace = ((2, 4, 6),)
+    goals = backward_goals(target, 2)
+    assert goals[target] == 0
+    assert goals[((1, 2, 3),)] == 1  # Map (*2)
+    assert goals[((6, 4, 2),)] == 1  # Reverse
+    assert goals[((2, 2, 2),)] == 1  # Scanl1 (+)
+    assert goals[((3, 2, 1),)] == 2  # Map (*2) after Reverse
+
+
+class OracleTraceProposer:
+    """Proposes the ground-truth program's next value: ExeDec's upper bound, and a check that
+    a proposer other than the symbolic one plugs into the same search."""
+
+    def __init__(self, program: dc.Program, problem: DeepCoderProblem) -> None:
+        states = [program.run_state(example) for example in problem.inputs]
+        self.traces = [
+            tuple(state[s.variable] for state in states)  # type: ignore[index]
+            for s in program.statements
+        ]
+        self.calls = 0
+
+    def propose(self, state: DeepCoderState, count: int) -> list[Scored[Trace]]:
+        self.calls += 1
+        step = len(state.statements)
+        return [Scored(self.traces[step], 0.0)] if step < len(self.traces) else []
+
+
+def test_a_custom_proposer_drives_the_search_without_changes() -> None:
+    rng = random.Random(4)
+    problem = generate_problem(rng, Split.LENGTH_GENERALIZATION, is_train=False)
+    program = dc.Program.parse(problem.program)
+    table = OneStepTable()
+    proposer = OracleTraceProposer(program, problem)
+    search = DecompositionSearch(
+        DeepCoderDomain(), proposer, TableStepSynthesizer(table), beam_sizes=(1,)
+    )
+    result = search.solve(problem, 5.0)
+    assert result.program is not None and problem.is_solved_by(dc.Program.parse(result.program))
+    assert proposer.calls == len(program)
+
+
+def test_exedec_solves_most_shared_length_one_and_two_problems(data_dir: Path) -> None:
+    problems = [
+        p
+        for p in load_problems(data_dir, "deepcoder", "NONE", limit=40)
+        if isinstance(p, DeepCoderProblem) and len(dc.Program.parse(p.program)) <= 2
+    ][:8]
+    search = deepcoder_exedec()
+    solved = [search.solve(problem, 1.0).program is not None for problem in problems]
+    assert len(problems) == 8 and sum(solved) >= 7
+
+
+def robustfill_problem(program: rf.Concat, inputs: list[str]) -> RobustFillProblem:
+    return RobustFillProblem(
+        tuple(inputs), tuple(program(text) for text in inputs), rf.encode_program(program)
+    )
+
+
+def test_robustfill_exedec_solves_a_multi_part_program() -> None:
+    program = rf.Concat(
+        (
+            rf.GetToken(rf.Type.WORD, 1),
+            rf.ConstStr("&"),
+            rf.Compose(rf.ToCase(rf.Case.ALL_CAPS), rf.GetToken(rf.Type.WORD, -1)),
+            rf.GetToken(rf.Type.NUMBER, 1),
+        )
+    )
+    problem = robustfill_problem(program, ["ab 12 cd", "Xy 3 zZ", "p 45 qrs", "Mm 6 n"])
+    result = RobustFillExeDec().solve(problem, 2.0)
+    assert result.program is not None
+    found = rf.decode_program(result.program)
+    assert [found(text) for text in problem.inputs] == list(problem.outputs)
+
+
+def test_robustfill_enumeration_solves_one_part_programs_only_quickly() -> None:
+    one = robustfill_problem(rf.Concat((rf.GetFrom(" "),)), ["ab 12", "Xy 3z", "p 45q", "Mm 6"])
+    result = ConcatEnumerator().solve(one, 2.0)
+    assert result.program is not None
+    assert rf.decode_program(result.program)("uv 77") == "77"

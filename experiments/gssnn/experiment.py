@@ -1,0 +1,23 @@
+"""The `gssnn` experiment family: the class the registry loads (torch loads in `run`)."""
+
+from __future__ import annotations
+
+from nslab.core.context import RunContext
+from nslab.core.experiment import Experiment
+from nslab.experiments.gssnn.config import PRESETS, GSSNNConfig
+
+
+class GSSNN(Experiment):
+    kind = "gssnn"
+    Config = GSSNNConfig
+    presets = PRESETS
+    description = (
+        "Graph-based symbolically synthesized neural networks (Whitehouse 2023): evolve "
+        "networks whose embedding a synthesized graph program structures, with stitch library "
+        "learning, on RAVEN puzzles; compares how well training accuracy predicts validation."
+    )
+
+    def run(self, config: GSSNNConfig, ctx: RunContext) -> dict[str, float]:
+        from nslab.experiments.gssnn.run import run_gssnn
+
+        return run_gssnn(config, ctx)

@@ -109,6 +109,7 @@ class DaskExecutor:
     """Hands claimed runs to a Dask scheduler and relays their streams into the store."""
 
     name = EXECUTOR_DASK
+    kind = "dask"
 
     def __init__(self, book: RunBook, scheduler: str) -> None:
         self.book = book

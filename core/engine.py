@@ -80,7 +80,7 @@ class Engine:
                 "pid": os.getpid(),
                 "pid_started": self._pid_started,
                 "slots": self.slots,
-                "executor": self.executor.name,
+                "executor": self.executor.kind,
                 "started_at": time.time(),
             }
             atomic_write_bytes(state_path, orjson.dumps(state))
@@ -141,7 +141,7 @@ def engine_state(layout: StoreLayout) -> EngineState | None:
         pid=raw["pid"],
         slots=raw["slots"],
         started_at=raw["started_at"],
-        executor=raw.get("executor", "engine"),
+        executor=raw.get("executor", "local"),
     )
 
 

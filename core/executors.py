@@ -13,7 +13,8 @@ from nslab.store.index import RunDoc
 
 
 class Executor(Protocol):
-    name: str
+    name: str  # what runs record as their executor
+    kind: str  # what `nslab engine status` shows: local or dask
 
     def launch(self, doc: RunDoc) -> None:
         """Start a run the engine has claimed (status running, pid the engine's)."""
@@ -31,6 +32,7 @@ class LocalExecutor:
     """One worker process per run on this machine; workers outlive the engine."""
 
     name = "engine"
+    kind = "local"
 
     def __init__(self, book: RunBook) -> None:
         self.book = book

@@ -292,20 +292,58 @@ class ExecutorName(StrEnum):
     DASK = "dask"
 
 
+ENGINE_SETTINGS: dict[str, tuple[type, str]] = {
+    "slots": (int, "an integer"),
+    "executor": (str, "a string"),
+    "scheduler": (str, "a string"),
+}
+
+
+def load_engine_settings(path: Path) -> dict[str, Any]:
+    """The engine settings of a TOML file (top level or an [engine] table), checked."""
+    from nslab.core.config import load_config_file
+
+    data = load_config_file(path)
+    settings = data.get("engine", data)
+    unknown = sorted(set(settings) - set(ENGINE_SETTINGS))
+    if unknown:
+        known = ", ".join(ENGINE_SETTINGS)
+        fail(f"{path}: unknown engine settings {', '.join(unknown)} (known: {known})")
+    for key, (kind, described) in ENGINE_SETTINGS.items():
+        if key in settings and not isinstance(settings[key], kind):
+            fail(f"{path}: {key} = {settings[key]!r} must be {described}")
+    if settings.get("executor", "local") not in {e.value for e in ExecutorName}:
+        fail(f"{path}: executor = {settings['executor']!r} must be local or dask")
+    if int(settings.get("slots", 1)) < 1:
+        fail(f"{path}: slots must be at least 1")
+    return dict(settings)
+
+
 @engine_app.command("start")
 def engine_start(
     ctx: typer.Context,
-    slots: Slots = 1,
+    slots: Annotated[
+        int | None, typer.Option("--slots", min=1, help="Runs at once (default 1).")
+    ] = None,
     executor: Annotated[
-        ExecutorName, typer.Option("--executor", help="local processes, or a Dask cluster.")
-    ] = ExecutorName.LOCAL,
+        ExecutorName | None,
+        typer.Option("--executor", help="local processes (default), or a Dask cluster."),
+    ] = None,
     scheduler: Annotated[
         str | None, typer.Option("--scheduler", help="Dask scheduler address, tcp://HOST:PORT.")
+    ] = None,
+    config_file: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="TOML with slots, executor, scheduler; flags win."),
     ] = None,
 ) -> None:
     """Start the engine daemon; it outlives this terminal or SSH session."""
     from nslab.core.engine import start_engine
 
+    settings = load_engine_settings(config_file) if config_file else {}
+    slots = slots or int(settings.get("slots", 1))
+    executor = executor or ExecutorName(settings.get("executor", "local"))
+    scheduler = scheduler or settings.get("scheduler")
     if (executor == ExecutorName.DASK) != (scheduler is not None):
         fail("--executor dask and --scheduler tcp://HOST:PORT go together")
     if scheduler is not None:

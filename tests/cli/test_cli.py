@@ -246,3 +246,25 @@ def test_a_sweep_queues_its_runs_and_is_summarised_compared_and_exported(
     rows = list(csv.DictReader(io.StringIO(nslab("export", "--sweep", "s1", check=True).stdout)))
     assert len(rows) == 3 + 3 + 6 + 6
     assert [row["run"] for row in rows[:3]] == [first] * 3
+
+
+def test_engine_settings_come_from_a_file_and_flags_win(home: Path, nslab: Nslab) -> None:
+    settings = home.parent / "engine.toml"
+    settings.write_text("[engine]\nslots = 3\n")
+    assert (
+        "3 slots, executor local"
+        in nslab("engine", "start", "-c", str(settings), check=True).stdout
+    )
+    nslab("engine", "stop", check=True)
+    assert (
+        "2 slots"
+        in nslab("engine", "start", "-c", str(settings), "--slots", "2", check=True).stdout
+    )
+    nslab("engine", "stop", check=True)
+    settings.write_text('slots = "many"\n')
+    refused = nslab("engine", "start", "-c", str(settings))
+    assert refused.returncode != 0
+    assert refused.stderr.strip() == f"nslab: {settings}: slots = 'many' must be an integer"
+    settings.write_text('executor = "dask"\n')
+    refused = nslab("engine", "start", "-c", str(settings))
+    assert "--executor dask and --scheduler tcp://HOST:PORT go together" in refused.stderr

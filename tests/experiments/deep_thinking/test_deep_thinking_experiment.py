@@ -1,0 +1,162 @@
+"""`deep-thinking` end to end at the quick preset: curves, resume, stop, chess, config errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from nslab.core.config import resolve_config
+from nslab.core.context import RunContext
+from nslab.core.errors import ConfigError
+from nslab.core.inline import run_inline
+from nslab.experiments.deep_thinking import DeepThinking
+from nslab.experiments.deep_thinking.training import CURVE_ARTIFACT
+
+
+def _curve_tables(run_dir: Path) -> list[dict]:
+    folder = run_dir / "artifacts" / CURVE_ARTIFACT
+    return [json.loads(path.read_text()) for path in sorted(folder.iterdir())]
+
+
+def test_quick_prefix_sums_streams_a_curve_per_evaluation(home: Path) -> None:
+    run = run_inline(DeepThinking, home, preset="quick", seed=0)
+    assert run.status == "succeeded", run.doc.get("reason")
+    config = resolve_config(DeepThinking, "quick")
+    epochs = config.epochs
+    assert run.trace.metrics["val_acc"].steps == list(range(1, epochs + 1))
+    assert run.trace.metrics["loss"].values[-1] < run.trace.metrics["loss"].values[0]
+    tables = _curve_tables(run.run_dir)
+    assert [table["epoch"] for table in tables] == list(
+        range(config.eval_every, epochs + 1, config.eval_every)
+    )
+    last = tables[-1]
+    assert last["columns"][:3] == ["iteration", "acc_16", "acc_24"]
+    assert [row[0] for row in last["rows"]] == list(range(1, config.test_iterations + 1))
+    accuracy_16 = [row[1] for row in last["rows"]]
+    summary = run.doc["summary"]
+    assert summary["peak_acc_16"] == pytest.approx(max(accuracy_16))
+    assert summary["final_acc_16"] == pytest.approx(accuracy_16[-1])
+    assert summary["drop_16"] == pytest.approx(max(accuracy_16) - accuracy_16[-1])
+
+
+def test_resumed_run_continues_from_its_checkpoint_and_matches_an_uninterrupted_one(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    overrides = ["loss=progressive", "alpha=0.5"]
+    uninterrupted = run_inline(DeepThinking, home, preset="quick", overrides=overrides, seed=5)
+    real_checkpoint = RunContext.checkpoint
+
+    def checkpoint_then_die(self: RunContext, state: dict) -> None:
+        real_checkpoint(self, state)
+        if state["epoch"] == 2:
+            raise RuntimeError("simulated crash after epoch 2")
+
+    monkeypatch.setattr(RunContext, "checkpoint", checkpoint_then_die)
+    crashed = run_inline(DeepThinking, home, preset="quick", overrides=overrides, seed=5)
+    assert crashed.status == "failed"
+    assert crashed.trace.metrics["loss"].steps == [1, 2]
+    monkeypatch.setattr(RunContext, "checkpoint", real_checkpoint)
+    resumed = run_inline(DeepThinking, home, run_id=crashed.doc["id"])
+    assert resumed.status == "succeeded"
+    epochs = resolve_config(DeepThinking, "quick").epochs
+    assert resumed.trace.metrics["loss"].steps == list(range(1, epochs + 1))  # no epoch twice
+    assert any("resumed after epoch 2" in event["text"] for event in resumed.trace.logs)
+    assert resumed.trace.metrics["loss"].values == pytest.approx(
+        uninterrupted.trace.metrics["loss"].values, rel=1e-5
+    )
+    assert resumed.doc["summary"]["final_acc_24"] == pytest.approx(
+        uninterrupted.doc["summary"]["final_acc_24"]
+    )
+
+
+def test_quick_mazes_and_no_recall_and_feedforward_run(home: Path) -> None:
+    mazes = run_inline(
+        DeepThinking,
+        home,
+        preset="quick",
+        overrides=[
+            "problem=mazes",
+            "train_size=5",
+            "test_sizes=[7]",
+            "train_examples=60",
+            "test_examples=10",
+            "test_iterations=12",
+            "epochs=2",
+            "eval_every=2",
+            "loss=delta_random",
+            "lr_throttle=true",
+        ],
+    )
+    assert mazes.status == "succeeded", mazes.doc.get("reason")
+    assert "peak_acc_7" in mazes.doc["summary"]
+    feedforward = run_inline(
+        DeepThinking,
+        home,
+        preset="quick",
+        overrides=["model=feedforward", "epochs=2", "eval_every=2"],
+    )
+    assert feedforward.status == "succeeded", feedforward.doc.get("reason")
+    table = _curve_tables(feedforward.run_dir)[-1]
+    assert (
+        len(table["rows"]) == resolve_config(DeepThinking, "quick").max_iters
+    )  # no blocks past its depth
+
+
+def test_chess_trains_from_a_puzzle_csv(home: Path, puzzles_csv: Path) -> None:
+    csv_path = puzzles_csv
+    run = run_inline(
+        DeepThinking,
+        home,
+        preset="quick",
+        overrides=[
+            "problem=chess",
+            f"chess_csv={csv_path}",
+            "chess_train_range=[0, 3]",
+            "chess_test_range=[3, 4]",
+            "epochs=1",
+            "eval_every=1",
+            "test_iterations=5",
+        ],
+    )
+    assert run.status == "succeeded", run.doc.get("reason")
+    assert _curve_tables(run.run_dir)[-1]["columns"][1] == "acc_chess"
+
+
+def test_a_stop_request_ends_the_run_between_batches(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_checkpoint = RunContext.checkpoint
+
+    def checkpoint_then_ask_to_stop(self: RunContext, state: dict) -> None:
+        real_checkpoint(self, state)
+        self.request_stop()
+
+    monkeypatch.setattr(RunContext, "checkpoint", checkpoint_then_ask_to_stop)
+    run = run_inline(DeepThinking, home, preset="quick", overrides=["epochs=3"])
+    assert run.status == "cancelled"
+    assert run.trace.metrics["loss"].steps == [1]
+    assert any("stopped in epoch 2" in event["text"] for event in run.trace.logs)
+
+
+@pytest.mark.parametrize(
+    "override,message",
+    [
+        ("width=1", "width"),
+        ("loss=squared", "loss"),
+        ("problem=chess", "chess_csv"),
+        ("problem=mazes", "odd"),
+        ("alpha=1.5", "alpha"),
+        ("widht=8", "did you mean 'width'"),
+    ],
+)
+def test_bad_config_is_refused_with_the_field(override: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        resolve_config(DeepThinking, "quick", overrides=[override])
+
+
+def test_every_preset_validates() -> None:
+    for preset in DeepThinking.presets:
+        if preset != "quick":
+            resolve_config(DeepThinking, preset)

@@ -34,7 +34,7 @@ app = typer.Typer(
     name="nslab",
     help="A terminal-first experiment manager for neuro-symbolic machine learning.",
     no_args_is_help=True,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )

@@ -1,0 +1,105 @@
+"""Config and presets of the `symbolic-distillation` family."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import Field
+
+from nslab.core.experiment import ExperimentConfig
+from nslab.experiments.symbolic_regression import SymbolicRegressionSettings
+
+Strategy = Literal["standard", "bottleneck", "l1", "kl"]
+STRATEGIES: tuple[Strategy, ...] = ("standard", "bottleneck", "l1", "kl")
+
+
+def edge_regression_defaults() -> SymbolicRegressionSettings:
+    return SymbolicRegressionSettings.model_validate(
+        {"max_evaluations": 500_000, "population_size": 1000, "rounds": 4}
+    )
+
+
+class SymbolicDistillationConfig(ExperimentConfig):
+    force_law: Literal["spring", "r1", "r2", "charge"] = "spring"
+    dimensions: int = Field(2, ge=2, le=3, description="2 or 3 spatial dimensions.")
+    bodies: int = Field(4, ge=2, le=64, description="Bodies per simulation.")
+    strategy: Strategy = Field(
+        "l1", description="standard, bottleneck (message size = dimensions), l1 or kl."
+    )
+    simulations: int = Field(
+        400, ge=4, description="Simulations for training and validation (split 3:1)."
+    )
+    test_simulations: int = Field(100, ge=1, description="Simulations of the test set.")
+    steps: int = Field(100, ge=2, description="Saved time steps per simulation.")
+    time_step: float | None = Field(
+        None, gt=0, description="Saved time step; None takes the original's for the law."
+    )
+    substeps: int = Field(2, ge=1, le=100, description="RK4 steps per saved time step.")
+    hidden: int = Field(128, ge=4, description="Width of the MLPs' hidden layers (paper: 300).")
+    hidden_layers: int = Field(3, ge=1, le=8)
+    message_dim: int = Field(100, ge=1, description="Message size (bottleneck uses dimensions).")
+    l1_weight: float = Field(1e-2, ge=0)
+    kl_weight: float = Field(1.0, ge=0)
+    epochs: int = Field(30, ge=1)
+    batch_size: int = Field(64, ge=1, description="Graphs per batch.")
+    learning_rate: float = Field(1e-3, gt=0, description="Peak of the one-cycle schedule.")
+    weight_decay: float = Field(1e-8, ge=0)
+    translation_scale: float = Field(
+        3.0, ge=0, description="Std of the random translation added to each batch's positions."
+    )
+    analysis_edges: int = Field(
+        2000, ge=10, description="Validation edges for the per-epoch sparsity and R^2."
+    )
+    regression_samples: int = Field(
+        1000, ge=20, description="Edges (and nodes) the symbolic regression fits."
+    )
+    edge_regression: SymbolicRegressionSettings = Field(default_factory=edge_regression_defaults)
+    node_regression: bool = Field(True, description="Also distill the node model.")
+    law_check_samples: int = Field(
+        5000, ge=100, description="Fresh body pairs for checking the recovered edge law."
+    )
+    # One thread: these MLPs are small, and on a shared machine a second thread mostly waits
+    # (measured: 1 thread trained several times faster than 2 beside other busy processes).
+    threads: int = Field(1, ge=1, le=256, description="torch threads.")
+
+    def effective_message_dim(self) -> int:
+        return self.dimensions if self.strategy == "bottleneck" else self.message_dim
+
+
+PRESETS: Mapping[str, Mapping[str, Any]] = {
+    "quick": {
+        "simulations": 40,
+        "test_simulations": 10,
+        "steps": 40,
+        "hidden": 48,
+        "hidden_layers": 2,
+        "message_dim": 16,
+        "epochs": 3,
+        "analysis_edges": 500,
+        "regression_samples": 300,
+        "edge_regression": {"max_evaluations": 20_000, "population_size": 200, "rounds": 2},
+        "law_check_samples": 1000,
+    },
+    # The field defaults: spring 2-D, 4 bodies, sized for about 5 minutes on 2 idle CPU cores
+    # (the paper's depth and message size, narrower MLPs, 30 epochs of 30,000 graphs).
+    "default": {},
+    "paper": {
+        "simulations": 10_000,
+        "test_simulations": 10_000,
+        "steps": 500,
+        "hidden": 300,
+        "hidden_layers": 3,
+        "message_dim": 100,
+        "epochs": 100,
+        "regression_samples": 5000,
+        "edge_regression": {
+            "max_evaluations": 5_000_000,
+            "population_size": 1000,
+            "rounds": 10,
+            "unary_operators": ["exp", "log"],
+        },
+        "law_check_samples": 20_000,
+        "threads": 8,
+    },
+}

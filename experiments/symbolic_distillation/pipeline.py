@@ -1,0 +1,131 @@
+"""One run end to end: simulate (cached), train, analyse messages, distill, evaluate."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+from nslab.core.context import RunContext
+from nslab.experiments.symbolic_distillation.config import SymbolicDistillationConfig
+from nslab.experiments.symbolic_distillation.dataset import graph_set
+from nslab.experiments.symbolic_distillation.distillation import (
+    distill_edges,
+    fit_streamed,
+    law_r2,
+    node_samples,
+    symbolic_edge_function,
+)
+from nslab.experiments.symbolic_distillation.simulation import (
+    TIME_STEPS,
+    SimulationSpec,
+    cached_simulation,
+    feature_count,
+)
+from nslab.experiments.symbolic_distillation.training import (
+    build_model,
+    mean_absolute_error,
+    message_figures,
+    sample_edges,
+    train,
+)
+from nslab.experiments.symbolic_regression import resolve_backend
+
+# The test set's simulations come from a seed of their own, as the original's seeds 1 and 3.
+TEST_SEED_OFFSET = 1_000_003
+# A recovered edge law "matches" when each equation is this close to a linear transform of
+# the true force (the issue's R^2 target).
+LAW_MATCH_R2 = 0.99
+
+
+def simulation_spec(
+    config: SymbolicDistillationConfig, simulations: int, seed: int
+) -> SimulationSpec:
+    return SimulationSpec(
+        law=config.force_law,
+        bodies=config.bodies,
+        dimensions=config.dimensions,
+        simulations=simulations,
+        steps=config.steps,
+        time_step=config.time_step or TIME_STEPS[config.force_law],
+        substeps=config.substeps,
+        seed=seed,
+    )
+
+
+def run_distillation(config: SymbolicDistillationConfig, ctx: RunContext) -> dict[str, float]:
+    torch.set_num_threads(config.threads)
+    torch.manual_seed(ctx.seed)
+    started = time.perf_counter()
+    simulation = cached_simulation(
+        simulation_spec(config, config.simulations, ctx.seed), ctx.cache_dir
+    )
+    test_simulation = cached_simulation(
+        simulation_spec(config, config.test_simulations, ctx.seed + TEST_SEED_OFFSET), ctx.cache_dir
+    )
+    cut = max(1, config.simulations * 3 // 4)
+    train_set = graph_set(simulation, slice(0, cut))
+    validation_set = graph_set(simulation, slice(cut, None))
+    test_set = graph_set(test_simulation)
+    ctx.message(
+        f"{config.force_law} {config.dimensions}-D, {config.bodies} bodies: {len(train_set)} "
+        f"training, {len(validation_set)} validation, {len(test_set)} test graphs "
+        f"({time.perf_counter() - started:.1f} s)"
+    )
+    model = build_model(config, feature_count(config.dimensions))
+    training_started = time.perf_counter()
+    if not train(config, ctx, model, train_set, validation_set):
+        return {}
+    summary: dict[str, float] = {
+        "train_seconds": time.perf_counter() - training_started,
+        "test_mae": mean_absolute_error(model, test_set),
+    }
+    rng = np.random.default_rng(ctx.seed)
+    analysis = sample_edges(model, test_set, config.analysis_edges, rng)
+    figures = message_figures(config, analysis)
+    summary |= {
+        "sparsity": figures.sparsity,
+        "r2": figures.r2,
+        "r2_acceleration": figures.r2_acceleration,
+    }
+    ctx.message(
+        f"test MAE {summary['test_mae']:.4f}, sparsity {figures.sparsity:.3f}, "
+        f"R^2 {figures.r2:.3f}; strongest message components {figures.components.tolist()}"
+    )
+
+    regression_started = time.perf_counter()
+    ctx.message(f"symbolic regression with {resolve_backend(config.edge_regression)}")
+    sample = sample_edges(model, test_set, config.regression_samples, rng)
+    equations = distill_edges(ctx, config, sample, figures.components)
+    if equations is None:
+        return summary
+    edge_function = symbolic_edge_function(
+        config, equations, figures.components, analysis.messages.mean(axis=0)
+    )
+    summary["symbolic_test_mae"] = mean_absolute_error(model, test_set, edge_function)
+    summary["law_r2"] = law_r2(config, equations, ctx.seed + 7)
+    summary["law_match"] = float(summary["law_r2"] >= LAW_MATCH_R2)
+    for equation in equations:
+        summary[f"{equation.name}_loss"] = equation.loss
+    if config.node_regression:
+        inputs, accelerations, names = node_samples(
+            model, test_set, figures.components, config.regression_samples, rng
+        )
+        for axis in range(config.dimensions):
+            node_equation = fit_streamed(
+                ctx,
+                f"a{axis + 1}",
+                inputs,
+                accelerations[:, axis],
+                names,
+                config,
+                ctx.seed + 100 + axis,
+            )
+            if node_equation is None:
+                return summary
+            summary[f"a{axis + 1}_loss"] = node_equation.loss
+    summary["regression_seconds"] = time.perf_counter() - regression_started
+    equation_lines = [f"{eq.name} = {eq.shown}" for eq in equations]
+    ctx.message("recovered edge model: " + "; ".join(equation_lines))
+    return summary

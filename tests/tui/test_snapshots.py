@@ -25,6 +25,7 @@ from tests.tui.conftest import fill_store, settle
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 FROZEN_START = 1_763_856_000.0  # 2025-11-23 00:00 UTC
 FROZEN_NOW = FROZEN_START + 3 * 3600
+REDRAW_SETTLE_S = 1.5
 
 
 class FakeClock:
@@ -78,7 +79,8 @@ async def test_runs_screen_snapshot(frozen_store: tuple[Path, dict[str, str]]) -
                 and all(row.cells["curve"] for row in table.rows if row.status != "queued")
             ),
         )
-        await pilot.pause()
+        # The table redraws on a timer: let one redraw pass after the data arrived.
+        await pilot.pause(REDRAW_SETTLE_S)
         assert_snapshot("runs_screen_100x24", app.export_screenshot())
 
 
@@ -94,5 +96,5 @@ async def test_run_screen_snapshot_at_80x24(frozen_store: tuple[Path, dict[str, 
         chart = app.screen.query_one(CurveChart)
         await settle(pilot, lambda: chart.point_count == 40)
         await settle(pilot, lambda: len(app.record(ids["first"]).trace.logs) == 4)
-        await pilot.pause()
+        await pilot.pause(REDRAW_SETTLE_S)
         assert_snapshot("run_screen_80x24", app.export_screenshot())

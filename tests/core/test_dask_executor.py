@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -85,3 +87,47 @@ def test_a_killed_worker_leaves_the_run_interrupted_and_retry_resumes(
     assert doc_of(home, run_id)["status"] == "cancelled"
     events = read_events(layout.events_path(run_id))
     assert events[-1]["type"] == "status" and events[-1]["status"] == "cancelled"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_losing_the_scheduler_leaves_running_runs_interrupted(home: Path, nslab: Nslab) -> None:
+    address = f"tcp://127.0.0.1:{free_port()}"
+    bin_dir = Path(sys.executable).parent
+    scheduler = subprocess.Popen(
+        [
+            bin_dir / "dask",
+            "scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            address.rsplit(":", 1)[1],
+            "--no-dashboard",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    worker = subprocess.Popen(
+        [bin_dir / "dask", "worker", address, "--nthreads", "1", "--no-dashboard", "--no-nanny"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        with Client(address, timeout=60) as client:
+            client.wait_for_workers(1, timeout=60)
+        started = nslab("engine", "start", "--executor", "dask", "--scheduler", address, check=True)
+        assert "executor dask" in started.stdout
+        run_id = queue(nslab, "counter", "-s", "steps=2000", "-s", "sleep_s=0.05")
+        layout = StoreLayout(home)
+        wait_for(lambda: (layout.run_dir(run_id) / "checkpoint.json").exists(), timeout=60)
+        scheduler.kill()
+        doc = wait_status(home, run_id, "interrupted", timeout=90)
+        assert "lost the Dask scheduler" in doc["exit"]["reason"]
+    finally:
+        for process in (worker, scheduler):
+            process.kill()
+            process.wait()

@@ -114,6 +114,8 @@ def execute(
 ) -> Outcome:
     """Run a run's experiment through `ctx`; report through its events; never raise."""
     ctx.emit_status(status="running", attempt=doc.get("retries", 0) + 1)
+    # A resumed run's summary covers its whole life, not only this attempt's metrics.
+    ctx.last_values.update(doc.get("summary") or {})
     result: Mapping[str, Any] | None = None
     try:
         experiment_cls = experiment or load_experiment(doc["kind"], doc.get("plugin_file"))

@@ -81,3 +81,29 @@ def test_checkpoints_with_tensors_round_trip_through_weights_only_loading(home: 
     state = ctx.restore()
     assert state is not None and state["epoch"] == 1
     assert float(state["weights"].norm()) == pytest.approx(first.trace.metrics["norm"].values[0])
+
+
+class TwoAttemptsConfig(ExperimentConfig):
+    pass
+
+
+class TwoAttempts(Experiment):
+    """Logs `setup` and fails on a fresh start; logs `final` when resumed."""
+
+    kind = "two-attempts"
+    Config = TwoAttemptsConfig
+
+    def run(self, config: TwoAttemptsConfig, ctx: RunContext) -> None:
+        if ctx.restore() is None:
+            ctx.log(0, setup=1.0)
+            ctx.checkpoint({"started": True})
+            raise RuntimeError("first attempt fails")
+        ctx.log(1, final=2.0)
+
+
+def test_a_resumed_run_keeps_the_metrics_only_its_earlier_attempt_logged(home: Path) -> None:
+    failed = run_inline(TwoAttempts, home)
+    assert failed.status == RunStatus.FAILED and failed.doc["summary"] == {"setup": 1.0}
+    resumed = run_inline(TwoAttempts, home, run_id=failed.doc["id"])
+    assert resumed.status == RunStatus.SUCCEEDED
+    assert resumed.doc["summary"] == {"setup": 1.0, "final": 2.0}

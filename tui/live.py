@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 POLL_INTERVAL_S = 0.25
 DOC_REFRESH_S = 1.0
 METRICS_SHOWN = 12
+FINAL_METRICS_SHOWN = 8
 CHART_SIZE = (56, 6)
 CODE_LINES_SHOWN = 12
 # The artifact worth showing on a live panel: the best equation first, else code or a program.
@@ -86,7 +87,10 @@ def final_line(doc: RunDoc) -> str:
     if not RunStatus(doc["status"]).is_final:
         return f"{doc['id']} is still {doc['status']}; `nslab watch {doc['id']}` re-attaches"
     reason = (doc.get("exit") or {}).get("reason", "")
-    summary = " ".join(f"{k}={number(v)}" for k, v in sorted((doc.get("summary") or {}).items()))
+    items = sorted((doc.get("summary") or {}).items())
+    summary = " ".join(f"{k}={number(v)}" for k, v in items[:FINAL_METRICS_SHOWN])
+    if len(items) > FINAL_METRICS_SHOWN:
+        summary += f" (+{len(items) - FINAL_METRICS_SHOWN} more: nslab show {doc['id']})"
     ran = None
     if doc.get("started_at") and doc.get("ended_at"):
         ran = doc["ended_at"] - doc["started_at"]

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
     from nslab.core.context import RunContext
+    from nslab.core.figures import FigureFunction
 
 PRESET_NAMES = ("quick", "default", "paper")
 
@@ -27,13 +28,15 @@ class Experiment(ABC):
     defaults are sane) and `presets` (overrides of those defaults by preset name:
     `quick` runs in under a minute on 2 CPU cores, `default` in minutes, `paper` uses
     the original settings). `run` talks only to the run context and may return summary
-    metrics.
+    metrics. `figures` names the family's own pictures for `nslab plot --figure NAME`
+    (see `nslab.core.figures`).
     """
 
     kind: ClassVar[str]
     Config: ClassVar[type[ExperimentConfig]]
     presets: ClassVar[Mapping[str, Mapping[str, Any]]] = {name: {} for name in PRESET_NAMES}
     description: ClassVar[str] = ""
+    figures: ClassVar[Mapping[str, FigureFunction]] = {}
 
     @abstractmethod
     def run(self, config: Any, ctx: RunContext) -> Mapping[str, float] | None:

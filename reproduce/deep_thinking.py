@@ -23,7 +23,7 @@ from typing import Any
 from nslab.core.config import resolve_config
 from nslab.core.inline import run_inline
 from nslab.experiments.deep_thinking import DeepThinking
-from nslab.experiments.deep_thinking.training import CURVE_ARTIFACT
+from nslab.experiments.deep_thinking.figures import CURVE_ARTIFACT
 
 METHODS = {
     "DT-recall, delta loss": ["model=dt_recall", "loss=delta"],
@@ -114,7 +114,7 @@ def main() -> None:
     print("\nPublished (paper settings, GPU):")
     for method, text in PUBLISHED.items():
         print(f"- {method}: {text}")
-    save_figure(curves, config.problem, config.test_sizes, config.max_iters, figure)
+    save_figure(home, [result["id"] for result in results.values()], figure)
     print(f"\nfigure: {figure}")
 
 
@@ -158,6 +158,18 @@ def evaluate_checkpoints(
             )
 
 
+def save_figure(home: Path, run_ids: list[str], path: Path) -> None:
+    """The family's registered accuracy-vs-iterations figure of the methods' runs."""
+    from nslab.core.registry import Registry
+    from nslab.store.home import StoreLayout
+    from nslab.store.index import RunIndex
+    from nslab.tui.plots import plot_runs
+
+    layout = StoreLayout(home)
+    docs = [RunIndex(layout).get(run_id) for run_id in run_ids]
+    plot_runs(layout, docs, path, [], figure=CURVE_ARTIFACT, registry=Registry())
+
+
 def train_method(home: Path, preset: str, overrides: list[str], seed: int) -> dict[str, Any]:
     """One method's run, in its own process: status, summary, last curve table, minutes."""
     started = time.perf_counter()
@@ -173,31 +185,6 @@ def train_method(home: Path, preset: str, overrides: list[str], seed: int) -> di
         "table": json.loads(tables[-1].read_text()) if tables else None,
         "minutes": minutes,
     }
-
-
-def save_figure(
-    curves: dict[str, dict[str, list[float]]],
-    problem: str,
-    sizes: list[int],
-    max_iters: int,
-    path: Path,
-) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(1, len(sizes), figsize=(5 * len(sizes), 4), squeeze=False)
-    for axis, size in zip(axes[0], sizes, strict=True):
-        for method, columns in curves.items():
-            axis.plot(columns["iteration"], columns[f"acc_{size}"], label=method)
-        axis.axvspan(0, max_iters, color="grey", alpha=0.15, label="training iterations")
-        axis.set(title=f"{problem}, size {size}", xlabel="test iterations", ylabel="accuracy (%)")
-        axis.set_ylim(-2, 102)
-    axes[0][0].legend(fontsize="small")
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=120)
 
 
 if __name__ == "__main__":

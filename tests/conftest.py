@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from nslab.core.inline import InlineRun
+
 TESTS_DIR = Path(__file__).resolve().parent
 TOY_PLUGIN = TESTS_DIR / "plugins" / "toy_experiments.py"
 
@@ -76,3 +78,15 @@ def wait_for(
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+def family_figure_svg(run: InlineRun, figure: str) -> str:
+    """A run's registered family figure as SVG text, drawn the way `nslab plot` draws it."""
+    from nslab.core.registry import Registry
+    from nslab.store.home import StoreLayout
+    from nslab.tui.plots import plot_runs
+
+    home = run.run_dir.parent.parent
+    out = home / f"{run.doc['id']}-{figure}.svg"
+    plot_runs(StoreLayout(home), [run.doc], out, [], figure=figure, registry=Registry())
+    return out.read_text()

@@ -898,7 +898,9 @@ def config_defaults(model: type[ExperimentConfig]) -> dict[str, Any]:
 
 @app.command()
 def experiments(ctx: typer.Context, as_json: JsonFlag = False) -> None:
-    """The experiment kinds, their presets and config schema."""
+    """The experiment kinds, their presets, figures and config schema."""
+    from nslab.core.figures import figure_description
+
     registry = state(ctx).registry()
     described: list[dict[str, Any]] = []
     for kind in registry.kinds():
@@ -908,6 +910,10 @@ def experiments(ctx: typer.Context, as_json: JsonFlag = False) -> None:
                 "kind": kind,
                 "description": experiment.description,
                 "presets": {name: dict(values) for name, values in experiment.presets.items()},
+                "figures": {
+                    name: figure_description(function)
+                    for name, function in experiment.figures.items()
+                },
                 "config_schema": experiment.Config.model_json_schema(),
                 "defaults": config_defaults(experiment.Config),
                 "source": registry.source(kind).plugin_file or registry.source(kind).entry_point,
@@ -921,6 +927,8 @@ def experiments(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     for item in described:
         typer.echo(f"{item['kind']}  {item['description']}")
         typer.echo(f"  presets: {', '.join(item['presets'])}")
+        for figure_name, text in item["figures"].items():
+            typer.echo(f"  figure {figure_name}: {text}")
         defaults = item["defaults"]
         for field_name, spec in item["config_schema"].get("properties", {}).items():
             default = json.dumps(defaults[field_name]) if field_name in defaults else "required"

@@ -1,5 +1,6 @@
 """Figures for papers with matplotlib: curves of runs overlaid, population fitness across
-generations, and a Pareto front of complexity against loss.
+generations, a Pareto front of complexity against loss, and the figures each experiment
+family registers (`Experiment.figures`).
 
 Everything is read from the runs' event logs and artifacts; nothing is written to a run.
 Long curves are downsampled to the figure's resolution (min and max per pixel column),
@@ -15,6 +16,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nslab.core.figures import FigureError, FigureFunction, FigureRun
+from nslab.core.registry import Registry
 from nslab.store.events import read_events
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunDoc
@@ -30,14 +33,13 @@ PANEL_SIZE_IN = (6.4, 3.2)
 PARETO_COLUMNS = (("complexity", "loss"), ("size", "loss"), ("complexity", "error"))
 
 
-class PlotError(Exception):
-    """A plot that cannot be drawn; the message says why in one line."""
-
-
 class FigureKind(StrEnum):
     CURVES = "curves"
     POPULATION = "population"
     PARETO = "pareto"
+
+
+GENERIC_FIGURES = [kind.value for kind in FigureKind]
 
 
 def load_record(layout: StoreLayout, run_id: str) -> RunRecord:
@@ -50,17 +52,74 @@ def run_label(doc: RunDoc) -> str:
     return f"{doc['id']} {doc.get('name') or ''}".strip()
 
 
+def family_figures(registry: Registry, docs: list[RunDoc]) -> dict[str, FigureFunction]:
+    """The figures registered by the kinds of these runs (a kind no longer installed has none)."""
+    found: dict[str, FigureFunction] = {}
+    for kind in dict.fromkeys(doc["kind"] for doc in docs):
+        if kind in registry.kinds():
+            found.update(registry.get(kind).figures)
+    return found
+
+
+def figure_names(registry: Registry, docs: list[RunDoc]) -> list[str]:
+    own = family_figures(registry, docs)
+    return [*GENERIC_FIGURES, *(name for name in own if name not in GENERIC_FIGURES)]
+
+
+def figure_run(layout: StoreLayout, doc: RunDoc, record: RunRecord) -> FigureRun:
+    run_dir = layout.run_dir(doc["id"])
+    return FigureRun(
+        label=run_label(doc),
+        kind=doc["kind"],
+        config=dict(doc.get("config") or {}),
+        summary=dict(doc.get("summary") or {}),
+        metrics=record.trace.metrics,
+        artifact_paths={
+            name: [run_dir / ref.path for ref in refs]
+            for name, refs in record.artifact_versions.items()
+        },
+    )
+
+
+def draw_family_figure(
+    registry: Registry,
+    layout: StoreLayout,
+    docs: list[RunDoc],
+    records: dict[str, RunRecord],
+    figure: str,
+) -> Figure:
+    """A registered family figure; every run must be of a kind that registers it."""
+    drawer: FigureFunction | None = None
+    for doc in docs:
+        kind = doc["kind"]
+        own = registry.get(kind).figures if kind in registry.kinds() else {}
+        if figure not in own:
+            offered = ", ".join([*GENERIC_FIGURES, *own])
+            raise FigureError(
+                f"run {doc['id']} ({kind}) has no figure '{figure}' (its figures: {offered})"
+            )
+        if drawer is not None and own[figure] is not drawer:
+            raise FigureError(f"'{figure}' means different figures for these runs' kinds")
+        drawer = own[figure]
+    assert drawer is not None
+    return drawer([figure_run(layout, doc, records[doc["id"]]) for doc in docs])
+
+
 def plot_runs(
     layout: StoreLayout,
     docs: list[RunDoc],
     out: Path,
     metrics: list[str],
     log_scale: bool = False,
-    figure: FigureKind = FigureKind.CURVES,
+    figure: str = FigureKind.CURVES,
+    registry: Registry | None = None,
 ) -> Path:
-    """Draw `figure` for the runs into `out` (.png or .svg); returns the path written."""
+    """Draw `figure` for the runs into `out` (.png or .svg); returns the path written.
+
+    `figure` is one of `FigureKind` or a figure the runs' kinds register in `registry`.
+    """
     if out.suffix.lower() not in IMAGE_SUFFIXES:
-        raise PlotError(f"--out must end in .png or .svg, not '{out.suffix or out.name}'")
+        raise FigureError(f"--out must end in .png or .svg, not '{out.suffix or out.name}'")
     records = {doc["id"]: load_record(layout, doc["id"]) for doc in docs}
     drawers: dict[FigureKind, Callable[..., Figure]] = {
         FigureKind.CURVES: curves_figure,
@@ -72,7 +131,10 @@ def plot_runs(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig = drawers[figure](layout, docs, records, metrics, log_scale)
+    if figure in GENERIC_FIGURES:
+        fig = drawers[FigureKind(figure)](layout, docs, records, metrics, log_scale)
+    else:
+        fig = draw_family_figure(registry or Registry(), layout, docs, records, figure)
     out.parent.mkdir(parents=True, exist_ok=True)
     # A fixed date in the metadata keeps SVGs byte-identical across runs of the command.
     metadata = {"Date": None} if out.suffix.lower() == ".svg" else {}
@@ -107,9 +169,9 @@ def curves_figure(
     chosen = metrics or available
     missing = [name for name in chosen if name not in available]
     if not available:
-        raise PlotError("these runs logged no metrics yet")
+        raise FigureError("these runs logged no metrics yet")
     if missing:
-        raise PlotError(f"no run logged {', '.join(missing)} (metrics: {', '.join(available)})")
+        raise FigureError(f"no run logged {', '.join(missing)} (metrics: {', '.join(available)})")
     fig, axes = _panels(len(chosen))
     for ax, name in zip(axes, chosen, strict=True):
         for doc in docs:
@@ -141,7 +203,7 @@ def population_figure(
 ) -> Figure:
     with_population = [doc for doc in docs if records[doc["id"]].generations]
     if not with_population:
-        raise PlotError("none of these runs emitted population snapshots")
+        raise FigureError("none of these runs emitted population snapshots")
     fig, (ax,) = _panels(1)
     for doc in with_population:
         generations = records[doc["id"]].generations
@@ -202,7 +264,9 @@ def pareto_figure(
     fronts = [(doc, pareto_points(layout, doc, records[doc["id"]])) for doc in docs]
     found = [(doc, front) for doc, front in fronts if front is not None]
     if not found:
-        raise PlotError("none of these runs has a table artifact with complexity and loss columns")
+        raise FigureError(
+            "none of these runs has a table artifact with complexity and loss columns"
+        )
     fig, (ax,) = _panels(1)
     for doc, (x_name, y_name, points) in found:
         ax.step(

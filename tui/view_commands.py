@@ -79,21 +79,24 @@ def plot(
         typer.Option(
             "--figure",
             "-f",
-            help="curves (one panel per metric), population (fitness by generation) or pareto.",
+            help="curves (one panel per metric), population (fitness by generation), pareto, "
+            "or a figure the runs' kind registers (listed by `nslab experiments`).",
         ),
     ] = "curves",
 ) -> None:
     """Figures of one or more runs (curves overlaid, population, Pareto front) as PNG or SVG."""
+    from nslab.core.figures import FigureError
     from nslab.tui.cli import fail, state
-    from nslab.tui.plots import FigureKind, PlotError, plot_runs
-
-    if figure not in set(FigureKind):
-        fail(f"unknown figure '{figure}' (figures: {', '.join(FigureKind)})")
+    from nslab.tui.plots import figure_names, plot_runs
 
     cli = state(ctx)
     docs = [cli.book.index.get(run_ref) for run_ref in runs]
+    registry = cli.registry()
+    offered = figure_names(registry, docs)
+    if figure not in offered:
+        fail(f"unknown figure '{figure}' for these runs (figures: {', '.join(offered)})")
     try:
-        written = plot_runs(cli.layout, docs, out, metric or [], log_scale, FigureKind(figure))
-    except PlotError as exc:
+        written = plot_runs(cli.layout, docs, out, metric or [], log_scale, figure, registry)
+    except FigureError as exc:
         fail(str(exc))
     typer.echo(f"wrote {written}")

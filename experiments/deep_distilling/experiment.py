@@ -12,7 +12,7 @@ curves over the clause count (`maxsat_<method>_satisfied`, step = number of clau
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
@@ -22,6 +22,16 @@ from nslab.core.experiment import Experiment, ExperimentConfig
 from nslab.experiments.deep_distilling import maxsat
 from nslab.experiments.deep_distilling.condense import compile_function, condense
 from nslab.experiments.deep_distilling.enn import ENN, ENNSettings, train_enn
+from nslab.experiments.deep_distilling.figures import (
+    MAXSAT_ARTIFACT,
+    ORIENTATION_ARTIFACT,
+)
+from nslab.experiments.deep_distilling.figures import (
+    maxsat as maxsat_figure,
+)
+from nslab.experiments.deep_distilling.figures import (
+    orientation as orientation_figure,
+)
 from nslab.experiments.deep_distilling.orientation import OOD_SETS, ood_set, training_lines
 
 Task = Literal["orientation", "maxsat"]
@@ -69,7 +79,8 @@ class DeepDistilling(Experiment):
     description = (
         "Essence neural networks condensed into readable Python (Blazek, Venkatesh & Lin 2024)."
     )
-    presets: Mapping[str, Mapping[str, Any]] = {
+    figures = {"orientation": orientation_figure, "maxsat": maxsat_figure}
+    presets: ClassVar[Mapping[str, Mapping[str, Any]]] = {
         "quick": {
             "ood_samples": 40,
             "baseline_epochs": 100,
@@ -166,7 +177,7 @@ class DeepDistilling(Experiment):
                 np.mean([row["mlp_accuracy"] for row in ood])
             )
         ctx.artifact(
-            "orientation_results", "table", {"published": PUBLISHED["orientation"], "rows": rows}
+            ORIENTATION_ARTIFACT, "table", {"published": PUBLISHED["orientation"], "rows": rows}
         )
         return results
 
@@ -274,7 +285,7 @@ class DeepDistilling(Experiment):
                 all(means["code"] >= means["approx"] for means in general_table.values())
             )
         ctx.artifact(
-            "maxsat_results",
+            MAXSAT_ARTIFACT,
             "table",
             {
                 "published": PUBLISHED["maxsat"],

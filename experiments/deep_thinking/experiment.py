@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from nslab.core.context import RunContext
 from nslab.core.experiment import Experiment
 from nslab.experiments.deep_thinking.config import PRESETS, DeepThinkingConfig
+from nslab.experiments.deep_thinking.figures import CURVE_ARTIFACT, accuracy_vs_iterations
 
 
 class DeepThinking(Experiment):
     kind = "deep-thinking"
     Config = DeepThinkingConfig
-    presets: Mapping[str, Mapping[str, Any]] = PRESETS
+    presets: ClassVar[Mapping[str, Mapping[str, Any]]] = PRESETS
+    figures = {CURVE_ARTIFACT: accuracy_vs_iterations}
     description = (
         "Deep Thinking networks with recall: progressive loss (Bansal et al. 2022) and delta "
         "loss (Salle & Malmasi 2023) on prefix sums, mazes and chess; tests extrapolation."

@@ -18,11 +18,11 @@ import torch
 from nslab.core.context import RunContext
 from nslab.experiments.deep_thinking.config import DeepThinkingConfig
 from nslab.experiments.deep_thinking.evaluation import Curve, accuracy_at, accuracy_curve
+from nslab.experiments.deep_thinking.figures import CURVE_ARTIFACT
 from nslab.experiments.deep_thinking.losses import LossReport, delta_loss, progressive_loss
 from nslab.experiments.deep_thinking.models import FeedForwardNet, IterativeNet, build_network
 from nslab.experiments.deep_thinking.tasks import TaskData, build_task, loss_mask
 
-CURVE_ARTIFACT = "accuracy-vs-iterations"
 PROGRESS_EVERY_BATCHES = 10
 
 

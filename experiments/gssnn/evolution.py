@@ -8,7 +8,6 @@ Every member of a generation is trained afresh (survivors too), as in the origin
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -18,9 +17,16 @@ import torch
 
 from nslab.core.context import RunContext
 from nslab.experiments.gssnn.config import GSSNNConfig
+from nslab.experiments.gssnn.figures import (
+    RANK_PLOT_ARTIFACT,
+    SUMMARY_ARTIFACT,
+    draw_ranks,
+    png_bytes,
+    rank_panels,
+)
 from nslab.experiments.gssnn.graph_elements import graph_elements
 from nslab.experiments.gssnn.models import baseline_model, gssnn_model
-from nslab.experiments.gssnn.summary import Scores, moving_average, ranked_by_training, summarise
+from nslab.experiments.gssnn.summary import Scores, ranked_by_training, summarise
 from nslab.experiments.gssnn.training import Tensors, TrainingResult, train_model
 from nslab.experiments.program_search import (
     Dsl,
@@ -35,9 +41,6 @@ from nslab.experiments.program_search import Graph as ProgramGraph
 
 DSL_ARTIFACT = "dsl"
 POPULATION_ARTIFACT = "population"
-SUMMARY_ARTIFACT = "summary"
-RANK_PLOT_ARTIFACT = "rank-plot"
-SMOOTHING_WINDOW = 6  # the original's moving average along the rank
 
 
 @dataclass
@@ -390,65 +393,22 @@ class Evolution:
 
     def _write_summary(self) -> None:
         baseline = self._baseline_summary()
+        ranks = {
+            "gssnn": self.state.ranks,
+            "baseline": [
+                [s.train_accuracy, s.validation_accuracy]
+                for s in ranked_by_training([Scores(t, v) for t, v in self.state.baselines])
+            ],
+        }
         self.ctx.artifact(
             SUMMARY_ARTIFACT,
             "table",
-            {
-                "generations": self.state.history,
-                "baseline": baseline,
-                "ranks": {
-                    "gssnn": self.state.ranks,
-                    "baseline": [
-                        [s.train_accuracy, s.validation_accuracy]
-                        for s in ranked_by_training([Scores(t, v) for t, v in self.state.baselines])
-                    ],
-                },
-            },
+            {"generations": self.state.history, "baseline": baseline, "ranks": ranks},
         )
-        self.ctx.artifact(RANK_PLOT_ARTIFACT, "png", self._rank_plot())
-
-    def _rank_plot(self) -> bytes:
-        """Training and validation accuracy against rank by training accuracy, per generation
-        and for the baselines (the original's figures), with the validation moving average."""
         import matplotlib
 
         matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        panels = [
-            (f"G-SSNN, generation {g}", ranks) for g, ranks in enumerate(self.state.ranks, start=1)
-        ]
-        if self.state.baselines:
-            panels.append(
-                ("Baseline", [[t, v] for t, v in sorted(self.state.baselines, key=lambda p: -p[0])])
-            )
-        figure, axes = plt.subplots(
-            1, len(panels), figsize=(3.2 * len(panels), 3.0), squeeze=False, sharey=True
-        )
-        for axis, (title, ranks) in zip(axes[0], panels, strict=True):
-            train = [pair[0] for pair in ranks]
-            validation = [pair[1] for pair in ranks]
-            axis.plot(train, "--b", label="training")
-            axis.plot(validation, "--g", label="validation")
-            smoothed = moving_average(validation, SMOOTHING_WINDOW)
-            if smoothed:
-                offset = SMOOTHING_WINDOW // 2
-                axis.plot(
-                    range(offset, offset + len(smoothed)),
-                    smoothed,
-                    "k",
-                    label="validation (mean of 6)",
-                )
-            axis.set_title(title, fontsize=9)
-            axis.set_xlabel("rank by training accuracy")
-            axis.grid(axis="y", color="0.9")
-        axes[0][0].set_ylabel("accuracy")
-        axes[0][0].legend(fontsize=7)
-        figure.tight_layout()
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=100)
-        plt.close(figure)
-        return buffer.getvalue()
+        self.ctx.artifact(RANK_PLOT_ARTIFACT, "png", png_bytes(draw_ranks([rank_panels(ranks)])))
 
 
 def _shown(value: float | None) -> str:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from nslab.core.context import RunContext
 from nslab.core.experiment import Experiment
 from nslab.experiments.gssnn.config import PRESETS, GSSNNConfig
+from nslab.experiments.gssnn.figures import RANK_PLOT_ARTIFACT, rank_plot
 
 
 class GSSNN(Experiment):
     kind = "gssnn"
     Config = GSSNNConfig
     presets = PRESETS
+    figures = {RANK_PLOT_ARTIFACT: rank_plot}
     description = (
         "Graph-based symbolically synthesized neural networks (Whitehouse 2023): evolve "
         "networks whose embedding a synthesized graph program structures, with stitch library "

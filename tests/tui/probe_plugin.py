@@ -10,12 +10,40 @@ import json
 import math
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 
 from nslab.core.context import RunContext
 from nslab.core.experiment import Experiment, ExperimentConfig
+from nslab.core.figures import FigureError, FigureRun
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+def fronts(runs: Sequence[FigureRun]) -> Figure:
+    """Every version of each run's Pareto front, one line per generation."""
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots()
+    drawn = 0
+    for run in runs:
+        for version, path in enumerate(run.artifact_paths.get("pareto", []), start=1):
+            rows = json.loads(path.read_text())
+            axis.plot(
+                [row["complexity"] for row in rows],
+                [row["loss"] for row in rows],
+                marker="o",
+                label=f"{run.label} v{version}",
+            )
+            drawn += 1
+    if not drawn:
+        raise FigureError("none of these runs has a pareto artifact yet")
+    axis.set(xlabel="complexity", ylabel="loss")
+    axis.legend()
+    return figure
 
 
 class ProbeConfig(ExperimentConfig):
@@ -31,6 +59,7 @@ class Probe(Experiment):
     kind = "probe"
     Config = ProbeConfig
     description = "Dashboard test experiment: curves, populations and artifacts."
+    figures = {"fronts": fronts}
     presets: Mapping[str, Mapping[str, object]] = {
         "quick": {"steps": 40},
         "default": {"steps": 200},

@@ -104,6 +104,43 @@ def test_plot_errors_are_one_line(store: tuple[Path, dict[str, str]], tmp_path: 
         assert line.startswith("nslab: ") and message in line
 
 
+def test_plot_draws_the_figures_a_family_registers(
+    store: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    home, ids = store
+    out = tmp_path / "fronts.svg"
+    result = run_cli(home, "plot", ids["first"], ids["fast"], "-f", "fronts", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    svg = out.read_text()
+    # The legend names one line per stored version of each run's front.
+    for name in ("first", "fast"):
+        versions = len(list((home / "runs" / ids[name] / "artifacts" / "pareto").iterdir()))
+        assert versions == 4
+        for version in range(1, versions + 1):
+            assert f"<!-- {ids[name]} probe-quick v{version} -->" in svg
+        assert f"<!-- {ids[name]} probe-quick v{versions + 1} -->" not in svg
+
+    listed = run_cli(home, "experiments")
+    assert "figure fronts: Every version of each run's Pareto front" in listed.stdout
+
+
+def test_plot_family_figure_errors_are_one_line(
+    store: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    home, ids = store
+    out = str(tmp_path / "a.png")
+    without_plugin = invoke(home, "plot", ids["first"], "-f", "fronts", "--out", out)
+    assert without_plugin.exit_code == 1
+    assert "unknown figure 'fronts' for these runs (figures: curves, population, pareto)" in (
+        without_plugin.stderr
+    )
+    no_artifact = run_cli(home, "plot", ids["waiting-low"], "-f", "fronts", "--out", out)
+    assert no_artifact.returncode == 1
+    (line,) = no_artifact.stderr.strip().splitlines()
+    assert line == "nslab: none of these runs has a pareto artifact yet"
+    assert not Path(out).exists()
+
+
 def test_plot_curves_hold_the_logged_points_and_downsample_long_ones(
     store: tuple[Path, dict[str, str]],
 ) -> None:

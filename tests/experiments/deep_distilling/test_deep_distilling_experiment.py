@@ -12,6 +12,7 @@ from nslab.core.inline import InlineRun, run_inline
 from nslab.core.status import RunStatus
 from nslab.experiments.deep_distilling import DeepDistilling
 from nslab.experiments.deep_distilling.orientation import OOD_SETS
+from tests.conftest import family_figure_svg
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +64,18 @@ def test_the_maxsat_rule_agrees_with_its_enn_and_beats_the_approximation(
     assert general.steps[-1] == 100
     assert 90 < general.values[-1] <= curves["maxsat_general_optimum_satisfied"].values[-1]
     assert quick_run.trace.progress == (18, 18)  # 6 orientation sets, 2 x 6 clause counts
+
+
+def test_the_registered_figures_draw_each_set_and_method(quick_run: InlineRun) -> None:
+    orientation = family_figure_svg(quick_run, "orientation")
+    for name in ["train", *OOD_SETS]:
+        assert f"<!-- {name} -->" in orientation
+    for model in ("ENN", "code", "MLP"):
+        assert f"<!-- {model} -->" in orientation
+    maxsat = family_figure_svg(quick_run, "maxsat")
+    assert "<!-- 5 variables -->" in maxsat and "<!-- same code, larger formulas -->" in maxsat
+    for method in ("code", "approx", "greedy"):
+        assert f"<!-- {method} -->" in maxsat
 
 
 def test_a_bad_setting_is_refused_with_the_field_named() -> None:

@@ -12,7 +12,8 @@ from nslab.core.context import RunContext
 from nslab.core.errors import ConfigError
 from nslab.core.inline import run_inline
 from nslab.experiments.deep_thinking import DeepThinking
-from nslab.experiments.deep_thinking.training import CURVE_ARTIFACT
+from nslab.experiments.deep_thinking.figures import CURVE_ARTIFACT
+from tests.conftest import family_figure_svg
 
 
 def _curve_tables(run_dir: Path) -> list[dict]:
@@ -39,6 +40,10 @@ def test_quick_prefix_sums_streams_a_curve_per_evaluation(home: Path) -> None:
     assert summary["peak_acc_16"] == pytest.approx(max(accuracy_16))
     assert summary["final_acc_16"] == pytest.approx(accuracy_16[-1])
     assert summary["drop_16"] == pytest.approx(max(accuracy_16) - accuracy_16[-1])
+
+    svg = family_figure_svg(run, CURVE_ARTIFACT)
+    assert "<!-- size 16 -->" in svg and "<!-- size 24 -->" in svg
+    assert f"<!-- {run.doc['id']} deep-thinking-quick (epoch {epochs}) -->" in svg
 
 
 def test_resumed_run_continues_from_its_checkpoint_and_matches_an_uninterrupted_one(

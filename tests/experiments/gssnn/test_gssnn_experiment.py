@@ -16,6 +16,7 @@ from nslab.core.status import RunStatus
 from nslab.experiments.gssnn import GSSNN
 from nslab.experiments.program_search import Dsl, evaluate
 from nslab.store.events import read_events
+from tests.conftest import family_figure_svg
 
 
 def populations(run: InlineRun) -> list[dict[str, Any]]:
@@ -107,6 +108,11 @@ def test_summary_table_and_rank_plot(quick_run: InlineRun) -> None:
         train = [pair[0] for pair in ranks]
         assert train == sorted(train, reverse=True)
     assert artifact_versions(quick_run, "rank-plot")[-1].read_bytes().startswith(b"\x89PNG")
+    svg = family_figure_svg(quick_run, "rank-plot")
+    for title in ("G-SSNN, generation 1", "G-SSNN, generation 2", "Baseline"):
+        assert f"<!-- {quick_run.doc['id']} gssnn-quick -->\n" in svg
+        assert f"<!-- {title} -->" in svg
+    assert "<!-- G-SSNN, generation 3" not in svg
 
 
 def test_rerun_uses_cached_puzzles_and_repeats_the_results(

@@ -155,7 +155,7 @@ def train(config: DeepThinkingConfig, ctx: RunContext) -> dict[str, float]:
             inputs, targets = inputs.to(device), targets.to(device)
             report = batch_loss(config, net, task, inputs, targets, rng)
             optimizer.zero_grad(set_to_none=True)
-            report.loss.backward()
+            report.loss.backward()  # type: ignore[no-untyped-call]
             if config.clip is not None:
                 totals["grad_norm"] += float(
                     torch.nn.utils.clip_grad_norm_(net.parameters(), config.clip)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
+from typing import cast
 
 from nslab.experiments.exedec import deepcoder_dsl as dc
 from nslab.experiments.exedec.deepcoder_search import BottomUpSynthesizer
@@ -153,8 +154,9 @@ def random_program(
                 scan_lambdas,
                 last=step + 1 == length,
             )
-            results = [statement.run(state) for state in states]
-            if any(result is None for result in results):
+            runs = [statement.run(state) for state in states]
+            results = [result for result in runs if result is not None]
+            if len(results) < len(runs):
                 continue
             redundant = any(
                 all(state[name] == result for state, result in zip(states, results, strict=False))
@@ -172,11 +174,17 @@ def random_program(
 
 
 def _acceptable(program: dc.Program, example_inputs: Inputs) -> bool:
-    outputs = [program.run(example) for example in example_inputs]
-    if has_dead_code(program) or any(output is None for output in outputs):
+    runs = [program.run(example) for example in example_inputs]
+    outputs = [output for output in runs if output is not None]
+    if has_dead_code(program) or len(outputs) < len(runs):
         return False
     texts = [dc.format_value(output) for output in outputs]
     return len(set(texts)) == len(texts)
+
+
+def _outputs(program: dc.Program, example_inputs: Inputs) -> tuple[dc.Value, ...]:
+    """The outputs of a program `_acceptable` passed, which runs on every example."""
+    return cast("tuple[dc.Value, ...]", tuple(program.run(example) for example in example_inputs))
 
 
 def _uses(program: dc.Program, group: Sequence[dc.Operation]) -> bool:
@@ -270,7 +278,7 @@ def _has_shorter_equivalent(
     problem = DeepCoderProblem(
         input_names=input_names,
         inputs=tuple(tuple(example) for example in example_inputs),
-        outputs=tuple(program.run(example) for example in example_inputs),
+        outputs=_outputs(program, example_inputs),
     )
     search = BottomUpSynthesizer(max_size=len(program) - 1)
     return search.solve(problem, EQUIVALENCE_CHECK_SECONDS).program is not None
@@ -288,11 +296,10 @@ def generate_problem(
         program = _program_for(rng, split, is_train, input_names, example_inputs)
         if program is not None:
             break
-    outputs = tuple(program.run(example) for example in example_inputs)
     return DeepCoderProblem(
         input_names=input_names,
         inputs=tuple(tuple(example) for example in example_inputs),
-        outputs=outputs,
+        outputs=_outputs(program, example_inputs),
         program=str(program),
         index=index,
     )

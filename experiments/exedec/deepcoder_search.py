@@ -9,8 +9,9 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TypeGuard, cast
 
 from nslab.experiments.exedec import deepcoder_dsl as dc
 from nslab.experiments.exedec.decomposition import DecompositionSearch
@@ -18,6 +19,7 @@ from nslab.experiments.exedec.problems import DeepCoderProblem
 from nslab.experiments.exedec.synthesis import Deadline, Scored, SynthesisResult
 
 Trace = tuple[dc.Value, ...]
+ListTrace = tuple[tuple[int, ...], ...]
 
 # Lambdas tried per higher-order operation, in the original's order.
 _LAMBDAS = {op.token: dc.lambdas_for(op) for op in dc.HIGHER_ORDER_OPERATIONS}
@@ -30,7 +32,8 @@ def _apply_across(
 
     The hot loop of every search here, so the range check is inlined.
     """
-    func = operation.func
+    # Every DeepCoder operation yields a value or None (`dc.Operation.func` says only object).
+    func = cast("Callable[..., dc.Value | None]", operation.func)
     low, high = dc.MIN_INT, dc.MAX_INT
     results = []
     for args in zip(*arg_traces, strict=False):
@@ -40,7 +43,7 @@ def _apply_across(
         if result.__class__ is int:
             if result < low or result > high:
                 return None
-        elif result and (min(result) < low or max(result) > high):
+        elif result.__class__ is tuple and result and (min(result) < low or max(result) > high):
             return None
         results.append(result)
     return tuple(results)
@@ -250,11 +253,15 @@ class OneStepTable:
         return found
 
 
+def _holds_lists(trace: Trace) -> TypeGuard[ListTrace]:
+    return all(isinstance(value, tuple) for value in trace)
+
+
 def _invert_map(target: Trace) -> Iterator[Trace]:
     """Traces t with a one-step unary, invertible list operation mapping t to `target`."""
-    if not all(isinstance(value, tuple) for value in target):
+    if not _holds_lists(target):
         return
-    lists: list[tuple[int, ...]] = list(target)
+    lists = list(target)
     yield tuple(xs[::-1] for xs in lists)
     yield tuple(tuple(x - 1 for x in xs) for xs in lists)
     yield tuple(tuple(x + 1 for x in xs) for xs in lists)
@@ -271,9 +278,7 @@ def _zip_inverses(target: Trace, known: Trace) -> Iterator[Trace]:
 
     (min) and (max) lose information and are skipped; b is assumed as long as the target.
     """
-    if not all(isinstance(v, tuple) for v in target) or not all(
-        isinstance(v, tuple) for v in known
-    ):
+    if not _holds_lists(target) or not _holds_lists(known):
         return
     pairs = list(zip(target, known, strict=False))
     if any(len(a) < len(o) for o, a in pairs):
@@ -307,17 +312,17 @@ def backward_goals(target: Trace, depth: int) -> dict[Trace, int]:
 
 def _similarity(value: dc.Value, goal: dc.Value) -> float:
     """How much of the goal a value already holds, in [0, 1] (1 only when equal)."""
-    if isinstance(value, tuple) and isinstance(goal, tuple):
-        if not value and not goal:
-            return 0.9
-        shared = sum((Counter(value) & Counter(goal)).values())
-        length = 0.2 if len(value) == len(goal) else 0.0
-        return 0.7 * shared / max(len(value), len(goal)) + length
-    if isinstance(value, int) and isinstance(goal, int):
-        return 0.5 / (1 + abs(value - goal))
     if isinstance(value, tuple):
+        if isinstance(goal, tuple):
+            if not value and not goal:
+                return 0.9
+            shared = sum((Counter(value) & Counter(goal)).values())
+            length = 0.2 if len(value) == len(goal) else 0.0
+            return 0.7 * shared / max(len(value), len(goal)) + length
         return 0.3 if goal in value or goal == len(value) else 0.05
-    return 0.3 if value in goal or value == len(goal) else 0.05
+    if isinstance(goal, tuple):
+        return 0.3 if value in goal or value == len(goal) else 0.05
+    return 0.5 / (1 + abs(value - goal))
 
 
 def _meets_at_extremes(trace: Trace, known: Trace, target: Trace) -> bool:
@@ -326,11 +331,13 @@ def _meets_at_extremes(trace: Trace, known: Trace, target: Trace) -> bool:
         return False
     if not isinstance(target[0], tuple):
         return False
+    # One expression runs on every example, so a trace whose first value is a list holds lists.
+    lists, others, goals = (cast(ListTrace, t) for t in (trace, known, target))
     for pick in (min, max):
         if all(
             len(goal) == min(len(xs), len(ys))
             and all(pick(x, y) == g for x, y, g in zip(xs, ys, goal, strict=False))
-            for xs, ys, goal in zip(trace, known, target, strict=True)
+            for xs, ys, goal in zip(lists, others, goals, strict=True)
         ):
             return True
     return False
@@ -489,7 +496,7 @@ class TableStepSynthesizer:
 
 def deepcoder_exedec(
     beam_sizes: Sequence[int] = (4, 16, 64, 256, 1024), subgoals_per_state: int = 16
-) -> DecompositionSearch:
+) -> DecompositionSearch[DeepCoderProblem, DeepCoderState, dc.Statement, Trace]:
     table = OneStepTable()
     return DecompositionSearch(
         domain=DeepCoderDomain(),

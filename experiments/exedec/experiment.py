@@ -6,7 +6,7 @@ import math
 import random
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -18,6 +18,7 @@ from nslab.experiments.exedec import robustfill_dsl as rf
 from nslab.experiments.exedec.deepcoder_search import BottomUpSynthesizer, deepcoder_exedec
 from nslab.experiments.exedec.problems import (
     DEFAULT_DATA_DIR,
+    DOMAINS,
     DeepCoderProblem,
     Domain,
     Problem,
@@ -34,7 +35,7 @@ SYNTHESIZERS: tuple[SynthesizerName, ...] = ("exedec", "bottom_up")
 
 class ExeDecConfig(ExperimentConfig):
     domains: list[Domain] = Field(
-        default_factory=lambda: ["deepcoder", "robustfill"],
+        default_factory=lambda: list(DOMAINS),
         min_length=1,
         description="DSLs to evaluate.",
     )
@@ -135,7 +136,7 @@ class ExeDec(Experiment):
         "ExeDec (Shi et al., ICLR 2024): execution decomposition vs whole-program enumeration "
         "on DeepCoder and RobustFill compositional-generalization splits."
     )
-    presets: Mapping[str, Mapping[str, Any]] = {
+    presets: ClassVar[Mapping[str, Mapping[str, Any]]] = {
         "quick": {
             "source": "generated",
             "problems_per_split": 2,

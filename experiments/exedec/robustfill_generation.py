@@ -13,6 +13,7 @@ import random
 import string
 from collections import defaultdict
 from collections.abc import Callable
+from typing import cast
 
 from nslab.experiments.exedec import robustfill_dsl as rf
 from nslab.experiments.exedec.problems import RobustFillProblem
@@ -235,9 +236,10 @@ ALL_MODIFICATION: list[Pool] = [
 def _compose(inner_pool: list[Pool]) -> Sampler:
     def sample(rng: random.Random, context: _Context) -> rf.Expression:
         while True:
+            # The samplers of a pool build only its kind of expression.
             expression = rf.Compose(
-                random_expression(rng, context, ALL_MODIFICATION),
-                random_expression(rng, context, inner_pool),
+                cast(rf.Modification, random_expression(rng, context, ALL_MODIFICATION)),
+                cast("rf.Modification | rf.Substring", random_expression(rng, context, inner_pool)),
             )
             if _nonempty(expression, context):
                 return expression

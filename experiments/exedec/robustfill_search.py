@@ -134,7 +134,10 @@ def expression_table(
         table[(char,) * len(inputs)] = rf.ConstStr(char)
     modifications = list(_modifications(inputs))
     char_modifications = _char_modifications(inputs)
-    for expression in itertools.chain(_substring_expressions(inputs), modifications):
+    inner_candidates: Iterator[rf.Substring | rf.Modification] = itertools.chain(
+        _substring_expressions(inputs), modifications
+    )
+    for expression in inner_candidates:
         if deadline.passed():
             return table
         trace = tuple(expression(text) for text in inputs)

@@ -46,12 +46,13 @@ class Deadline:
         return time.process_time() - self.start
 
 
-T = TypeVar("T")
+# Covariant: a frozen Scored[Sub] is a Scored[Base], as the proposer protocols need.
+T_co = TypeVar("T_co", covariant=True)
 
 
 @dataclass(frozen=True)
-class Scored(Generic[T]):
+class Scored(Generic[T_co]):
     """A proposal with its score: a log-probability for a model, a heuristic otherwise."""
 
-    value: T
+    value: T_co
     score: float

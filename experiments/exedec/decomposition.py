@@ -5,8 +5,9 @@ each beam state is a partial program plus its execution; a `SubgoalProposer` pre
 next intermediate values (DeepCoder: the next variable's value on every example;
 RobustFill: the next output prefix of every example), a `StepSynthesizer` predicts
 one-step subprograms that reach a subgoal, and the domain executes them. States whose
-executions coincide are merged; the best `beam_size` states by summed score survive;
-the search stops as soon as a state meets the specification.
+executions coincide are merged; the best `beam_size` states by score (the sum along the
+path for log-probabilities, mostly the newest step's for a heuristic: `path_weight`)
+survive; the search stops as soon as a state meets the specification.
 
 Part 1 ships symbolic proposers and synthesizers (enumeration with ranking heuristics).
 Neural models (part 2) implement the same two protocols: scores are log-probabilities,
@@ -78,6 +79,10 @@ class DecompositionSearch(Generic[ProblemT, StateT, PartT, SubgoalT]):
     beam_sizes: Sequence[int] = (4, 16, 64, 256, 1024)
     subgoals_per_state: int | None = None
     steps_per_subgoal: int = 1
+    # How much a state's score carries into its children's. Log-probabilities add up along
+    # a path (1.0); a symbolic heuristic instead scores how close each new state is to the
+    # goal, so mostly the newest step's score should rank that state.
+    path_weight: float = 1.0
 
     def solve(self, problem: ProblemT, time_limit: float) -> SynthesisResult:
         deadline = Deadline(time_limit)
@@ -110,7 +115,7 @@ class DecompositionSearch(Generic[ProblemT, StateT, PartT, SubgoalT]):
                             continue
                         if self.domain.is_solved(next_state):
                             return self.domain.program_text(next_state), expansions
-                        total = score + subgoal.score + step.score
+                        total = self.path_weight * score + subgoal.score + step.score
                         key = self.domain.trace_key(next_state)
                         if key not in best_by_trace or best_by_trace[key][0] < total:
                             best_by_trace[key] = (total, next_state)

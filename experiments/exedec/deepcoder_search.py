@@ -11,7 +11,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TypeGuard, cast
+from typing import Any, TypeGuard, cast
 
 from nslab.experiments.exedec import deepcoder_dsl as dc
 from nslab.experiments.exedec.decomposition import DecompositionSearch
@@ -243,7 +243,15 @@ class OneStepTable:
             return cached
         existing = set(state.traces)
         found: dict[Trace, tuple[dc.Operation, dc.Lambda | None, tuple[int, ...]]] = {}
+        parent = self._tables.get(state.traces[:-1]) if state.statements else None
+        # A child reaches what its parent reached, plus what reads the newest variable:
+        # only those calls need running (most of a table, on deep states).
+        newest = len(state.traces) - 1 if parent is not None else -1
+        if parent is not None:
+            found = {trace: call for trace, call in parent.items() if trace not in existing}
         for operation, lam, args in _calls(state.traces):
+            if parent is not None and newest not in args:
+                continue
             trace = _apply_across(operation, lam, [state.traces[i] for i in args])
             if trace is not None and trace not in existing and trace not in found:
                 found[trace] = (operation, lam, args)
@@ -325,15 +333,42 @@ def _similarity(value: dc.Value, goal: dc.Value) -> float:
     return 0.5 / (1 + abs(value - goal))
 
 
-def _meets_at_extremes(trace: Trace, known: Trace, target: Trace) -> bool:
-    """Whether `ZipWith (min)` or `ZipWith (max)` of the two traces gives the target."""
+_PICKS: tuple[Callable[[int, int], int], ...] = (min, max)
+
+
+def extreme_picks(known: Trace, target: Trace) -> tuple[Callable[[int, int], int], ...]:
+    """Which of `ZipWith (min)` and `ZipWith (max)` could pair `known` with some list into `target`.
+
+    A necessary condition only (known at least as long as the goal, and never on the wrong
+    side of it), but it rules out most held traces once per state instead of per candidate.
+    """
+    if not isinstance(known[0], tuple) or not isinstance(target[0], tuple):
+        return ()
+    others, goals = cast(ListTrace, known), cast(ListTrace, target)
+    if any(len(ys) < len(goal) for ys, goal in zip(others, goals, strict=True)):
+        return ()
+    return tuple(
+        pick
+        for pick in _PICKS
+        if all(
+            pick(y, g) == g
+            for ys, goal in zip(others, goals, strict=True)
+            for y, g in zip(ys, goal, strict=False)
+        )
+    )
+
+
+def meets_at_extremes(
+    trace: Trace, known: Trace, target: Trace, picks: Sequence[Callable[[int, int], int]] = _PICKS
+) -> bool:
+    """Whether `ZipWith pick` of the two traces gives the target, for one of `picks`."""
     if not isinstance(trace[0], tuple) or not isinstance(known[0], tuple):
         return False
     if not isinstance(target[0], tuple):
         return False
     # One expression runs on every example, so a trace whose first value is a list holds lists.
     lists, others, goals = (cast(ListTrace, t) for t in (trace, known, target))
-    for pick in (min, max):
+    for pick in picks:
         if all(
             len(goal) == min(len(xs), len(ys))
             and all(pick(x, y) == g for x, y, g in zip(xs, ys, goal, strict=False))
@@ -392,6 +427,9 @@ class HeuristicSubgoalProposer:
         self._zip_goals: dict[tuple[Trace, Trace], dict[Trace, int]] = {}
         self._closeness: dict[tuple[Trace, Trace], float] = {}
         self._finishing: dict[tuple[Trace, Trace], bool] = {}
+        self._picks: dict[tuple[Trace, Trace], tuple[Callable[[int, int], int], ...]] = {}
+        # Every wider beam re-expands the narrower beam's states: rank each state once.
+        self._ranked: dict[tuple[tuple[Trace, ...], Trace], list[Scored[Trace]]] = {}
 
     def _goals_from_target(self, target: Trace) -> dict[Trace, int]:
         goals = self._unary_goals.get(target)
@@ -442,20 +480,53 @@ class HeuristicSubgoalProposer:
             self._finishing[key] = finishes
         return finishes
 
+    def _extreme_partners(
+        self, state: DeepCoderState
+    ) -> list[tuple[Trace, tuple[Callable[[int, int], int], ...]]]:
+        """The held traces that `ZipWith (min)` or `(max)` could pair into the target."""
+        partners = []
+        for known in state.traces:
+            key = (known, state.target)
+            picks = self._picks.get(key)
+            if picks is None:
+                picks = self._picks[key] = extreme_picks(known, state.target)
+            if picks:
+                partners.append((known, picks))
+        return partners
+
     def propose(self, state: DeepCoderState, count: int) -> list[Scored[Trace]]:
-        if len(self._closeness) + len(self._finishing) > CACHE_CAPACITY:
-            # Pure caches: dropping them costs time, never results, and bounds memory.
-            for cache in (self._unary_goals, self._zip_goals, self._closeness, self._finishing):
-                cache.clear()
+        key = (state.traces, state.target)
+        ranked = self._ranked.get(key)
+        if ranked is None:
+            caches: tuple[dict[Any, Any], ...] = (
+                self._unary_goals,
+                self._zip_goals,
+                self._closeness,
+                self._finishing,
+                self._picks,
+                self._ranked,
+            )
+            if sum(map(len, caches)) > CACHE_CAPACITY:
+                # Pure caches: dropping them costs time, never results, and bounds memory.
+                for cache in caches:
+                    cache.clear()
+            ranked = self._ranked[key] = self._rank(state)
+        return ranked[:count]
+
+    def _rank(self, state: DeepCoderState) -> list[Scored[Trace]]:
         goals = self._state_goals(state)
         table = self._table.table(state)
+        partners = self._extreme_partners(state)
         newest = len(state.traces) - 1 if state.statements else -1
         scored = []
         for trace, (_, _, args) in table.items():
             distance = goals.get(trace)
             if distance is None and (
                 self._finishes(trace, state.target)
-                or any(_meets_at_extremes(trace, known, state.target) for known in state.traces)
+                or any(
+                    meets_at_extremes(trace, known, state.target, picks)
+                    for known, picks in partners
+                )
             ):
                 distance = 1
             if distance is None:
@@ -472,7 +543,7 @@ class HeuristicSubgoalProposer:
                 score = math.log(0.02 + closeness)
             scored.append(Scored(trace, score))
         scored.sort(key=lambda item: -item.score)
-        return scored[:count]
+        return scored
 
 
 class TableStepSynthesizer:
@@ -495,7 +566,9 @@ class TableStepSynthesizer:
 
 
 def deepcoder_exedec(
-    beam_sizes: Sequence[int] = (4, 16, 64, 256, 1024), subgoals_per_state: int = 16
+    beam_sizes: Sequence[int] = (4, 16, 64, 256, 1024),
+    subgoals_per_state: int = 16,
+    path_weight: float = 0.3,
 ) -> DecompositionSearch[DeepCoderProblem, DeepCoderState, dc.Statement, Trace]:
     table = OneStepTable()
     return DecompositionSearch(
@@ -504,4 +577,5 @@ def deepcoder_exedec(
         step_synthesizer=TableStepSynthesizer(table),
         beam_sizes=beam_sizes,
         subgoals_per_state=subgoals_per_state,
+        path_weight=path_weight,
     )

@@ -27,10 +27,13 @@ from nslab.experiments.exedec.problems import (
 )
 from nslab.experiments.exedec.robustfill_search import ConcatEnumerator, RobustFillExeDec
 from nslab.experiments.exedec.splits import SPLITS, Split
-from nslab.experiments.exedec.synthesis import SynthesisResult, Synthesizer
+from nslab.experiments.exedec.synthesis import BudgetSplit, SynthesisResult, Synthesizer
 
 SynthesizerName = Literal["exedec", "bottom_up"]
 SYNTHESIZERS: tuple[SynthesizerName, ...] = ("exedec", "bottom_up")
+# The share of a DeepCoder problem's budget that `exedec` first spends on whole-program
+# enumeration.
+ENUMERATION_SHARE = 0.15
 
 
 class ExeDecConfig(ExperimentConfig):
@@ -94,7 +97,11 @@ def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float
 
 def make_synthesizer(domain: Domain, name: SynthesizerName) -> Synthesizer[Any]:
     if domain == "deepcoder":
-        return deepcoder_exedec() if name == "exedec" else BottomUpSynthesizer()
+        if name == "bottom_up":
+            return BottomUpSynthesizer()
+        # Enumeration settles most short programs within a sliver of the budget, before
+        # decomposition, which pays off on long ones, gets the rest (see the README).
+        return BudgetSplit(BottomUpSynthesizer(), deepcoder_exedec(), ENUMERATION_SHARE)
     return RobustFillExeDec() if name == "exedec" else ConcatEnumerator()
 
 

@@ -56,3 +56,26 @@ class Scored(Generic[T_co]):
 
     value: T_co
     score: float
+
+
+@dataclass(frozen=True)
+class BudgetSplit(Generic[ProblemT]):
+    """Run `first` on a share of the budget and, if it fails, `then` on what is left.
+
+    For a cheap, complete search of short programs ahead of one that scales to long
+    programs: most short problems end well inside the first share, and the long ones lose
+    only that share.
+    """
+
+    first: Synthesizer[ProblemT]
+    then: Synthesizer[ProblemT]
+    first_share: float
+
+    def solve(self, problem: ProblemT, time_limit: float) -> SynthesisResult:
+        opening = self.first.solve(problem, time_limit * self.first_share)
+        if opening.solved:
+            return opening
+        rest = self.then.solve(problem, max(0.0, time_limit - opening.seconds))
+        return SynthesisResult(
+            rest.program, opening.seconds + rest.seconds, opening.expansions + rest.expansions
+        )

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import pytest
 
 from nslab.experiments.exedec import deepcoder_dsl as dc
 from nslab.experiments.exedec import robustfill_dsl as rf
@@ -18,11 +21,13 @@ from nslab.experiments.exedec.deepcoder_search import (
     Trace,
     backward_goals,
     deepcoder_exedec,
+    extreme_picks,
+    meets_at_extremes,
 )
 from nslab.experiments.exedec.problems import DeepCoderProblem, RobustFillProblem, load_problems
 from nslab.experiments.exedec.robustfill_search import ConcatEnumerator, RobustFillExeDec
 from nslab.experiments.exedec.splits import Split
-from nslab.experiments.exedec.synthesis import Scored
+from nslab.experiments.exedec.synthesis import BudgetSplit, Scored, SynthesisResult
 
 
 def deepcoder_problem(program_text: str, inputs: list[list[dc.Value]]) -> DeepCoderProblem:
@@ -142,3 +147,64 @@ def test_robustfill_enumeration_solves_one_part_programs_only_quickly() -> None:
     result = ConcatEnumerator().solve(one, 2.0)
     assert result.program is not None
     assert rf.decode_program(result.program)("uv 77") == "77"
+
+
+@dataclass
+class FixedSynthesizer:
+    """Answers `program` (or fails) after spending `seconds` of the budget it was given."""
+
+    program: str | None
+    seconds: float
+    budgets: list[float] = field(default_factory=list)
+
+    def solve(self, problem: object, time_limit: float) -> SynthesisResult:
+        self.budgets.append(time_limit)
+        return SynthesisResult(self.program, min(self.seconds, time_limit), 1)
+
+
+def test_budget_split_hands_what_the_first_search_left_to_the_second() -> None:
+    first, then = FixedSynthesizer(None, 0.1), FixedSynthesizer("found", 0.3)
+    result = BudgetSplit(first, then, first_share=0.25).solve(object(), 1.0)
+    assert first.budgets == [0.25] and then.budgets == [pytest.approx(0.9)]
+    assert result.program == "found" and result.seconds == pytest.approx(0.4)
+    assert result.expansions == 2
+
+
+def test_budget_split_stops_when_the_first_search_succeeds() -> None:
+    first, then = FixedSynthesizer("quick", 0.05), FixedSynthesizer("slow", 0.3)
+    assert BudgetSplit(first, then, first_share=0.25).solve(object(), 1.0).program == "quick"
+    assert then.budgets == []
+
+
+def test_a_child_state_table_extends_its_parents() -> None:
+    domain = DeepCoderDomain()
+    parent = domain.initial_state(DIAMOND)
+    child = domain.execute(parent, dc.Statement.parse("x1 = Sort x0"))
+    assert child is not None
+    incremental = OneStepTable()
+    incremental.table(parent)
+    extended = incremental.table(child)
+    from_scratch = OneStepTable().table(child)
+    assert extended.keys() == from_scratch.keys()
+    for trace, (operation, lam, args) in extended.items():
+        runs = zip(*(child.traces[i] for i in args), strict=True)
+        assert tuple(dc.apply(operation, lam, values) for values in runs) == trace
+
+
+def test_extreme_picks_rule_out_a_list_on_the_wrong_side_of_the_target() -> None:
+    target: Trace = ((1, 5, 3),)
+    assert extreme_picks(((2, 5, 9),), target) == (min,)  # never below: only (min) can meet
+    assert extreme_picks(((0, 5, 1),), target) == (max,)
+    assert extreme_picks(((0, 9, 3),), target) == ()
+    assert meets_at_extremes(((1, 7, 3),), ((2, 5, 9),), target, (min,))
+
+
+def test_exedec_keeps_a_weak_first_step_that_leads_straight_to_the_output(data_dir: Path) -> None:
+    # Shared NONE problem 172 is Reverse x0 | ZipWith (-) x0 x1 | Filter (>0) x2. Reverse x0
+    # looks nothing like the output, but two easy steps finish from it: summing heuristic
+    # scores along paths drops it from the beam, scoring mostly the newest step keeps it.
+    problem = load_problems(data_dir, "deepcoder", "NONE", limit=173)[172]
+    assert isinstance(problem, DeepCoderProblem)
+    result = deepcoder_exedec(beam_sizes=(16,)).solve(problem, 5.0)
+    assert result.program is not None and problem.is_solved_by(dc.Program.parse(result.program))
+    assert deepcoder_exedec(beam_sizes=(16,), path_weight=1.0).solve(problem, 5.0).program is None

@@ -214,13 +214,21 @@ def run_foreground(cli: CliState, request: RunRequest, interval_s: float) -> int
             worker.kill()
         typer.echo("\ncancelling (Ctrl-C again to hurry it)…", err=True)
 
-    previous = signal.signal(signal.SIGINT, on_interrupt)
+    def on_terminate(signum: int, frame: object) -> None:
+        # `kill`, `timeout` and supervisors signal this process alone (Ctrl-C reaches the
+        # whole group): pass it on, or the worker would run on with nobody following it.
+        worker.send_signal(signal.SIGTERM)
+        typer.echo("\ncancelling (terminated)…", err=True)
+
+    previous_int = signal.signal(signal.SIGINT, on_interrupt)
+    previous_term = signal.signal(signal.SIGTERM, on_terminate)
     try:
         final = follow(
             book, doc["id"], make_view(interval_s), finished=lambda _: worker.poll() is not None
         )
     finally:
-        signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGINT, previous_int)
+        signal.signal(signal.SIGTERM, previous_term)
     book.record_worker_exit(doc["id"], worker.wait())
     final = book.index.get(doc["id"])
     return RunStatus(final["status"]).exit_code

@@ -12,6 +12,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import psutil
+import pytest
+
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunIndex
 from tests.conftest import nslab_env, wait_for
@@ -54,7 +57,17 @@ def test_foreground_run_prints_plain_lines_and_exits_with_the_run_status(
     assert "RuntimeError: failing at step 2" in failed.stdout.splitlines()[-1]
 
 
-def test_ctrl_c_cancels_a_foreground_run_cleanly(home: Path) -> None:
+@pytest.mark.parametrize(
+    "stop",
+    [
+        lambda process: os.killpg(process.pid, signal.SIGINT),  # Ctrl-C: the whole group
+        lambda process: process.send_signal(signal.SIGTERM),  # kill, timeout: the CLI alone
+    ],
+    ids=["ctrl-c", "sigterm"],
+)
+def test_ctrl_c_or_sigterm_cancels_a_foreground_run_cleanly(
+    home: Path, stop: Callable[[subprocess.Popen[str]], None]
+) -> None:
     process = subprocess.Popen(
         [
             sys.executable,
@@ -76,9 +89,11 @@ def test_ctrl_c_cancels_a_foreground_run_cleanly(home: Path) -> None:
     wait_for(lambda: StoreLayout(home).index_path.exists() and only_run(home).get("started_at"))
     events = StoreLayout(home).events_path(str(only_run(home)["id"]))
     wait_for(lambda: events.exists() and b'"metric"' in events.read_bytes())
-    os.killpg(process.pid, signal.SIGINT)
+    (worker,) = psutil.Process(process.pid).children()
+    stop(process)
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == 130, stderr
+    assert not worker.is_running()
     doc = only_run(home)
     assert doc["status"] == "cancelled"
     assert events.read_bytes().endswith(b"\n")

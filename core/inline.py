@@ -41,6 +41,7 @@ def run_inline(
     overrides: Iterable[str] = (),
     seed: int = 0,
     run_id: str | None = None,
+    name: str | None = None,
 ) -> InlineRun:
     """Run `experiment` at `preset` with `--set`-style overrides; returns the stored run.
 
@@ -52,7 +53,11 @@ def run_inline(
     if run_id is None:
         config = resolve_config(experiment, preset, None, overrides)
         request = RunRequest(
-            kind=experiment.kind, preset=preset, config=config.model_dump(mode="json"), seed=seed
+            kind=experiment.kind,
+            preset=preset,
+            config=config.model_dump(mode="json"),
+            seed=seed,
+            name=name,
         )
         run_id = book.create(request, EXECUTOR_FOREGROUND, Path.cwd())["id"]
     else:

@@ -4,9 +4,8 @@ Trains the three methods at a preset, prints peak / iteration of the peak / fina
 per method and test size beside the published figures, and saves the accuracy-vs-iterations
 ("schoopy") figure. Asserts nothing.
 
-Run: `.venv/bin/python reproduce/deep_thinking.py --preset default --jobs 3` (each method
-about 12-15 min on an idle 2-core machine); with no arguments it runs the `quick` preset, as
-`make bench` does. `--evaluate-runs ID ...` instead tests the last checkpoints of runs
+Run: `.venv/bin/python reproduce/deep_thinking.py --jobs 3` (the `default` preset: each
+method takes 8-13 CPU minutes; `--preset quick` checks the pipeline in about a minute). `--evaluate-runs ID ...` instead tests the last checkpoints of runs
 already in `--home` (finished or not) on `--sizes` for `--iterations`.
 """
 
@@ -70,7 +69,8 @@ def main() -> None:
         flush=True,
     )
     jobs = [
-        (home, args.preset, [*args.set, *overrides], args.seed) for overrides in METHODS.values()
+        (home, args.preset, [*args.set, *overrides], args.seed, method)
+        for method, overrides in METHODS.items()
     ]
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         results = dict(zip(METHODS, pool.map(train_method, *zip(*jobs, strict=True)), strict=True))
@@ -170,10 +170,12 @@ def save_figure(home: Path, run_ids: list[str], path: Path) -> None:
     plot_runs(layout, docs, path, [], figure=CURVE_ARTIFACT, registry=Registry())
 
 
-def train_method(home: Path, preset: str, overrides: list[str], seed: int) -> dict[str, Any]:
+def train_method(
+    home: Path, preset: str, overrides: list[str], seed: int, method: str
+) -> dict[str, Any]:
     """One method's run, in its own process: status, summary, last curve table, minutes."""
     started = time.perf_counter()
-    run = run_inline(DeepThinking, home, preset, overrides, seed=seed)
+    run = run_inline(DeepThinking, home, preset, overrides, seed=seed, name=method)
     minutes = (time.perf_counter() - started) / 60
     table_dir = run.run_dir / "artifacts" / CURVE_ARTIFACT
     tables = sorted(table_dir.iterdir()) if table_dir.exists() else []

@@ -81,9 +81,11 @@ PRESETS: Mapping[str, Mapping[str, Any]] = {
         "edge_regression": {"max_evaluations": 20_000, "population_size": 200, "rounds": 2},
         "law_check_samples": 1000,
     },
-    # The field defaults: spring 2-D, 4 bodies, sized for about 5 minutes on 2 idle CPU cores
-    # (the paper's depth and message size, narrower MLPs, 30 epochs of 30,000 graphs).
-    "default": {},
+    # Spring 2-D, 4 bodies, the paper's depth and message size with narrower MLPs. Batches
+    # of 256 at a peak rate of 3e-3 over 4x the simulations: on CPU a step of 256 graphs
+    # costs little more than one of 64, and at the same 30 epochs this halved the test MAE
+    # and lifted the L1 messages' R^2 from 0.94 to 0.98 (README).
+    "default": {"simulations": 1600, "batch_size": 256, "learning_rate": 3e-3},
     "paper": {
         "simulations": 10_000,
         "test_simulations": 10_000,

@@ -51,7 +51,8 @@ FigureFunction = Callable[[Sequence[FigureRun]], "Figure"]
 
 def figure_description(function: FigureFunction) -> str:
     """The first line of the function's docstring: what `nslab experiments` shows."""
-    return (function.__doc__ or "").strip().splitlines()[0] if function.__doc__ else ""
+    lines = (function.__doc__ or "").strip().splitlines()
+    return lines[0] if lines else ""
 
 
 def runs_with(runs: Sequence[FigureRun], artifact: str) -> list[tuple[FigureRun, Any]]:

@@ -5,8 +5,9 @@ per method and test size beside the published figures, and saves the accuracy-vs
 ("schoopy") figure. Asserts nothing.
 
 Run: `.venv/bin/python reproduce/deep_thinking.py --jobs 3` (the `default` preset: each
-method takes 8-13 CPU minutes; `--preset quick` checks the pipeline in about a minute). `--evaluate-runs ID ...` instead tests the last checkpoints of runs
-already in `--home` (finished or not) on `--sizes` for `--iterations`.
+method takes 8-13 CPU minutes; `--preset quick` checks the pipeline in about a minute).
+`--evaluate-runs ID ...` instead tests the last checkpoints of runs already in `--home`
+(finished or not) on `--sizes` for `--iterations`.
 """
 
 from __future__ import annotations

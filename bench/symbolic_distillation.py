@@ -61,7 +61,8 @@ def main() -> None:
             seconds = step_seconds(batch, threads)
             rate = batch / seconds
             estimate = config.epochs * graphs_per_epoch / rate
-            print(f"| {batch} | {threads} | {1000 * seconds:.1f} | {rate:,.0f} | {estimate:.0f} s |")
+            milliseconds = 1000 * seconds
+            print(f"| {batch} | {threads} | {milliseconds:.1f} | {rate:,.0f} | {estimate:.0f} s |")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,18 +52,17 @@ def run_label(doc: RunDoc) -> str:
     return f"{doc['id']} {doc.get('name') or ''}".strip()
 
 
-def family_figures(registry: Registry, docs: list[RunDoc]) -> dict[str, FigureFunction]:
-    """The figures registered by the kinds of these runs (a kind no longer installed has none)."""
-    found: dict[str, FigureFunction] = {}
-    for kind in dict.fromkeys(doc["kind"] for doc in docs):
-        if kind in registry.kinds():
-            found.update(registry.get(kind).figures)
-    return found
+def kind_figures(registry: Registry, kind: str) -> Mapping[str, FigureFunction]:
+    """The figures a kind registers (a kind no longer installed has none)."""
+    return registry.get(kind).figures if kind in registry.kinds() else {}
 
 
 def figure_names(registry: Registry, docs: list[RunDoc]) -> list[str]:
-    own = family_figures(registry, docs)
-    return [*GENERIC_FIGURES, *(name for name in own if name not in GENERIC_FIGURES)]
+    """The generic figures, then those the kinds of these runs register."""
+    names = dict.fromkeys(GENERIC_FIGURES)
+    for kind in dict.fromkeys(doc["kind"] for doc in docs):
+        names.update(dict.fromkeys(kind_figures(registry, kind)))
+    return list(names)
 
 
 def figure_run(layout: StoreLayout, doc: RunDoc, record: RunRecord) -> FigureRun:
@@ -92,7 +91,7 @@ def draw_family_figure(
     drawer: FigureFunction | None = None
     for doc in docs:
         kind = doc["kind"]
-        own = registry.get(kind).figures if kind in registry.kinds() else {}
+        own = kind_figures(registry, kind)
         if figure not in own:
             offered = ", ".join([*GENERIC_FIGURES, *own])
             raise FigureError(

@@ -25,12 +25,8 @@ from nslab.experiments.deep_distilling.enn import ENN, ENNSettings, train_enn
 from nslab.experiments.deep_distilling.figures import (
     MAXSAT_ARTIFACT,
     ORIENTATION_ARTIFACT,
-)
-from nslab.experiments.deep_distilling.figures import (
-    maxsat as maxsat_figure,
-)
-from nslab.experiments.deep_distilling.figures import (
-    orientation as orientation_figure,
+    maxsat_figure,
+    orientation_figure,
 )
 from nslab.experiments.deep_distilling.orientation import OOD_SETS, ood_set, training_lines
 
@@ -158,9 +154,7 @@ class DeepDistilling(Experiment):
         datasets = [("train", x_train, y_train)] + [
             (name, *ood_set(name, config.ood_samples, ctx.seed)) for name in OOD_SETS
         ]
-        rows = []
-        # The rows mix in each set's name and size; the summaries below read the figures alone.
-        measured: list[tuple[str, dict[str, float]]] = []
+        rows: list[dict[str, Any]] = []
         for step, (name, images, labels) in enumerate(datasets):
             figures = _orientation_figures(enn, distilled, model, images, labels)
             if figures["agreement"] < 1.0:
@@ -169,17 +163,14 @@ class DeepDistilling(Experiment):
             results.update(named)
             ctx.log(step, **named)
             rows.append({"set": name, "images": len(labels), **figures})
-            measured.append((name, figures))
             if not self._advance(ctx):
                 break
-        ood = [figures for name, figures in measured if name != "train"]
-        results["orientation_ood_code_accuracy_min"] = min(
-            figures["code_accuracy"] for figures in ood
-        )
-        results["orientation_agreement_min"] = min(figures["agreement"] for _, figures in measured)
+        ood = [row for row in rows if row["set"] != "train"]
+        results["orientation_ood_code_accuracy_min"] = min(row["code_accuracy"] for row in ood)
+        results["orientation_agreement_min"] = min(row["agreement"] for row in rows)
         if model is not None:
             results["orientation_ood_mlp_accuracy_mean"] = float(
-                np.mean([figures["mlp_accuracy"] for figures in ood])
+                np.mean([row["mlp_accuracy"] for row in ood])
             )
         ctx.artifact(
             ORIENTATION_ARTIFACT, "table", {"published": PUBLISHED["orientation"], "rows": rows}

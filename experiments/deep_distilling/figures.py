@@ -15,7 +15,7 @@ MAXSAT_ARTIFACT = "maxsat_results"
 ORIENTATION_MODELS = (("enn_accuracy", "ENN"), ("code_accuracy", "code"), ("mlp_accuracy", "MLP"))
 
 
-def orientation(runs: Sequence[FigureRun]) -> Figure:
+def orientation_figure(runs: Sequence[FigureRun]) -> Figure:
     """Accuracy of the ENN, its distilled code and the MLP on each orientation test set."""
     import matplotlib.pyplot as plt
 
@@ -43,7 +43,7 @@ def orientation(runs: Sequence[FigureRun]) -> Figure:
     return figure
 
 
-def maxsat(runs: Sequence[FigureRun]) -> Figure:
+def maxsat_figure(runs: Sequence[FigureRun]) -> Figure:
     """Mean clauses satisfied by the distilled rule and the baselines, by number of clauses."""
     import matplotlib.pyplot as plt
 

@@ -20,6 +20,13 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
+def use_headless_backend() -> None:
+    """Draw off-screen: runs and `nslab plot` work without a display (SSH, workers, CI)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+
 class FigureError(Exception):
     """A figure that cannot be drawn from these runs; the message says why in one line."""
 

@@ -16,7 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nslab.core.figures import FigureError, FigureFunction, FigureRun
+from nslab.core.figures import FigureError, FigureFunction, FigureRun, use_headless_backend
 from nslab.core.registry import Registry
 from nslab.store.events import read_events
 from nslab.store.home import StoreLayout
@@ -125,9 +125,7 @@ def plot_runs(
         FigureKind.POPULATION: population_figure,
         FigureKind.PARETO: pareto_figure,
     }
-    import matplotlib
-
-    matplotlib.use("Agg")
+    use_headless_backend()
     import matplotlib.pyplot as plt
 
     if figure in GENERIC_FIGURES:

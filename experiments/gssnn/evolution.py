@@ -16,6 +16,7 @@ from typing import Any
 import torch
 
 from nslab.core.context import RunContext
+from nslab.core.figures import use_headless_backend
 from nslab.experiments.gssnn.config import GSSNNConfig
 from nslab.experiments.gssnn.figures import (
     RANK_PLOT_ARTIFACT,
@@ -405,9 +406,7 @@ class Evolution:
             "table",
             {"generations": self.state.history, "baseline": baseline, "ranks": ranks},
         )
-        import matplotlib
-
-        matplotlib.use("Agg")
+        use_headless_backend()
         self.ctx.artifact(RANK_PLOT_ARTIFACT, "png", png_bytes(draw_ranks([rank_panels(ranks)])))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
@@ -47,6 +48,19 @@ def _apply_across(
             return None
         results.append(result)
     return tuple(results)
+
+
+def _maps_onto(operation: dc.Operation, lam: dc.Lambda | None, trace: Trace, target: Trace) -> bool:
+    """Whether the one-argument call turns `trace` into `target`.
+
+    `_apply_across(...) == target` without running the examples after the first mismatch
+    (the target is in range, so a result equal to it needs no range check).
+    """
+    func = cast("Callable[..., dc.Value | None]", operation.func)
+    for value, goal in zip(trace, target, strict=True):
+        if (func(lam.func, value) if lam is not None else func(value)) != goal:
+            return False
+    return True
 
 
 def _in_range(result: dc.Value) -> bool:
@@ -378,33 +392,66 @@ def meets_at_extremes(
     return False
 
 
-def _lossy_unary() -> dict[tuple[str, str], list[tuple[dc.Operation, dc.Lambda | None]]]:
-    """One-argument calls that `_invert_map` cannot undo, by (argument type, result type)."""
-    invertible = {
-        ("Reverse", None),
-        ("Map", "(+1)"),
-        ("Map", "(-1)"),
-        ("Map", "(*(-1))"),
-        ("Map", "(*2)"),
-        ("Map", "(*3)"),
-        ("Map", "(*4)"),
-        ("Scanl1", "(+)"),
-        ("Scanl1", "(-)"),
-    }
-    calls: dict[tuple[str, str], list[tuple[dc.Operation, dc.Lambda | None]]] = {
-        (a, r): [] for a in (dc.INT, dc.LIST) for r in (dc.INT, dc.LIST)
-    }
+# The one-argument list calls that `_invert_map` undoes.
+_INVERTIBLE = {
+    ("Reverse", None),
+    ("Map", "(+1)"),
+    ("Map", "(-1)"),
+    ("Map", "(*(-1))"),
+    ("Map", "(*2)"),
+    ("Map", "(*3)"),
+    ("Map", "(*4)"),
+    ("Scanl1", "(+)"),
+    ("Scanl1", "(-)"),
+}
+
+
+def _unary_list_calls(invertible: bool) -> list[tuple[dc.Operation, dc.Lambda | None]]:
+    """The one-argument calls on a list that `_invert_map` undoes, or those it cannot."""
+    calls = []
     for operation in dc.OPERATIONS:
         if operation.arg_types != (dc.LIST,):
             continue
         lambdas = _LAMBDAS[operation.token] if operation.is_higher_order else (None,)
         for lam in lambdas:
-            if (operation.token, lam.token if lam else None) not in invertible:
-                calls[dc.LIST, operation.result_type].append((operation, lam))
+            if ((operation.token, lam.token if lam else None) in _INVERTIBLE) == invertible:
+                calls.append((operation, lam))
+    return calls
+
+
+def _lossy_unary() -> dict[tuple[str, str], list[tuple[dc.Operation, dc.Lambda | None]]]:
+    """One-argument calls that `_invert_map` cannot undo, by (argument type, result type)."""
+    calls: dict[tuple[str, str], list[tuple[dc.Operation, dc.Lambda | None]]] = {
+        (a, r): [] for a in (dc.INT, dc.LIST) for r in (dc.INT, dc.LIST)
+    }
+    for operation, lam in _unary_list_calls(invertible=False):
+        calls[dc.LIST, operation.result_type].append((operation, lam))
     return calls
 
 
 _LOSSY_UNARY = _lossy_unary()
+INVERTIBLE_UNARY = _unary_list_calls(invertible=True)
+
+
+def forward_images(trace: Trace) -> set[Trace]:
+    """What one invertible unary step makes of a list trace: the steps `_invert_map` undoes.
+
+    Written out rather than run through `_apply_across` (a test checks they agree): the
+    ranking asks this of every new trace, and the DSL's per-element lambdas cost twice as much.
+    """
+    if not _holds_lists(trace):
+        return set()
+    lists = list(trace)
+    images = [
+        tuple(xs[::-1] for xs in lists),
+        tuple(tuple(x + 1 for x in xs) for xs in lists),
+        tuple(tuple(x - 1 for x in xs) for xs in lists),
+        tuple(tuple(-x for x in xs) for xs in lists),
+        *(tuple(tuple(factor * x for x in xs) for xs in lists) for factor in (2, 3, 4)),
+        tuple(tuple(itertools.accumulate(xs)) for xs in lists),
+        tuple(tuple(itertools.accumulate(xs, operator.sub)) for xs in lists),
+    ]
+    return {image for image in images if _valid(image)}
 
 
 CACHE_CAPACITY = 500_000
@@ -425,6 +472,8 @@ class HeuristicSubgoalProposer:
         self._backward_depth = backward_depth
         self._unary_goals: dict[Trace, dict[Trace, int]] = {}
         self._zip_goals: dict[tuple[Trace, Trace], dict[Trace, int]] = {}
+        self._needed: dict[tuple[Trace, Trace], list[Trace]] = {}
+        self._images: dict[Trace, set[Trace]] = {}
         self._closeness: dict[tuple[Trace, Trace], float] = {}
         self._finishing: dict[tuple[Trace, Trace], bool] = {}
         self._picks: dict[tuple[Trace, Trace], tuple[Callable[[int, int], int], ...]] = {}
@@ -445,10 +494,30 @@ class HeuristicSubgoalProposer:
             goals = {}
             for needed in _zip_inverses(target, known):
                 if _valid(needed):
-                    for trace, distance in backward_goals(needed, 1).items():
-                        goals.setdefault(trace, distance + 1)
+                    goals.setdefault(needed, 1)
+                    for previous in _invert_map(needed):
+                        if previous not in goals and _valid(previous):
+                            goals[previous] = 2
             self._zip_goals[key] = goals
         return goals
+
+    def _needed_beside(self, target: Trace, trace: Trace) -> list[Trace]:
+        """The valid traces b with `ZipWith f trace b` (or `b trace`) equal to the target."""
+        key = (target, trace)
+        needed = self._needed.get(key)
+        if needed is None:
+            needed = self._needed[key] = [b for b in _zip_inverses(target, trace) if _valid(b)]
+        return needed
+
+    def _images_of(self, table: dict[Trace, Any]) -> set[Trace]:
+        """Everything one invertible unary step makes of a trace in the table."""
+        images: set[Trace] = set()
+        for trace in table:
+            cached = self._images.get(trace)
+            if cached is None:
+                cached = self._images[trace] = forward_images(trace)
+            images |= cached
+        return images
 
     def _state_goals(self, state: DeepCoderState) -> dict[Trace, int]:
         goals = dict(self._goals_from_target(state.target))
@@ -472,7 +541,7 @@ class HeuristicSubgoalProposer:
         finishes = self._finishing.get(key)
         if finishes is None:
             finishes = any(
-                _apply_across(operation, lam, (trace,)) == target
+                _maps_onto(operation, lam, trace, target)
                 for operation, lam in _LOSSY_UNARY[
                     dc.value_type(trace[0]), dc.value_type(target[0])
                 ]
@@ -486,13 +555,34 @@ class HeuristicSubgoalProposer:
         """The held traces that `ZipWith (min)` or `(max)` could pair into the target."""
         partners = []
         for known in state.traces:
-            key = (known, state.target)
-            picks = self._picks.get(key)
-            if picks is None:
-                picks = self._picks[key] = extreme_picks(known, state.target)
+            picks = self._picks_for(known, state.target)
             if picks:
                 partners.append((known, picks))
         return partners
+
+    def _picks_for(self, trace: Trace, target: Trace) -> tuple[Callable[[int, int], int], ...]:
+        key = (trace, target)
+        picks = self._picks.get(key)
+        if picks is None:
+            picks = self._picks[key] = extreme_picks(trace, target)
+        return picks
+
+    def _meets_partner(
+        self,
+        trace: Trace,
+        target: Trace,
+        partners: Sequence[tuple[Trace, tuple[Callable[[int, int], int], ...]]],
+    ) -> bool:
+        """Whether `ZipWith (min)` or `(max)` of the trace and a held partner gives the target."""
+        if not partners:
+            return False
+        # Both arguments of such a step pass `extreme_picks`: a cached test that rules out
+        # most traces before any pairing is tried.
+        own = self._picks_for(trace, target)
+        return bool(own) and any(
+            meets_at_extremes(trace, known, target, [pick for pick in picks if pick in own])
+            for known, picks in partners
+        )
 
     def propose(self, state: DeepCoderState, count: int) -> list[Scored[Trace]]:
         key = (state.traces, state.target)
@@ -501,6 +591,8 @@ class HeuristicSubgoalProposer:
             caches: tuple[dict[Any, Any], ...] = (
                 self._unary_goals,
                 self._zip_goals,
+                self._needed,
+                self._images,
                 self._closeness,
                 self._finishing,
                 self._picks,
@@ -518,22 +610,26 @@ class HeuristicSubgoalProposer:
         table = self._table.table(state)
         partners = self._extreme_partners(state)
         newest = len(state.traces) - 1 if state.statements else -1
+        images: set[Trace] | None = None
         scored = []
         for trace, (_, _, args) in table.items():
             distance = goals.get(trace)
             if distance is None and (
                 self._finishes(trace, state.target)
-                or any(
-                    meets_at_extremes(trace, known, state.target, picks)
-                    for known, picks in partners
-                )
+                or self._meets_partner(trace, state.target, partners)
             ):
                 distance = 1
             if distance is None:
-                # One step of lookahead: the trace pairs with one the state reaches next.
-                beside = self._goals_beside(state.target, trace)
-                if any(goal in table for goal in beside):
-                    distance = 2 + min(d for goal, d in beside.items() if goal in table)
+                # One step of lookahead: the trace pairs with one the state reaches next
+                # (distance 3), or with an invertible unary step of one (distance 4).
+                needed = self._needed_beside(state.target, trace)
+                if any(partner in table for partner in needed):
+                    distance = 3
+                elif needed:
+                    if images is None:
+                        images = self._images_of(table)
+                    if any(partner in images for partner in needed):
+                        distance = 4
             if distance is not None:
                 score = -0.05 * distance
             else:

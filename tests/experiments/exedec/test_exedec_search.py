@@ -13,6 +13,7 @@ from nslab.experiments.exedec import robustfill_dsl as rf
 from nslab.experiments.exedec.decomposition import DecompositionSearch
 from nslab.experiments.exedec.deepcoder_generation import generate_problem
 from nslab.experiments.exedec.deepcoder_search import (
+    INVERTIBLE_UNARY,
     BottomUpSynthesizer,
     DeepCoderDomain,
     DeepCoderState,
@@ -22,6 +23,7 @@ from nslab.experiments.exedec.deepcoder_search import (
     backward_goals,
     deepcoder_exedec,
     extreme_picks,
+    forward_images,
     meets_at_extremes,
 )
 from nslab.experiments.exedec.problems import DeepCoderProblem, RobustFillProblem, load_problems
@@ -75,6 +77,23 @@ def test_backward_goals_invert_the_last_steps() -> None:
     assert goals[((6, 4, 2),)] == 1  # Reverse
     assert goals[((2, 2, 2),)] == 1  # Scanl1 (+)
     assert goals[((3, 2, 1),)] == 2  # Map (*2) after Reverse
+
+
+def test_forward_images_are_the_dsl_steps_that_backward_goals_undo() -> None:
+    rng = random.Random(0)
+    for _ in range(300):
+        trace: Trace = tuple(
+            tuple(rng.randint(-50, 50) for _ in range(rng.randint(0, 6))) for _ in range(3)
+        )
+        by_dsl = {
+            tuple(dc.apply(operation, lam, (value,)) for value in trace)
+            for operation, lam in INVERTIBLE_UNARY
+        }
+        images = forward_images(trace)
+        assert images == {image for image in by_dsl if None not in image}
+        for image in images:
+            assert trace in backward_goals(image, 1)
+    assert forward_images((3, 4)) == set()
 
 
 class OracleTraceProposer:

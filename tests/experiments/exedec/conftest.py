@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,3 +15,14 @@ def data_dir() -> Path:
     if not (DEFAULT_DATA_DIR / "deepcoder" / "NONE.jsonl").is_file():
         pytest.skip(f"ExeDec's development problems are not under {DEFAULT_DATA_DIR}")
     return DEFAULT_DATA_DIR
+
+
+@pytest.fixture
+def one_torch_thread() -> Iterator[None]:
+    """Tiny models train fastest on one thread; two spin against each other on a busy machine."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

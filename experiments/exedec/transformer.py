@@ -1,0 +1,160 @@
+"""The encoder-decoder Transformer every ExeDec model uses, and beam search over its outputs.
+
+As in the original, the encoder reads each example on its own and the decoder attends to
+the encodings of all examples at once. The original's relative attention (32 buckets) is
+replaced by learned absolute positions within each example plus a learned embedding of the
+example's index, so the decoder can tell the examples apart when it writes one value per
+example (a subgoal).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from nslab.experiments.exedec.deepcoder_tokens import BOS, EOS, PAD
+
+
+@dataclass(frozen=True)
+class ModelSize:
+    dim: int
+    heads: int
+    layers: int
+    ff_dim: int
+    dropout: float
+
+
+class SpecTransformer(nn.Module):
+    """Maps examples (batch, examples, tokens) to next-token logits of one output sequence."""
+
+    def __init__(
+        self,
+        vocab_size: int,
+        size: ModelSize,
+        max_source_len: int,
+        max_target_len: int,
+        max_examples: int,
+    ) -> None:
+        super().__init__()
+        self.max_source_len = max_source_len
+        self.max_target_len = max_target_len
+        self.embed = nn.Embedding(vocab_size, size.dim, padding_idx=PAD)
+        self.source_position = nn.Embedding(max_source_len, size.dim)
+        self.target_position = nn.Embedding(max_target_len + 1, size.dim)
+        self.example_index = nn.Embedding(max_examples, size.dim)
+        self.encoder = nn.TransformerEncoder(
+            nn.TransformerEncoderLayer(
+                size.dim, size.heads, size.ff_dim, size.dropout, batch_first=True, norm_first=True
+            ),
+            size.layers,
+            norm=nn.LayerNorm(size.dim),
+            enable_nested_tensor=False,
+        )
+        self.decoder = nn.TransformerDecoder(
+            nn.TransformerDecoderLayer(
+                size.dim, size.heads, size.ff_dim, size.dropout, batch_first=True, norm_first=True
+            ),
+            size.layers,
+            norm=nn.LayerNorm(size.dim),
+        )
+        self.output = nn.Linear(size.dim, vocab_size)
+        self.scale = size.dim**0.5
+
+    def encode(self, source: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Memory (batch, examples * tokens, dim) and its padding mask (True = padding)."""
+        batch, examples, length = source.shape
+        flat = source.reshape(batch * examples, length)
+        positions = torch.arange(length, device=source.device)
+        hidden = self.embed(flat) * self.scale + self.source_position(positions)
+        padding = flat == PAD
+        encoded = self.encoder(hidden, src_key_padding_mask=padding)
+        index = self.example_index(torch.arange(examples, device=source.device))
+        encoded = encoded.reshape(batch, examples, length, -1) + index[None, :, None, :]
+        return encoded.reshape(batch, examples * length, -1), padding.reshape(batch, -1)
+
+    def decode(
+        self, target_in: torch.Tensor, memory: torch.Tensor, memory_padding: torch.Tensor
+    ) -> torch.Tensor:
+        """Logits (batch, length, vocab) for every prefix of `target_in` (which starts at BOS)."""
+        length = target_in.shape[1]
+        positions = torch.arange(length, device=target_in.device)
+        hidden = self.embed(target_in) * self.scale + self.target_position(positions)
+        # Boolean like the padding masks (True = may not attend), so torch does not convert.
+        causal = torch.ones(length, length, dtype=torch.bool, device=target_in.device).triu(1)
+        decoded = self.decoder(
+            hidden,
+            memory,
+            tgt_mask=causal,
+            tgt_is_causal=True,
+            tgt_key_padding_mask=target_in == PAD,
+            memory_key_padding_mask=memory_padding,
+        )
+        logits: torch.Tensor = self.output(decoded)
+        return logits
+
+    def forward(self, source: torch.Tensor, target_in: torch.Tensor) -> torch.Tensor:
+        memory, padding = self.encode(source)
+        return self.decode(target_in, memory, padding)
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """A finished output sequence (without BOS and EOS) and its log-probability."""
+
+    tokens: tuple[int, ...]
+    log_prob: float
+
+
+@torch.no_grad()
+def beam_search(model: SpecTransformer, source: torch.Tensor, beam_size: int) -> list[Hypothesis]:
+    """The `beam_size` most likely finished outputs for one input (examples, tokens), best first.
+
+    Log-probabilities only fall as a sequence grows, so the search stops once no live
+    prefix can beat the worst of `beam_size` finished sequences.
+    """
+    model.eval()
+    memory, padding = model.encode(source.unsqueeze(0))
+    device = source.device
+    prefixes = torch.full((1, 1), BOS, dtype=torch.long, device=device)
+    scores = torch.zeros(1, device=device)
+    finished: list[Hypothesis] = []
+    for _ in range(model.max_target_len + 1):
+        live = prefixes.shape[0]
+        logits = model.decode(prefixes, memory.expand(live, -1, -1), padding.expand(live, -1))[
+            :, -1
+        ]
+        totals = (scores[:, None] + torch.log_softmax(logits.float(), dim=-1)).flatten()
+        # The last step may only end a sequence.
+        if prefixes.shape[1] > model.max_target_len:
+            vocab = logits.shape[1]
+            ends = torch.arange(live, device=device) * vocab + EOS
+            totals = torch.full_like(totals, -torch.inf).index_copy(0, ends, totals[ends])
+        top = torch.topk(totals, min(2 * beam_size, totals.numel()))
+        keep_rows: list[int] = []
+        keep_tokens: list[int] = []
+        keep_scores: list[float] = []
+        vocab = logits.shape[1]
+        for score, flat in zip(top.values.tolist(), top.indices.tolist(), strict=True):
+            if score == -float("inf"):
+                break
+            row, token = divmod(flat, vocab)
+            if token == EOS:
+                finished.append(Hypothesis(tuple(prefixes[row, 1:].tolist()), score))
+            elif token not in (PAD, BOS) and len(keep_rows) < beam_size:
+                keep_rows.append(row)
+                keep_tokens.append(token)
+                keep_scores.append(score)
+        finished.sort(key=lambda hypothesis: -hypothesis.log_prob)
+        finished = finished[:beam_size]
+        if not keep_rows:
+            break
+        if len(finished) == beam_size and max(keep_scores) <= finished[-1].log_prob:
+            break
+        rows = torch.tensor(keep_rows, device=device)
+        prefixes = torch.cat(
+            [prefixes[rows], torch.tensor(keep_tokens, device=device)[:, None]], dim=1
+        )
+        scores = torch.tensor(keep_scores, device=device)
+    return finished

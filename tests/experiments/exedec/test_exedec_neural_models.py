@@ -1,0 +1,116 @@
+"""The Transformers learn, and their beam searches give programs that run: tiny models, seeded."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from nslab.experiments.exedec import deepcoder_dsl as dc
+from nslab.experiments.exedec.deepcoder_search import DeepCoderDomain
+from nslab.experiments.exedec.neural_config import ExeDecNeuralConfig
+from nslab.experiments.exedec.neural_data import ModelKind, collate, examples_for, train_problems
+from nslab.experiments.exedec.neural_search import (
+    NeuralBaseline,
+    NeuralStepSynthesizer,
+    NeuralSubgoalProposer,
+    neural_ablation,
+    neural_exedec,
+)
+from nslab.experiments.exedec.neural_training import (
+    build_model,
+    build_optimizer,
+    exact_match,
+    sequence_loss,
+)
+from nslab.experiments.exedec.problems import DeepCoderProblem
+from nslab.experiments.exedec.splits import Split
+from nslab.experiments.exedec.transformer import SpecTransformer, beam_search
+
+CPU = torch.device("cpu")
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+TINY = ExeDecNeuralConfig(
+    source="generated",
+    dim=32,
+    heads=2,
+    layers=1,
+    ff_dim=64,
+    dropout=0.0,
+    lr=3e-3,
+    warmup_steps=0,
+    weight_decay=0.0,
+)
+
+
+@pytest.fixture(scope="module")
+def problems() -> list[DeepCoderProblem]:
+    """A handful of 2- to 4-statement programs."""
+    found = train_problems(Split.COMPOSE_NEW_OP, 40, "overfit")
+    return [p for p in found if len(dc.Program.parse(p.program)) >= 2][:3]
+
+
+def overfit(kind: ModelKind, problems: list[DeepCoderProblem], steps: int) -> SpecTransformer:
+    torch.manual_seed(0)
+    model = build_model(TINY, kind, 3)
+    optimizer = build_optimizer(TINY, model)
+    batch = collate(examples_for(kind, problems), CPU)
+    model.train()
+    for _ in range(steps):
+        loss = sequence_loss(model, batch)[0]
+        optimizer.zero_grad()
+        loss.backward()  # type: ignore[no-untyped-call]
+        optimizer.step()
+    return model.eval()
+
+
+def test_a_tiny_synthesizer_overfits_a_handful_of_examples(
+    problems: list[DeepCoderProblem],
+) -> None:
+    examples = examples_for("synthesizer", problems)
+    untrained = build_model(TINY, "synthesizer", 3)
+    assert exact_match(untrained, examples, CPU) == 0.0
+    model = overfit("synthesizer", problems, 150)
+    assert exact_match(model, examples, CPU) == 1.0
+    for example in examples:
+        source = collate([example], CPU)[0][0]
+        best = beam_search(model, source, beam_size=4)
+        assert best[0].tokens == example.target
+        assert [h.log_prob for h in best] == sorted((h.log_prob for h in best), reverse=True)
+        assert all(h.log_prob <= 0.0 for h in best)
+
+
+def test_beam_search_is_deterministic_and_respects_the_length_limit() -> None:
+    torch.manual_seed(1)
+    model = build_model(TINY, "subgoal", 3).eval()
+    source = torch.randint(5, 100, (3, 12))
+    first = beam_search(model, source, beam_size=10)
+    assert first == beam_search(model, source, beam_size=10)
+    assert 0 < len(first) <= 10
+    assert all(len(h.tokens) <= model.max_target_len for h in first)
+
+
+def test_neural_exedec_and_the_ablation_solve_what_they_learned(
+    problems: list[DeepCoderProblem],
+) -> None:
+    subgoal = overfit("subgoal", problems, 250)
+    synthesizer = overfit("synthesizer", problems, 150)
+    joint = overfit("joint", problems, 200)
+    domain = DeepCoderDomain()
+    for problem in problems:
+        state = domain.initial_state(problem)
+        first = dc.Program.parse(problem.program).statements[0]
+        proposed = NeuralSubgoalProposer(subgoal).propose(state, 5)
+        assert proposed and all(len(p.value) == 3 for p in proposed)
+        steps = NeuralStepSynthesizer(synthesizer, 5).synthesize(state, proposed[0].value, 3)
+        assert steps and all(s.value.variable == first.variable for s in steps)
+        for search in (neural_exedec(subgoal, synthesizer, 10, 10), neural_ablation(joint, 10)):
+            result = search.solve(problem, 30.0)
+            assert result.program is not None, problem.program
+            assert problem.is_solved_by(dc.Program.parse(result.program))
+
+
+def test_the_baseline_writes_whole_programs_that_run(problems: list[DeepCoderProblem]) -> None:
+    model = overfit("baseline", problems, 200)
+    for problem in problems:
+        result = NeuralBaseline(model, 10).solve(problem, 30.0)
+        assert result.program is not None, problem.program
+        assert problem.is_solved_by(dc.Program.parse(result.program))

@@ -1,0 +1,79 @@
+"""DeepCoder token sequences: what the models read and write parses back to what was encoded."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import torch
+
+from nslab.experiments.exedec import deepcoder_dsl as dc
+from nslab.experiments.exedec import deepcoder_tokens as tok
+from nslab.experiments.exedec.deepcoder_generation import generate_problem
+from nslab.experiments.exedec.neural_data import (
+    MODEL_KINDS,
+    collate,
+    examples_for,
+    max_target_tokens,
+    problem_key,
+    train_problems,
+)
+from nslab.experiments.exedec.splits import Split
+
+
+def test_programs_subgoals_and_steps_round_trip() -> None:
+    rng = random.Random(3)
+    for _ in range(50):
+        problem = generate_problem(rng, Split.NONE, is_train=True)
+        program = dc.Program.parse(problem.program)
+        decoded = tok.parse_program(tok.program_tokens(program.statements), problem.input_names)
+        assert str(decoded) == problem.program
+        for statement in program.statements:
+            step = tok.parse_step(tok.words(tok.step_tokens(statement)), statement.variable)
+            assert step == statement
+        assert tok.parse_subgoal(tok.subgoal_tokens(problem.outputs), 3) == problem.outputs
+
+
+def test_an_example_reads_each_variable_then_the_goal() -> None:
+    tokens = tok.example_tokens(["x0", "x1"], [(1, -2), 3], (4,))
+    assert tok.words(tokens) == ["x0", "[", "1", "-2", "]", "|", "x1", "3", "|", ">", "[", "4", "]"]
+
+
+@pytest.mark.parametrize(
+    ("words", "count"),
+    [
+        (["1", "|", "2"], 3),  # too few examples
+        (["1", "|", "[", "2", "]", "|", "3"], 3),  # an int and a list
+        (["[", "1", "|", "2", "|", "3"], 3),  # unterminated list
+        (["]", "|", "2", "|", "3"], 3),  # a stray bracket
+    ],
+)
+def test_malformed_subgoals_are_refused(words: list[str], count: int) -> None:
+    with pytest.raises(tok.DecodeError):
+        tok.parse_subgoal(tok.ids(words), count)
+
+
+@pytest.mark.parametrize("words", [["Map", "x0"], ["Map", "(>0)", "x0"], ["Sum"], ["x0"], []])
+def test_malformed_steps_are_refused(words: list[str]) -> None:
+    with pytest.raises(tok.DecodeError):
+        tok.parse_step(words, "x2")
+
+
+def test_training_examples_fit_the_models_and_skip_the_test_problems() -> None:
+    problems = train_problems(Split.COMPOSE_NEW_OP, 30, "seed")
+    held_out = problems[:5]
+    fresh = train_problems(Split.COMPOSE_NEW_OP, 30, "seed", exclude=held_out)
+    assert not {problem_key(p) for p in held_out} & {problem_key(p) for p in fresh}
+    assert len(fresh) == len(problems)
+    steps = sum(len(dc.Program.parse(p.program)) for p in problems)
+    for kind in MODEL_KINDS:
+        examples = examples_for(kind, problems)
+        assert len(examples) == (len(problems) if kind == "baseline" else steps)
+        assert all(len(e.target) <= max_target_tokens(kind, 3) for e in examples)
+        assert all(len(row) <= tok.MAX_EXAMPLE_TOKENS for e in examples for row in e.source)
+        source, target_in, target_out = collate(examples[:4], torch.device("cpu"))
+        assert source.shape[:2] == (4, 3)
+        assert (target_in[:, 0] == tok.BOS).all()
+        shifted = target_in[:, 1:] != tok.PAD  # the decoder reads what it wrote one step earlier
+        assert (target_in[:, 1:][shifted] == target_out[:, :-1][shifted]).all()
+        assert ((target_out == tok.EOS).sum(dim=1) == 1).all()

@@ -12,8 +12,10 @@ model in training with its optimizer, so a retried run resumes mid-training or m
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -95,132 +97,201 @@ def make_search(
     return make_synthesizer(config.domain, name), config.time_limit
 
 
-def run(config: ExeDecNeuralConfig, ctx: RunContext) -> dict[str, float]:
-    torch.set_num_threads(config.cpu_threads)
-    device = torch.device(ctx.device)
-    saved = ctx.restore() or {}
-    done: dict[str, list[int]] = dict(saved.get("done", {}))
-    partial: dict[str, Any] = dict(saved.get("partial", {}))
-    weights: dict[str, Any] = dict(saved.get("models", {}))
-    training: dict[str, Any] = dict(saved.get("training") or {})
-    figures: dict[str, float] = dict(saved.get("figures", {}))
-    if saved:
-        ctx.message(f"resumed with {len(done)} finished cells and {len(weights)} models")
+@dataclass
+class NeuralRun:
+    """One run's progress: what its checkpoint holds and how it moves on."""
 
-    def checkpoint() -> None:
-        ctx.checkpoint(
+    config: ExeDecNeuralConfig
+    ctx: RunContext
+    # Finished cells: [solved, problems].
+    done: dict[str, list[int]] = field(default_factory=dict)
+    # The cell under evaluation: its next problem, solved count and programs so far.
+    partial: dict[str, Any] = field(default_factory=dict)
+    # Trained models of the split under way, by label.
+    weights: dict[str, Any] = field(default_factory=dict)
+    # The model in training: label, step, weights and optimizer state.
+    training: dict[str, Any] = field(default_factory=dict)
+    # Final held-out figures of every trained model.
+    figures: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def restore(cls, config: ExeDecNeuralConfig, ctx: RunContext) -> NeuralRun:
+        saved = ctx.restore() or {}
+        run = cls(
+            config,
+            ctx,
+            dict(saved.get("done", {})),
+            dict(saved.get("partial", {})),
+            dict(saved.get("models", {})),
+            dict(saved.get("training") or {}),
+            dict(saved.get("figures", {})),
+        )
+        if saved:
+            ctx.message(
+                f"resumed with {len(run.done)} finished cells and {len(run.weights)} models"
+            )
+        return run
+
+    def checkpoint(self) -> None:
+        self.ctx.checkpoint(
             {
-                "done": done,
-                "partial": partial,
-                "models": weights,
-                "training": training,
-                "figures": figures,
+                "done": self.done,
+                "partial": self.partial,
+                "models": self.weights,
+                "training": self.training,
+                "figures": self.figures,
             }
         )
 
-    kinds = needed_models(config)
-    eval_step = sum(count for _, count in done.values()) + int(partial.get("next", 0))
-    for split in config.splits:
-        cells = [f"{config.domain}/{split.value}/{name}" for name in config.synthesizers]
-        if all(cell in done for cell in cells):
-            continue
-        problems = evaluation_problems(config, split, ctx.seed)
+    def summary(self) -> dict[str, float]:
+        rates = {f"{key}/solve_rate": solved / count for key, (solved, count) in self.done.items()}
+        return {**rates, **self.figures}
+
+    def progress(self, split_index: int, units: int) -> None:
+        """Training steps and solved problems both count one unit."""
+        config = self.config
+        per_split = len(needed_models(config)) * config.train_steps
+        per_split += len(config.synthesizers) * config.problems_per_split
+        self.ctx.progress(split_index * per_split + units, len(config.splits) * per_split)
+
+    def run(self) -> dict[str, float]:
+        config = self.config
+        for split_index, split in enumerate(config.splits):
+            cells = [f"{config.domain}/{split.value}/{name}" for name in config.synthesizers]
+            if all(cell in self.done for cell in cells):
+                continue
+            problems = evaluation_problems(config, split, self.ctx.seed)
+            models = self.train_models(split, split_index, problems)
+            if models is None:
+                return self.summary()
+            units = len(models) * config.train_steps
+            for name, cell in zip(config.synthesizers, cells, strict=True):
+                if cell not in self.done and not self.evaluate(
+                    name, cell, models, problems, (split_index, units)
+                ):
+                    return self.summary()
+                units += config.problems_per_split
+            # The split's models are no longer needed: keep checkpoints small.
+            self.weights = {
+                label: weights
+                for label, weights in self.weights.items()
+                if not label.startswith(f"{split.value}/")
+            }
+            self.checkpoint()
+        return self.summary()
+
+    def train_models(
+        self, split: Split, split_index: int, problems: list[DeepCoderProblem]
+    ) -> dict[ModelKind, SpecTransformer] | None:
+        """The split's models, trained (or restored) in turn; None when the run was stopped."""
+        config, ctx = self.config, self.ctx
+        kinds = needed_models(config)
+        if not kinds:
+            return {}
+        ctx.message(f"{split.value}: generating {config.train_programs} training programs")
+        seed = ctx.seed
+        train_set = train_problems(split, config.train_programs, f"{seed}-train-{split}", problems)
+        val_set = train_problems(split, config.val_programs, f"{seed}-val-{split}", problems)
+        device = torch.device(ctx.device)
         models: dict[ModelKind, SpecTransformer] = {}
-        if kinds:
-            ctx.message(f"{split.value}: generating {config.train_programs} training programs")
-            train_set = train_problems(
-                split, config.train_programs, f"{ctx.seed}-train-{split.value}", problems
-            )
-            val_set = train_problems(
-                split, config.val_programs, f"{ctx.seed}-val-{split.value}", problems
-            )
-        for kind in kinds:
+        for kind_index, kind in enumerate(kinds):
             label = f"{split.value}/{kind}"
-            model = build_model(config, kind, NUM_EXAMPLES, step_seed(ctx.seed, label, -1)).to(
-                device
-            )
-            models[kind] = model
-            if label in weights:
-                model.load_state_dict(weights[label])
+            model = build_model(config, kind, NUM_EXAMPLES, step_seed(seed, label, -1))
+            models[kind] = model.to(device)
+            if label in self.weights:
+                model.load_state_dict(self.weights[label])
                 continue
             optimizer = build_optimizer(config, model)
             start = 0
-            if training.get("label") == label:
-                model.load_state_dict(training["model"])
-                optimizer.load_state_dict(training["optimizer"])
-                start = int(training["step"])
+            if self.training.get("label") == label:
+                model.load_state_dict(self.training["model"])
+                optimizer.load_state_dict(self.training["optimizer"])
+                start = int(self.training["step"])
                 ctx.message(f"{label}: resumed after step {start}")
-
-            def save(
-                step: int,
-                label: str = label,
-                model: SpecTransformer = model,
-                optimizer: torch.optim.Optimizer = optimizer,
-            ) -> None:
-                training.clear()
-                training.update(
-                    label=label,
-                    step=step,
-                    model=model.state_dict(),
-                    optimizer=optimizer.state_dict(),
-                )
-                checkpoint()
-
             data = (examples_for(kind, train_set), examples_for(kind, val_set))
             ctx.message(f"{label}: training on {len(data[0])} examples")
-            trained = train_model(config, ctx, label, model, optimizer, data, start, save)
+            trained = train_model(
+                config,
+                ctx,
+                (label, model, optimizer),
+                data,
+                start,
+                save=functools.partial(self.save_training, label, model, optimizer),
+                progress=functools.partial(self.report_training, split_index, kind_index),
+            )
             if trained is None:
-                return summary(done, figures)
-            figures.update(trained)
-            weights[label] = model.state_dict()
-            training.clear()
-            checkpoint()
-        for name, cell in zip(config.synthesizers, cells, strict=True):
-            if cell in done:
-                continue
-            search, seconds = make_search(config, name, models)
-            resumed = partial if partial.get("cell") == cell else {}
-            solved: int = resumed.get("solved", 0)
-            programs: list[str] = list(resumed.get("programs", []))
-            for index in range(resumed.get("next", 0), len(problems)):
-                if ctx.should_stop():
-                    return summary(done, figures)
-                problem = problems[index]
-                result = search.solve(problem, seconds)
-                ok = result.program is not None and is_solution(problem, result.program)
-                solved += ok
-                eval_step += 1
-                ctx.log(
-                    eval_step,
-                    **{f"{cell}/solve_rate": solved / (index + 1)},
-                    problem_seconds=result.seconds,
-                    solved=float(ok),
+                return None
+            self.figures.update(trained)
+            self.weights[label] = model.state_dict()
+            self.training = {}
+            self.checkpoint()
+        return models
+
+    def report_training(self, split_index: int, kind_index: int, step: int) -> None:
+        self.progress(split_index, kind_index * self.config.train_steps + step)
+
+    def save_training(
+        self, label: str, model: SpecTransformer, optimizer: torch.optim.Optimizer, step: int
+    ) -> None:
+        self.training = {
+            "label": label,
+            "step": step,
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+        }
+        self.checkpoint()
+
+    def evaluate(
+        self,
+        name: SearchName,
+        cell: str,
+        models: Mapping[ModelKind, SpecTransformer],
+        problems: list[DeepCoderProblem],
+        at: tuple[int, int],
+    ) -> bool:
+        """Solve the cell's problems from where it stopped; False when the run was stopped."""
+        config, ctx = self.config, self.ctx
+        search, seconds = make_search(config, name, models)
+        resumed = self.partial if self.partial.get("cell") == cell else {}
+        solved: int = resumed.get("solved", 0)
+        programs: list[str] = list(resumed.get("programs", []))
+        # The "solved" curve's step counts every problem of the run.
+        step = sum(count for _, count in self.done.values())
+        for index in range(resumed.get("next", 0), len(problems)):
+            if ctx.should_stop():
+                return False
+            problem = problems[index]
+            result = search.solve(problem, seconds)
+            ok = result.program is not None and is_solution(problem, result.program)
+            solved += ok
+            ctx.log(
+                step + index + 1,
+                **{f"{cell}/solve_rate": solved / (index + 1)},
+                problem_seconds=result.seconds,
+                solved=float(ok),
+            )
+            if ok:
+                assert result.program is not None
+                programs.append(
+                    f"# problem {problem.index}\n{readable(config.domain, result.program)}"
                 )
-                if ok:
-                    assert result.program is not None
-                    programs.append(
-                        f"# problem {problem.index}\n{readable(config.domain, result.program)}"
-                    )
-                partial = {"cell": cell, "next": index + 1, "solved": solved}
-                partial["programs"] = programs
-                if (index + 1) % EVAL_CHECKPOINT_EVERY == 0:
-                    checkpoint()
-            done[cell] = [solved, len(problems)]
-            partial = {}
-            artifact = f"programs-{config.domain}-{split.value}-{name}"
-            ctx.artifact(artifact, "program", "\n\n".join(programs) + "\n")
-            low, high = wilson_interval(solved, len(problems))
-            ctx.message(f"{cell}: {solved}/{len(problems)} solved (95% CI {low:.1%}-{high:.1%})")
-            ctx.artifact("results", "table", ExeDec._table(done))
-            checkpoint()
-        ctx.progress(config.splits.index(split) + 1, len(config.splits))
-        # The split's models are no longer needed: keep checkpoints small.
-        for kind in kinds:
-            weights.pop(f"{split.value}/{kind}", None)
-        checkpoint()
-    return summary(done, figures)
+            self.partial = {"cell": cell, "next": index + 1, "solved": solved, "programs": programs}
+            if (index + 1) % EVAL_CHECKPOINT_EVERY == 0:
+                self.checkpoint()
+            self.progress(at[0], at[1] + index + 1)
+        self.done[cell] = [solved, len(problems)]
+        self.partial = {}
+        split = cell.split("/")[1]
+        ctx.artifact(
+            f"programs-{config.domain}-{split}-{name}", "program", "\n\n".join(programs) + "\n"
+        )
+        low, high = wilson_interval(solved, len(problems))
+        ctx.message(f"{cell}: {solved}/{len(problems)} solved (95% CI {low:.1%}-{high:.1%})")
+        ctx.artifact("results", "table", ExeDec._table(self.done))
+        self.checkpoint()
+        return True
 
 
-def summary(done: Mapping[str, list[int]], figures: Mapping[str, float]) -> dict[str, float]:
-    rates = {f"{key}/solve_rate": solved / count for key, (solved, count) in done.items()}
-    return {**rates, **figures}
+def run(config: ExeDecNeuralConfig, ctx: RunContext) -> dict[str, float]:
+    torch.set_num_threads(config.cpu_threads)
+    return NeuralRun.restore(config, ctx).run()

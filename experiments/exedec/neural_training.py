@@ -109,18 +109,19 @@ def exact_match(model: SpecTransformer, examples: Sequence[Example], device: tor
 def train_model(
     config: ExeDecNeuralConfig,
     ctx: RunContext,
-    label: str,
-    model: SpecTransformer,
-    optimizer: torch.optim.Optimizer,
+    trainee: tuple[str, SpecTransformer, torch.optim.Optimizer],
     data: tuple[Sequence[Example], Sequence[Example]],
     start_step: int,
     save: Callable[[int], None],
+    progress: Callable[[int], None],
 ) -> dict[str, float] | None:
     """Train from `start_step` to `config.train_steps`; final figures, or None when stopped.
 
-    Streams `<label>/loss` and `<label>/token_acc` every `log_every` steps and
+    `trainee` is the model's label, the model and its optimizer. Streams `<label>/loss` and
+    `<label>/token_acc` every `log_every` steps (and reports `progress(step)`) and
     `<label>/val_exact` every `eval_every`; `save(step)` checkpoints after that many steps.
     """
+    label, model, optimizer = trainee
     train, val = data
     batches = LengthBatches(train)
     device = next(model.parameters()).device
@@ -154,6 +155,7 @@ def train_model(
             values[f"{label}/val_exact"] = exact_match(model, val, device)
         if values:
             ctx.log(done, **values)
+            progress(done)
         if done % config.checkpoint_every == 0 or done == config.train_steps:
             save(done)
     model.eval()

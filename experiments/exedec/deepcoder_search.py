@@ -17,7 +17,14 @@ from typing import Any, TypeGuard, cast
 from nslab.experiments.exedec import deepcoder_dsl as dc
 from nslab.experiments.exedec.decomposition import DecompositionSearch
 from nslab.experiments.exedec.problems import DeepCoderProblem
-from nslab.experiments.exedec.synthesis import Deadline, Scored, SynthesisResult
+from nslab.experiments.exedec.splits import DEEPCODER_LENGTHS
+from nslab.experiments.exedec.synthesis import (
+    BudgetSplit,
+    Deadline,
+    Scored,
+    SynthesisResult,
+    Synthesizer,
+)
 
 Trace = tuple[dc.Value, ...]
 ListTrace = tuple[tuple[int, ...], ...]
@@ -192,14 +199,38 @@ class DeepCoderState:
     statements: tuple[dc.Statement, ...]
     target: Trace
     num_inputs: int
+    # How many statements the search that made this state may write in all.
+    statement_limit: int = dc.MAX_NUM_VARIABLES - 1
 
 
+# The longest program ExeDec's DeepCoder generator writes, in any split.
+LONGEST_PROGRAM = max(r[-1] for pair in DEEPCODER_LENGTHS.values() for r in pair)
+
+
+def statement_limit(num_inputs: int, max_statements: int | None) -> int:
+    """How many statements a search may write: the original's 10 - #inputs, or fewer."""
+    limit = dc.MAX_NUM_VARIABLES - num_inputs
+    return limit if max_statements is None else min(limit, max_statements)
+
+
+@dataclass(frozen=True)
 class DeepCoderDomain:
+    """`max_statements` None keeps the original's step limit (10 - #inputs)."""
+
+    max_statements: int | None = None
+
     def initial_state(self, problem: DeepCoderProblem) -> DeepCoderState:
         traces = tuple(
             tuple(example[i] for example in problem.inputs) for i in range(len(problem.input_names))
         )
-        return DeepCoderState(problem.input_names, traces, (), problem.outputs, len(traces))
+        return DeepCoderState(
+            problem.input_names,
+            traces,
+            (),
+            problem.outputs,
+            len(traces),
+            statement_limit(len(traces), self.max_statements),
+        )
 
     def execute(self, state: DeepCoderState, part: dc.Statement) -> DeepCoderState | None:
         by_name = dict(zip(state.names, state.traces, strict=False))
@@ -222,6 +253,7 @@ class DeepCoderDomain:
             (*state.statements, part),
             state.target,
             state.num_inputs,
+            state.statement_limit,
         )
 
     def is_solved(self, state: DeepCoderState) -> bool:
@@ -234,7 +266,7 @@ class DeepCoderDomain:
         return str(dc.Program(state.names[: state.num_inputs], state.statements))
 
     def max_steps(self, problem: DeepCoderProblem) -> int:
-        return dc.MAX_NUM_VARIABLES - len(problem.input_names)
+        return statement_limit(len(problem.input_names), self.max_statements)
 
 
 class OneStepTable:
@@ -585,6 +617,10 @@ class HeuristicSubgoalProposer:
         )
 
     def propose(self, state: DeepCoderState, count: int) -> list[Scored[Trace]]:
+        if len(state.statements) + 1 == state.statement_limit:
+            # The last statement the search may write is useful only if it gives the output.
+            table = self._table.table(state)
+            return [Scored(state.target, 0.0)] if state.target in table else []
         key = (state.traces, state.target)
         ranked = self._ranked.get(key)
         if ranked is None:
@@ -665,13 +701,37 @@ def deepcoder_exedec(
     beam_sizes: Sequence[int] = (4, 16, 64, 256, 1024),
     subgoals_per_state: int = 16,
     path_weight: float = 0.3,
-) -> DecompositionSearch[DeepCoderProblem, DeepCoderState, dc.Statement, Trace]:
+    probe_beam_size: int | None = 4,
+    max_statements: int | None = LONGEST_PROGRAM,
+) -> Synthesizer[DeepCoderProblem]:
+    """The symbolic ExeDec search: a narrow probe to the original's depth, then wider beams.
+
+    The probe (a beam of `probe_beam_size`, the original's step limit 10 - #inputs) follows
+    the heuristic's best few chains as deep as the DSL allows: three examples are often met
+    by a long program the heuristic walks straight into. The widening passes then write at
+    most `max_statements` statements, as DeepCoder's own search bounds program length: a
+    symbolic proposer cannot tell a state six steps from the output from one two steps away,
+    and with the original's limit half of each pass went to states past the longest program
+    any split holds. Both searches share one table and one proposer, so the wide passes
+    reuse the probe's rankings.
+    """
     table = OneStepTable()
-    return DecompositionSearch(
-        domain=DeepCoderDomain(),
-        proposer=HeuristicSubgoalProposer(table),
-        step_synthesizer=TableStepSynthesizer(table),
-        beam_sizes=beam_sizes,
-        subgoals_per_state=subgoals_per_state,
-        path_weight=path_weight,
-    )
+    proposer = HeuristicSubgoalProposer(table)
+    step_synthesizer = TableStepSynthesizer(table)
+
+    def search(
+        sizes: Sequence[int], limit: int | None
+    ) -> DecompositionSearch[DeepCoderProblem, DeepCoderState, dc.Statement, Trace]:
+        return DecompositionSearch(
+            domain=DeepCoderDomain(limit),
+            proposer=proposer,
+            step_synthesizer=step_synthesizer,
+            beam_sizes=sizes,
+            subgoals_per_state=subgoals_per_state,
+            path_weight=path_weight,
+        )
+
+    wide = search(beam_sizes, max_statements)
+    if probe_beam_size is None:
+        return wide
+    return BudgetSplit(search((probe_beam_size,), None), wide, first_share=1.0)

@@ -17,6 +17,7 @@ from nslab.experiments.exedec.deepcoder_search import (
     BottomUpSynthesizer,
     DeepCoderDomain,
     DeepCoderState,
+    HeuristicSubgoalProposer,
     OneStepTable,
     TableStepSynthesizer,
     Trace,
@@ -59,6 +60,18 @@ def test_exedec_finds_a_program_and_reports_it_in_the_data_notation() -> None:
     assert result.program is not None and result.program.startswith("x0 = INPUT | ")
     assert DIAMOND.is_solved_by(dc.Program.parse(result.program))
     assert result.expansions > 0
+
+
+def test_the_last_statement_a_search_may_write_is_proposed_only_when_it_gives_the_output() -> None:
+    one_step = deepcoder_problem("x0 = INPUT | x1 = Sort x0", [[(3, 1, 2)], [(5, -4)], [(7,)]])
+    proposer = HeuristicSubgoalProposer(OneStepTable())
+    for problem, expected in ((one_step, [Scored(one_step.outputs, 0.0)]), (DIAMOND, [])):
+        state = DeepCoderDomain(max_statements=1).initial_state(problem)
+        assert state.statement_limit == 1
+        assert proposer.propose(state, 16) == expected
+    # Without a bound, the original's limit: 10 variables in all.
+    assert DeepCoderDomain().max_steps(DIAMOND) == 9
+    assert len(proposer.propose(DeepCoderDomain().initial_state(DIAMOND), 16)) == 16
 
 
 def test_unsolvable_problems_fail_within_the_budget() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 import torch
 
@@ -17,9 +19,12 @@ from nslab.experiments.exedec.neural_search import (
     neural_exedec,
 )
 from nslab.experiments.exedec.neural_training import (
+    BUCKET_WIDTH,
+    LengthBatches,
     build_model,
     build_optimizer,
     exact_match,
+    lr_factor,
     sequence_loss,
 )
 from nslab.experiments.exedec.problems import DeepCoderProblem
@@ -114,3 +119,24 @@ def test_the_baseline_writes_whole_programs_that_run(problems: list[DeepCoderPro
         result = NeuralBaseline(model, 10).solve(problem, 30.0)
         assert result.program is not None, problem.program
         assert problem.is_solved_by(dc.Program.parse(result.program))
+
+
+def test_batches_hold_inputs_of_similar_length() -> None:
+    examples = examples_for("joint", train_problems(Split.NONE, 60, "bands"))
+    batches = LengthBatches(examples)
+    rng = random.Random(0)
+    drawn = [batches.sample(rng, 8) for _ in range(30)]
+    for batch in drawn:
+        assert len(batch) == 8
+        assert len({max(map(len, e.source)) // BUCKET_WIDTH for e in batch}) == 1
+    again = random.Random(0)
+    assert [batches.sample(again, 8) for _ in range(30)] == drawn  # seeded: resumable
+
+
+def test_the_learning_rate_warms_up_then_decays_as_one_over_sqrt_step() -> None:
+    config = TINY.model_copy(update={"warmup_steps": 100})
+    factors = [lr_factor(config, step) for step in range(400)]
+    assert factors[0] == pytest.approx(0.01)
+    assert max(factors) == factors[99] == 1.0
+    assert factors[399] == pytest.approx(0.5)
+    assert lr_factor(TINY, 1000) == 1.0  # no warm-up: constant

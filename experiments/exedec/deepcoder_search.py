@@ -474,16 +474,25 @@ def forward_images(trace: Trace) -> set[Trace]:
     if not _holds_lists(trace):
         return set()
     lists = list(trace)
-    images = [
-        tuple(xs[::-1] for xs in lists),
-        tuple(tuple(x + 1 for x in xs) for xs in lists),
-        tuple(tuple(x - 1 for x in xs) for xs in lists),
-        tuple(tuple(-x for x in xs) for xs in lists),
-        *(tuple(tuple(factor * x for x in xs) for xs in lists) for factor in (2, 3, 4)),
+    values = [x for xs in lists for x in xs] or [0]
+    low, high = min(values), max(values)
+    # Reversing and negating stay in range; shifts and multiples do when the extremes do,
+    # which saves a range check of each image. Running sums need one.
+    images = {tuple(xs[::-1] for xs in lists), tuple(tuple(-x for x in xs) for xs in lists)}
+    if high < dc.MAX_INT:
+        images.add(tuple(tuple(x + 1 for x in xs) for xs in lists))
+    if low > dc.MIN_INT:
+        images.add(tuple(tuple(x - 1 for x in xs) for xs in lists))
+    for factor in (2, 3, 4):
+        if factor * low >= dc.MIN_INT and factor * high <= dc.MAX_INT:
+            images.add(tuple(tuple(factor * x for x in xs) for xs in lists))
+    for scanned in (
         tuple(tuple(itertools.accumulate(xs)) for xs in lists),
         tuple(tuple(itertools.accumulate(xs, operator.sub)) for xs in lists),
-    ]
-    return {image for image in images if _valid(image)}
+    ):
+        if _valid(scanned):
+            images.add(scanned)
+    return images
 
 
 CACHE_CAPACITY = 500_000

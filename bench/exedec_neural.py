@@ -32,11 +32,11 @@ TIMED_STEPS = 20
 def main(preset: str) -> None:
     torch.set_num_threads(1)
     config = resolve_config(ExeDecNeural, preset, None, ["source=generated"])
-    problems = train_problems(Split.COMPOSE_NEW_OP, PROGRAMS, "bench")
+    problems = train_problems("deepcoder", Split.COMPOSE_NEW_OP, PROGRAMS, "bench")
     total = 0.0
     for kind in MODEL_KINDS:
         torch.manual_seed(0)
-        model = build_model(config, kind, 3)
+        model = build_model(config, kind)
         optimizer = build_optimizer(config, model)
         batches = LengthBatches(examples_for(kind, problems))
         rng = random.Random(0)

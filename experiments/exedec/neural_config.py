@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from nslab.core.experiment import ExperimentConfig
-from nslab.experiments.exedec.problems import DEFAULT_DATA_DIR, problem_file
+from nslab.experiments.exedec.problems import DEFAULT_DATA_DIR, Domain, problem_file
 from nslab.experiments.exedec.splits import Split
 
 NeuralSearch = Literal["neural_exedec", "neural_ablation", "neural_baseline"]
@@ -22,9 +22,7 @@ DEFAULT_SEARCHES: tuple[SearchName, ...] = (*NEURAL_SEARCHES, "bottom_up")
 
 
 class ExeDecNeuralConfig(ExperimentConfig):
-    domain: Literal["deepcoder"] = Field(
-        "deepcoder", description="DSL (RobustFill's models are not built yet)."
-    )
+    domain: Domain = Field("deepcoder", description="DSL: deepcoder or robustfill.")
     splits: list[Split] = Field(
         default_factory=lambda: [Split.COMPOSE_NEW_OP, Split.COMPOSE_DIFFERENT_CONCEPTS],
         min_length=1,
@@ -44,7 +42,8 @@ class ExeDecNeuralConfig(ExperimentConfig):
         description="files: ExeDec's test problems under data_dir; generated: sampled here.",
     )
     data_dir: str = Field(
-        str(DEFAULT_DATA_DIR), description="Folder holding deepcoder/SPLIT.jsonl."
+        str(DEFAULT_DATA_DIR),
+        description="Folder holding deepcoder/SPLIT.jsonl and robustfill/SPLIT.jsonl.",
     )
     problems_per_split: int = Field(100, ge=1, le=10_000, description="Test problems per split.")
     time_limit: float = Field(

@@ -1,11 +1,13 @@
-"""Training examples for the four DeepCoder models, cut from programs of a split's train side.
+"""Training examples for the four models, cut from programs of a split's train side.
 
-A program of n statements gives n decomposition examples (the original's
-`decomposition_data`): after its first k statements, the state, the output, the next
-statement's values (the subgoal) and the next statement. The subgoal model learns
-state + output -> subgoal, the synthesizer state + subgoal -> statement, the no-subgoal
-ablation ("joint") state + output -> statement, and the baseline inputs + output -> the
-whole program (`entire_programs`).
+A program of n parts gives n decomposition examples (the original's `decomposition_data`):
+after its first k parts, the state, the output still to produce, the next part's values
+(the subgoal) and the next part. DeepCoder's state is every variable so far and its
+output the program's; RobustFill's state is the input string and its output what is left
+after the first k expressions' outputs. The subgoal model learns state + output ->
+subgoal, the synthesizer state + subgoal -> part, the no-subgoal ablation ("joint")
+state + output -> part, and the baseline inputs + output -> the whole program
+(`entire_programs`).
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from typing import Literal
 import torch
 
 from nslab.experiments.exedec import deepcoder_dsl as dc
+from nslab.experiments.exedec import deepcoder_generation, robustfill_generation
 from nslab.experiments.exedec import deepcoder_tokens as tok
-from nslab.experiments.exedec.deepcoder_generation import generate_problem
-from nslab.experiments.exedec.problems import DeepCoderProblem
+from nslab.experiments.exedec import robustfill_dsl as rf
+from nslab.experiments.exedec import robustfill_tokens as rtok
+from nslab.experiments.exedec.problems import DeepCoderProblem, Domain, Problem, RobustFillProblem
 from nslab.experiments.exedec.splits import Split
 
 ModelKind = Literal["subgoal", "synthesizer", "joint", "baseline"]
@@ -30,9 +34,24 @@ MODEL_KINDS: tuple[ModelKind, ...] = ("subgoal", "synthesizer", "joint", "baseli
 MAX_PROGRAM_STATEMENTS = 8
 
 
-def max_target_tokens(kind: ModelKind, num_examples: int) -> int:
+NUM_EXAMPLES: dict[Domain, int] = {"deepcoder": 3, "robustfill": 4}
+VOCAB_SIZE: dict[Domain, int] = {"deepcoder": tok.VOCAB_SIZE, "robustfill": rtok.VOCAB_SIZE}
+MAX_SOURCE_TOKENS: dict[Domain, int] = {
+    "deepcoder": tok.MAX_EXAMPLE_TOKENS,
+    "robustfill": rtok.MAX_EXAMPLE_TOKENS,
+}
+
+
+def max_target_tokens(domain: Domain, kind: ModelKind) -> int:
+    examples = NUM_EXAMPLES[domain]
+    if domain == "robustfill":
+        if kind == "subgoal":
+            return examples * (rtok.MAX_PART_CHARS + 1) - 1
+        if kind == "baseline":
+            return rtok.MAX_PROGRAM_EXPRESSIONS * (rtok.MAX_EXPRESSION_TOKENS + 1) - 1
+        return rtok.MAX_EXPRESSION_TOKENS
     if kind == "subgoal":
-        return num_examples * (tok.MAX_VALUE_TOKENS + 1) - 1
+        return examples * (tok.MAX_VALUE_TOKENS + 1) - 1
     if kind == "baseline":
         return MAX_PROGRAM_STATEMENTS * (tok.MAX_STEP_TOKENS + 1) - 1
     return tok.MAX_STEP_TOKENS
@@ -46,14 +65,15 @@ class Example:
     target: tuple[int, ...]
 
 
-def problem_key(problem: DeepCoderProblem) -> tuple[object, ...]:
+def problem_key(problem: Problem) -> tuple[object, ...]:
     """Equal for two problems with the same examples."""
-    return (problem.input_names, problem.inputs, problem.outputs)
+    names = problem.input_names if isinstance(problem, DeepCoderProblem) else ()
+    return (names, problem.inputs, problem.outputs)
 
 
 def train_problems(
-    split: Split, count: int, seed: str, exclude: Iterable[DeepCoderProblem] = ()
-) -> list[DeepCoderProblem]:
+    domain: Domain, split: Split, count: int, seed: str, exclude: Iterable[Problem] = ()
+) -> list[Problem]:
     """`count` problems of the split's train side, none with the examples of `exclude`.
 
     `exclude` holds the evaluation problems: a train-side program can coincide with a test
@@ -61,9 +81,14 @@ def train_problems(
     """
     rng = random.Random(seed)
     excluded = {problem_key(problem) for problem in exclude}
-    problems: list[DeepCoderProblem] = []
+    generate = (
+        deepcoder_generation.generate_problem
+        if domain == "deepcoder"
+        else robustfill_generation.generate_problem
+    )
+    problems: list[Problem] = []
     while len(problems) < count:
-        problem = generate_problem(rng, split, is_train=True, index=len(problems))
+        problem = generate(rng, split, is_train=True, index=len(problems))
         if problem_key(problem) not in excluded:
             problems.append(problem)
     return problems
@@ -97,9 +122,12 @@ def _source(
     return tuple(tuple(tokens) for tokens in tok.spec_tokens(names, traces, goals))
 
 
-def examples_for(kind: ModelKind, problems: Sequence[DeepCoderProblem]) -> list[Example]:
+def examples_for(kind: ModelKind, problems: Sequence[Problem]) -> list[Example]:
     examples: list[Example] = []
     for problem in problems:
+        if isinstance(problem, RobustFillProblem):
+            examples += _robustfill_examples(kind, problem)
+            continue
         if kind == "baseline":
             program = dc.Program.parse(problem.program)
             names = list(problem.input_names)
@@ -138,3 +166,28 @@ def collate(
         target_in[row, : len(sequence) + 1] = torch.tensor([tok.BOS, *sequence])
         target_out[row, : len(sequence) + 1] = torch.tensor([*sequence, tok.EOS])
     return source.to(device), target_in.to(device), target_out.to(device)
+
+
+def _robustfill_examples(kind: ModelKind, problem: RobustFillProblem) -> list[Example]:
+    """Examples of one problem; parts longer than the models read are left out."""
+    program = rf.decode_program(problem.program)
+    if kind == "baseline":
+        source = rtok.spec_tokens(problem.inputs, problem.outputs)
+        return [Example(tuple(map(tuple, source)), tuple(rtok.program_tokens(program.expressions)))]
+    examples: list[Example] = []
+    remaining = problem.outputs
+    for expression in program.expressions:
+        produced = tuple(expression(text) for text in problem.inputs)
+        if kind == "subgoal":
+            source = rtok.spec_tokens(problem.inputs, remaining)
+            target = rtok.subgoal_tokens(produced)
+        elif kind == "synthesizer":
+            source = rtok.spec_tokens(problem.inputs, produced)
+            target = rtok.step_tokens(expression)
+        else:
+            source = rtok.spec_tokens(problem.inputs, remaining)
+            target = rtok.step_tokens(expression)
+        if max(map(len, produced)) <= rtok.MAX_PART_CHARS:
+            examples.append(Example(tuple(map(tuple, source)), tuple(target)))
+        remaining = tuple(rest[len(part) :] for part, rest in zip(produced, remaining, strict=True))
+    return examples

@@ -22,7 +22,7 @@ from typing import Any
 import torch
 
 from nslab.core.context import RunContext
-from nslab.experiments.exedec.deepcoder_generation import generate_problem
+from nslab.experiments.exedec import deepcoder_generation, robustfill_generation
 from nslab.experiments.exedec.experiment import (
     ExeDec,
     is_solution,
@@ -36,19 +36,23 @@ from nslab.experiments.exedec.neural_data import (
     examples_for,
     train_problems,
 )
-from nslab.experiments.exedec.neural_search import NeuralBaseline, neural_ablation, neural_exedec
+from nslab.experiments.exedec.neural_search import (
+    NeuralBaseline,
+    codec_for,
+    neural_ablation,
+    neural_exedec,
+)
 from nslab.experiments.exedec.neural_training import (
     build_model,
     build_optimizer,
     step_seed,
     train_model,
 )
-from nslab.experiments.exedec.problems import DeepCoderProblem, load_problems
+from nslab.experiments.exedec.problems import Problem, load_problems
 from nslab.experiments.exedec.splits import Split
 from nslab.experiments.exedec.synthesis import Synthesizer
 from nslab.experiments.exedec.transformer import SpecTransformer
 
-NUM_EXAMPLES = 3
 # Evaluation checkpoints hold the split's models, so they are written every few problems.
 EVAL_CHECKPOINT_EVERY = 10
 MODELS_FOR: dict[str, tuple[ModelKind, ...]] = {
@@ -58,18 +62,16 @@ MODELS_FOR: dict[str, tuple[ModelKind, ...]] = {
 }
 
 
-def evaluation_problems(
-    config: ExeDecNeuralConfig, split: Split, seed: int
-) -> list[DeepCoderProblem]:
+def evaluation_problems(config: ExeDecNeuralConfig, split: Split, seed: int) -> list[Problem]:
     """The shared test problems, or the test side sampled as part 1 samples it."""
     if config.source == "files":
-        loaded = load_problems(
+        return load_problems(
             Path(config.data_dir), config.domain, split.value, config.problems_per_split
         )
-        return [problem for problem in loaded if isinstance(problem, DeepCoderProblem)]
     rng = random.Random(f"{seed}-{config.domain}-{split.value}")
+    generator = deepcoder_generation if config.domain == "deepcoder" else robustfill_generation
     return [
-        generate_problem(rng, split, is_train=False, index=index)
+        generator.generate_problem(rng, split, is_train=False, index=index)
         for index in range(config.problems_per_split)
     ]
 
@@ -85,15 +87,16 @@ def make_search(
     config: ExeDecNeuralConfig, name: SearchName, models: Mapping[ModelKind, SpecTransformer]
 ) -> tuple[Synthesizer[Any], float]:
     """The search called `name` and its CPU seconds per problem."""
+    codec = codec_for(config.domain)
+    beam = config.beam_size
     if name == "neural_exedec":
-        search = neural_exedec(
-            models["subgoal"], models["synthesizer"], config.beam_size, config.subgoals_per_state
-        )
+        subgoal, synthesizer = models["subgoal"], models["synthesizer"]
+        search = neural_exedec(codec, subgoal, synthesizer, beam, config.subgoals_per_state)
         return search, config.neural_time_limit
     if name == "neural_ablation":
-        return neural_ablation(models["joint"], config.beam_size), config.neural_time_limit
+        return neural_ablation(codec, models["joint"], beam), config.neural_time_limit
     if name == "neural_baseline":
-        return NeuralBaseline(models["baseline"], config.beam_size), config.neural_time_limit
+        return NeuralBaseline(codec, models["baseline"], beam), config.neural_time_limit
     return make_synthesizer(config.domain, name), config.time_limit
 
 
@@ -181,7 +184,7 @@ class NeuralRun:
         return self.summary()
 
     def train_models(
-        self, split: Split, split_index: int, problems: list[DeepCoderProblem]
+        self, split: Split, split_index: int, problems: list[Problem]
     ) -> dict[ModelKind, SpecTransformer] | None:
         """The split's models, trained (or restored) in turn; None when the run was stopped."""
         config, ctx = self.config, self.ctx
@@ -190,13 +193,18 @@ class NeuralRun:
             return {}
         ctx.message(f"{split.value}: generating {config.train_programs} training programs")
         seed = ctx.seed
-        train_set = train_problems(split, config.train_programs, f"{seed}-train-{split}", problems)
-        val_set = train_problems(split, config.val_programs, f"{seed}-val-{split}", problems)
+        domain = config.domain
+        train_set = train_problems(
+            domain, split, config.train_programs, f"{seed}-train-{split}", problems
+        )
+        val_set = train_problems(
+            domain, split, config.val_programs, f"{seed}-val-{split}", problems
+        )
         device = torch.device(ctx.device)
         models: dict[ModelKind, SpecTransformer] = {}
         for kind_index, kind in enumerate(kinds):
             label = f"{split.value}/{kind}"
-            model = build_model(config, kind, NUM_EXAMPLES, step_seed(seed, label, -1))
+            model = build_model(config, kind, step_seed(seed, label, -1))
             models[kind] = model.to(device)
             if label in self.weights:
                 model.load_state_dict(self.weights[label])
@@ -246,7 +254,7 @@ class NeuralRun:
         name: SearchName,
         cell: str,
         models: Mapping[ModelKind, SpecTransformer],
-        problems: list[DeepCoderProblem],
+        problems: list[Problem],
         at: tuple[int, int],
     ) -> bool:
         """Solve the cell's problems from where it stopped; False when the run was stopped."""

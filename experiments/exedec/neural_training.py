@@ -19,7 +19,15 @@ from torch import nn
 from nslab.core.context import RunContext
 from nslab.experiments.exedec import deepcoder_tokens as tok
 from nslab.experiments.exedec.neural_config import ExeDecNeuralConfig
-from nslab.experiments.exedec.neural_data import Example, ModelKind, collate, max_target_tokens
+from nslab.experiments.exedec.neural_data import (
+    MAX_SOURCE_TOKENS,
+    NUM_EXAMPLES,
+    VOCAB_SIZE,
+    Example,
+    ModelKind,
+    collate,
+    max_target_tokens,
+)
 from nslab.experiments.exedec.transformer import ModelSize, SpecTransformer
 
 GRADIENT_CLIP = 1.0
@@ -30,17 +38,18 @@ BUCKET_WIDTH = 8
 
 
 def build_model(
-    config: ExeDecNeuralConfig, kind: ModelKind, num_examples: int, seed: int | None = None
+    config: ExeDecNeuralConfig, kind: ModelKind, seed: int | None = None
 ) -> SpecTransformer:
-    """A fresh model; with `seed`, its initial weights depend on nothing else."""
+    """A fresh model for the config's domain; with `seed`, its initial weights depend on
+    nothing else."""
     if seed is not None:
         torch.manual_seed(seed)
     return SpecTransformer(
-        tok.VOCAB_SIZE,
+        VOCAB_SIZE[config.domain],
         ModelSize(config.dim, config.heads, config.layers, config.ff_dim, config.dropout),
-        max_source_len=tok.MAX_EXAMPLE_TOKENS,
-        max_target_len=max_target_tokens(kind, num_examples),
-        max_examples=num_examples,
+        max_source_len=MAX_SOURCE_TOKENS[config.domain],
+        max_target_len=max_target_tokens(config.domain, kind),
+        max_examples=NUM_EXAMPLES[config.domain],
     )
 
 

@@ -77,7 +77,7 @@ def test_a_crashed_run_resumes_mid_training_and_matches_an_uninterrupted_one(
         ("dim=33", "multiple of heads"),
         ('synthesizers=["neural_exedec", "neural_exedec"]', "distinct"),
         ('synthesizers=["transformer"]', "synthesizers"),
-        ('domain="robustfill"', "domain"),
+        ('domain="sql"', "domain"),
     ],
 )
 def test_bad_config_is_refused_with_the_field(override: str, message: str) -> None:
@@ -89,3 +89,21 @@ def test_every_preset_validates() -> None:
     for preset in ExeDecNeural.presets:
         config = resolve_config(ExeDecNeural, preset, None, ["source=generated"])
         assert config.cpu_threads == 1
+
+
+def test_robustfill_trains_and_fills_the_table_beside_its_symbolic_search(home: Path) -> None:
+    overrides = [
+        "domain=robustfill",
+        'splits=["COMPOSE_NEW_OP"]',
+        'synthesizers=["neural_exedec", "neural_ablation", "neural_baseline", "exedec"]',
+        "problems_per_split=2",
+        "train_steps=20",
+    ]
+    run = run_inline(ExeDecNeural, home, preset="quick", overrides=overrides, seed=0)
+    assert run.status == "succeeded", run.doc.get("reason")
+    table = json.loads(_latest(run.run_dir, "results"))
+    assert [row[:3] for row in table["rows"]] == [
+        ["robustfill", "COMPOSE_NEW_OP", name]
+        for name in ("neural_exedec", "neural_ablation", "neural_baseline", "exedec")
+    ]
+    assert run.trace.metrics["COMPOSE_NEW_OP/subgoal/loss"].steps == [10, 20]

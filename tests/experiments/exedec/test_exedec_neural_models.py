@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 
 import pytest
 import torch
 
 from nslab.experiments.exedec import deepcoder_dsl as dc
+from nslab.experiments.exedec import robustfill_dsl as rf
 from nslab.experiments.exedec.deepcoder_search import DeepCoderDomain
+from nslab.experiments.exedec.experiment import is_solution
 from nslab.experiments.exedec.neural_config import ExeDecNeuralConfig
-from nslab.experiments.exedec.neural_data import ModelKind, collate, examples_for, train_problems
+from nslab.experiments.exedec.neural_data import (
+    MODEL_KINDS,
+    ModelKind,
+    collate,
+    examples_for,
+    train_problems,
+)
 from nslab.experiments.exedec.neural_search import (
+    DeepCoderCodec,
     NeuralBaseline,
     NeuralStepSynthesizer,
     NeuralSubgoalProposer,
+    RobustFillCodec,
     neural_ablation,
     neural_exedec,
 )
@@ -27,7 +38,7 @@ from nslab.experiments.exedec.neural_training import (
     lr_factor,
     sequence_loss,
 )
-from nslab.experiments.exedec.problems import DeepCoderProblem
+from nslab.experiments.exedec.problems import DeepCoderProblem, Problem, RobustFillProblem
 from nslab.experiments.exedec.splits import Split
 from nslab.experiments.exedec.transformer import SpecTransformer, beam_search
 
@@ -49,14 +60,16 @@ TINY = ExeDecNeuralConfig(
 @pytest.fixture(scope="module")
 def problems() -> list[DeepCoderProblem]:
     """A handful of 2- to 4-statement programs."""
-    found = train_problems(Split.COMPOSE_NEW_OP, 40, "overfit")
+    found = train_problems("deepcoder", Split.COMPOSE_NEW_OP, 40, "overfit")
     return [p for p in found if len(dc.Program.parse(p.program)) >= 2][:3]
 
 
-def overfit(kind: ModelKind, problems: list[DeepCoderProblem], steps: int) -> SpecTransformer:
+def overfit(
+    kind: ModelKind, problems: Sequence[Problem], steps: int, config: ExeDecNeuralConfig = TINY
+) -> SpecTransformer:
     torch.manual_seed(0)
-    model = build_model(TINY, kind, 3)
-    optimizer = build_optimizer(TINY, model)
+    model = build_model(config, kind)
+    optimizer = build_optimizer(config, model)
     batch = collate(examples_for(kind, problems), CPU)
     model.train()
     for _ in range(steps):
@@ -71,7 +84,7 @@ def test_a_tiny_synthesizer_overfits_a_handful_of_examples(
     problems: list[DeepCoderProblem],
 ) -> None:
     examples = examples_for("synthesizer", problems)
-    untrained = build_model(TINY, "synthesizer", 3)
+    untrained = build_model(TINY, "synthesizer")
     assert exact_match(untrained, examples, CPU) == 0.0
     model = overfit("synthesizer", problems, 150)
     assert exact_match(model, examples, CPU) == 1.0
@@ -85,7 +98,7 @@ def test_a_tiny_synthesizer_overfits_a_handful_of_examples(
 
 def test_beam_search_is_deterministic_and_respects_the_length_limit() -> None:
     torch.manual_seed(1)
-    model = build_model(TINY, "subgoal", 3).eval()
+    model = build_model(TINY, "subgoal").eval()
     source = torch.randint(5, 100, (3, 12))
     first = beam_search(model, source, beam_size=10)
     assert first == beam_search(model, source, beam_size=10)
@@ -103,11 +116,16 @@ def test_neural_exedec_and_the_ablation_solve_what_they_learned(
     for problem in problems:
         state = domain.initial_state(problem)
         first = dc.Program.parse(problem.program).statements[0]
-        proposed = NeuralSubgoalProposer(subgoal).propose(state, 5)
+        proposed = NeuralSubgoalProposer(subgoal, DeepCoderCodec()).propose(state, 5)
         assert proposed and all(len(p.value) == 3 for p in proposed)
-        steps = NeuralStepSynthesizer(synthesizer, 5).synthesize(state, proposed[0].value, 3)
+        steps = NeuralStepSynthesizer(synthesizer, DeepCoderCodec(), 5).synthesize(
+            state, proposed[0].value, 3
+        )
         assert steps and all(s.value.variable == first.variable for s in steps)
-        for search in (neural_exedec(subgoal, synthesizer, 10, 10), neural_ablation(joint, 10)):
+        for search in (
+            neural_exedec(DeepCoderCodec(), subgoal, synthesizer, 10, 10),
+            neural_ablation(DeepCoderCodec(), joint, 10),
+        ):
             result = search.solve(problem, 30.0)
             assert result.program is not None, problem.program
             assert problem.is_solved_by(dc.Program.parse(result.program))
@@ -116,13 +134,13 @@ def test_neural_exedec_and_the_ablation_solve_what_they_learned(
 def test_the_baseline_writes_whole_programs_that_run(problems: list[DeepCoderProblem]) -> None:
     model = overfit("baseline", problems, 200)
     for problem in problems:
-        result = NeuralBaseline(model, 10).solve(problem, 30.0)
+        result = NeuralBaseline(DeepCoderCodec(), model, 10).solve(problem, 30.0)
         assert result.program is not None, problem.program
         assert problem.is_solved_by(dc.Program.parse(result.program))
 
 
 def test_batches_hold_inputs_of_similar_length() -> None:
-    examples = examples_for("joint", train_problems(Split.NONE, 60, "bands"))
+    examples = examples_for("joint", train_problems("deepcoder", Split.NONE, 60, "bands"))
     batches = LengthBatches(examples)
     rng = random.Random(0)
     drawn = [batches.sample(rng, 8) for _ in range(30)]
@@ -140,3 +158,28 @@ def test_the_learning_rate_warms_up_then_decays_as_one_over_sqrt_step() -> None:
     assert max(factors) == factors[99] == 1.0
     assert factors[399] == pytest.approx(0.5)
     assert lr_factor(TINY, 1000) == 1.0  # no warm-up: constant
+
+
+def test_robustfill_models_learn_and_their_searches_solve_what_they_learned() -> None:
+    found = train_problems("robustfill", Split.COMPOSE_DIFFERENT_CONCEPTS, 60, "overfit")
+    short = [
+        p
+        for p in found
+        if isinstance(p, RobustFillProblem)
+        and len(rf.decode_program(p.program).expressions) == 2
+        and max(map(len, p.outputs)) <= 12
+    ][:2]
+    assert len(short) == 2
+    config = TINY.model_copy(update={"domain": "robustfill"})
+    models = {kind: overfit(kind, short, 200, config) for kind in MODEL_KINDS}
+    codec = RobustFillCodec()
+    searches = (
+        neural_exedec(codec, models["subgoal"], models["synthesizer"], 10, 10),
+        neural_ablation(codec, models["joint"], 10),
+        NeuralBaseline(codec, models["baseline"], 10),
+    )
+    for problem in short:
+        for search in searches:
+            result = search.solve(problem, 30.0)
+            assert result.program is not None, problem.program
+            assert is_solution(problem, result.program)

@@ -9,6 +9,8 @@ import torch
 
 from nslab.experiments.exedec import deepcoder_dsl as dc
 from nslab.experiments.exedec import deepcoder_tokens as tok
+from nslab.experiments.exedec import robustfill_dsl as rf
+from nslab.experiments.exedec import robustfill_tokens as rtok
 from nslab.experiments.exedec.deepcoder_generation import generate_problem
 from nslab.experiments.exedec.neural_data import (
     MODEL_KINDS,
@@ -18,6 +20,7 @@ from nslab.experiments.exedec.neural_data import (
     problem_key,
     train_problems,
 )
+from nslab.experiments.exedec.problems import RobustFillProblem
 from nslab.experiments.exedec.splits import Split
 
 
@@ -60,16 +63,16 @@ def test_malformed_steps_are_refused(words: list[str]) -> None:
 
 
 def test_training_examples_fit_the_models_and_skip_the_test_problems() -> None:
-    problems = train_problems(Split.COMPOSE_NEW_OP, 30, "seed")
+    problems = train_problems("deepcoder", Split.COMPOSE_NEW_OP, 30, "seed")
     held_out = problems[:5]
-    fresh = train_problems(Split.COMPOSE_NEW_OP, 30, "seed", exclude=held_out)
+    fresh = train_problems("deepcoder", Split.COMPOSE_NEW_OP, 30, "seed", exclude=held_out)
     assert not {problem_key(p) for p in held_out} & {problem_key(p) for p in fresh}
     assert len(fresh) == len(problems)
     steps = sum(len(dc.Program.parse(p.program)) for p in problems)
     for kind in MODEL_KINDS:
         examples = examples_for(kind, problems)
         assert len(examples) == (len(problems) if kind == "baseline" else steps)
-        assert all(len(e.target) <= max_target_tokens(kind, 3) for e in examples)
+        assert all(len(e.target) <= max_target_tokens("deepcoder", kind) for e in examples)
         assert all(len(row) <= tok.MAX_EXAMPLE_TOKENS for e in examples for row in e.source)
         source, target_in, target_out = collate(examples[:4], torch.device("cpu"))
         assert source.shape[:2] == (4, 3)
@@ -77,3 +80,40 @@ def test_training_examples_fit_the_models_and_skip_the_test_problems() -> None:
         shifted = target_in[:, 1:] != tok.PAD  # the decoder reads what it wrote one step earlier
         assert (target_in[:, 1:][shifted] == target_out[:, :-1][shifted]).all()
         assert ((target_out == tok.EOS).sum(dim=1) == 1).all()
+
+
+def test_robustfill_programs_subgoals_and_steps_round_trip() -> None:
+    for problem in train_problems("robustfill", Split.NONE, 40, "round-trip"):
+        assert isinstance(problem, RobustFillProblem)
+        program = rf.decode_program(problem.program)
+        tokens = rtok.program_tokens(program.expressions)
+        assert rf.encode_program(rtok.parse_program(tokens)) == problem.program
+        for expression in program.expressions:
+            assert rtok.parse_step(rtok.step_tokens(expression)) == expression
+            produced = tuple(expression(text) for text in problem.inputs)
+            assert rtok.parse_subgoal(rtok.subgoal_tokens(produced), 4) == produced
+        rows = rtok.spec_tokens(problem.inputs, problem.outputs)
+        assert all(len(row) <= rtok.MAX_EXAMPLE_TOKENS for row in rows)
+
+
+def test_robustfill_decomposition_examples_strip_what_is_produced() -> None:
+    problems = train_problems("robustfill", Split.NONE, 20, "cut")
+    goal = rtok.TOKEN_IDS[rtok.GOAL]
+    for problem in problems:
+        assert isinstance(problem, RobustFillProblem)
+        subgoals = examples_for("subgoal", [problem])
+        joint = examples_for("joint", [problem])
+        assert [e.source for e in subgoals] == [e.source for e in joint]
+        if not subgoals:
+            continue
+        first = subgoals[0].source[0]
+        text = "".join(rtok.TOKENS[t] for t in first[first.index(goal) + 1 :])
+        assert text == problem.outputs[0]  # the first state still has everything to produce
+
+
+@pytest.mark.parametrize(
+    "ids", [[rtok.TOKEN_IDS["a"]], [rtok.TOKEN_IDS["#3"], rtok.TOKEN_IDS["#3"]], []]
+)
+def test_malformed_robustfill_steps_are_refused(ids: list[int]) -> None:
+    with pytest.raises(tok.DecodeError):
+        rtok.parse_step(ids)

@@ -16,6 +16,7 @@ from typing import Any, TypeGuard, cast
 
 from nslab.experiments.exedec import deepcoder_dsl as dc
 from nslab.experiments.exedec.decomposition import DecompositionSearch
+from nslab.experiments.exedec.deepcoder_patterns import BackwardPatterns
 from nslab.experiments.exedec.problems import DeepCoderProblem
 from nslab.experiments.exedec.splits import DEEPCODER_LENGTHS
 from nslab.experiments.exedec.synthesis import (
@@ -478,7 +479,10 @@ def forward_images(trace: Trace) -> set[Trace]:
     low, high = min(values), max(values)
     # Reversing and negating stay in range; shifts and multiples do when the extremes do,
     # which saves a range check of each image. Running sums need one.
-    images = {tuple(xs[::-1] for xs in lists), tuple(tuple(-x for x in xs) for xs in lists)}
+    images: set[Trace] = {
+        tuple(xs[::-1] for xs in lists),
+        tuple(tuple(-x for x in xs) for xs in lists),
+    }
     if high < dc.MAX_INT:
         images.add(tuple(tuple(x + 1 for x in xs) for xs in lists))
     if low > dc.MIN_INT:
@@ -508,9 +512,13 @@ class HeuristicSubgoalProposer:
     reading the newest variable, since ExeDec's programs have no dead code.
     """
 
-    def __init__(self, table: OneStepTable, backward_depth: int = 2) -> None:
+    def __init__(
+        self, table: OneStepTable, backward_depth: int = 2, pattern_depth: int = 3
+    ) -> None:
         self._table = table
         self._backward_depth = backward_depth
+        self._pattern_depth = pattern_depth
+        self._patterns: dict[tuple[Trace, tuple[Trace, ...]], BackwardPatterns] = {}
         self._unary_goals: dict[Trace, dict[Trace, int]] = {}
         self._zip_goals: dict[tuple[Trace, Trace], dict[Trace, int]] = {}
         self._needed: dict[tuple[Trace, Trace], list[Trace]] = {}
@@ -559,6 +567,19 @@ class HeuristicSubgoalProposer:
                 cached = self._images[trace] = forward_images(trace)
             images |= cached
         return images
+
+    def _patterns_for(self, state: DeepCoderState) -> BackwardPatterns | None:
+        """The target's element-wise backward patterns against the inputs (list targets)."""
+        if not self._pattern_depth or not _holds_lists(state.target):
+            return None
+        inputs = state.traces[: state.num_inputs]
+        key = (state.target, inputs)
+        patterns = self._patterns.get(key)
+        if patterns is None:
+            partners = [trace for trace in inputs if _holds_lists(trace)]
+            patterns = BackwardPatterns(state.target, partners, self._pattern_depth)
+            self._patterns[key] = patterns
+        return patterns
 
     def _state_goals(self, state: DeepCoderState) -> dict[Trace, int]:
         goals = dict(self._goals_from_target(state.target))
@@ -636,6 +657,7 @@ class HeuristicSubgoalProposer:
             caches: tuple[dict[Any, Any], ...] = (
                 self._unary_goals,
                 self._zip_goals,
+                self._patterns,
                 self._needed,
                 self._images,
                 self._closeness,
@@ -656,6 +678,7 @@ class HeuristicSubgoalProposer:
         partners = self._extreme_partners(state)
         newest = len(state.traces) - 1 if state.statements else -1
         images: set[Trace] | None = None
+        patterns = self._patterns_for(state)
         scored = []
         for trace, (_, _, args) in table.items():
             distance = goals.get(trace)
@@ -675,6 +698,9 @@ class HeuristicSubgoalProposer:
                         images = self._images_of(table)
                     if any(partner in images for partner in needed):
                         distance = 4
+            if distance is None and patterns is not None and _holds_lists(trace):
+                # Element-wise lossy steps (Map (/3), ZipWith (max) x0...) back from the target.
+                distance = patterns.distance(trace)
             if distance is not None:
                 score = -0.05 * distance
             else:

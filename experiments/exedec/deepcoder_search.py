@@ -303,9 +303,12 @@ class OneStepTable:
             if trace is not None and trace not in existing and trace not in found:
                 found[trace] = (operation, lam, args)
         if len(self._tables) >= self._capacity:
-            self._tables.clear()
+            self.clear()
         self._tables[state.traces] = found
         return found
+
+    def clear(self) -> None:
+        self._tables.clear()
 
 
 def _holds_lists(trace: Trace) -> TypeGuard[ListTrace]:
@@ -519,6 +522,7 @@ class HeuristicSubgoalProposer:
         self._backward_depth = backward_depth
         self._pattern_depth = pattern_depth
         self._patterns: dict[tuple[Trace, tuple[Trace, ...]], BackwardPatterns] = {}
+        self._problem: tuple[Trace, tuple[Trace, ...]] | None = None
         self._unary_goals: dict[Trace, dict[Trace, int]] = {}
         self._zip_goals: dict[tuple[Trace, Trace], dict[Trace, int]] = {}
         self._needed: dict[tuple[Trace, Trace], list[Trace]] = {}
@@ -647,6 +651,12 @@ class HeuristicSubgoalProposer:
         )
 
     def propose(self, state: DeepCoderState, count: int) -> list[Scored[Trace]]:
+        problem = (state.target, state.traces[: state.num_inputs])
+        if problem != self._problem:
+            # Nothing cached for another problem applies here, and the collector's passes
+            # over caches of past problems slowed a long run of problems down.
+            self._problem = problem
+            self._clear_caches()
         if len(state.statements) + 1 == state.statement_limit:
             # The last statement the search may write is useful only if it gives the output.
             table = self._table.table(state)
@@ -654,23 +664,29 @@ class HeuristicSubgoalProposer:
         key = (state.traces, state.target)
         ranked = self._ranked.get(key)
         if ranked is None:
-            caches: tuple[dict[Any, Any], ...] = (
-                self._unary_goals,
-                self._zip_goals,
-                self._patterns,
-                self._needed,
-                self._images,
-                self._closeness,
-                self._finishing,
-                self._picks,
-                self._ranked,
-            )
-            if sum(map(len, caches)) > CACHE_CAPACITY:
+            if sum(map(len, self._caches())) > CACHE_CAPACITY:
                 # Pure caches: dropping them costs time, never results, and bounds memory.
-                for cache in caches:
-                    cache.clear()
+                self._clear_caches()
             ranked = self._ranked[key] = self._rank(state)
         return ranked[:count]
+
+    def _caches(self) -> tuple[dict[Any, Any], ...]:
+        return (
+            self._unary_goals,
+            self._zip_goals,
+            self._patterns,
+            self._needed,
+            self._images,
+            self._closeness,
+            self._finishing,
+            self._picks,
+            self._ranked,
+        )
+
+    def _clear_caches(self) -> None:
+        for cache in self._caches():
+            cache.clear()
+        self._table.clear()
 
     def _rank(self, state: DeepCoderState) -> list[Scored[Trace]]:
         goals = self._state_goals(state)

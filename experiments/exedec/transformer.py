@@ -60,14 +60,15 @@ class SpecTransformer(nn.Module):
             norm=nn.LayerNorm(size.dim),
         )
         self.output = nn.Linear(size.dim, vocab_size)
-        self.scale = size.dim**0.5
 
     def encode(self, source: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Memory (batch, examples * tokens, dim) and its padding mask (True = padding)."""
         batch, examples, length = source.shape
         flat = source.reshape(batch * examples, length)
         positions = torch.arange(length, device=source.device)
-        hidden = self.embed(flat) * self.scale + self.source_position(positions)
+        # Token and position embeddings start at the same scale (both N(0, 1)): scaling tokens
+        # by sqrt(dim), as for N(0, 1/dim) tables, drowned the positions and slowed learning.
+        hidden = self.embed(flat) + self.source_position(positions)
         padding = flat == PAD
         encoded = self.encoder(hidden, src_key_padding_mask=padding)
         index = self.example_index(torch.arange(examples, device=source.device))
@@ -80,7 +81,7 @@ class SpecTransformer(nn.Module):
         """Logits (batch, length, vocab) for every prefix of `target_in` (which starts at BOS)."""
         length = target_in.shape[1]
         positions = torch.arange(length, device=target_in.device)
-        hidden = self.embed(target_in) * self.scale + self.target_position(positions)
+        hidden = self.embed(target_in) + self.target_position(positions)
         # Boolean like the padding masks (True = may not attend), so torch does not convert.
         causal = torch.ones(length, length, dtype=torch.bool, device=target_in.device).triu(1)
         decoded = self.decoder(

@@ -84,8 +84,10 @@ class GSSNNConfig(ExperimentConfig):
         1, ge=1, le=256, description="torch threads on CPU (more than 1 slows a busy machine down)."
     )
     # Evolution
-    population: int = Field(20, ge=2, le=1000, description="Members per generation (original: 50).")
-    keep: int = Field(10, ge=1, description="Members kept by training accuracy (original: 25).")
+    # 40 rather than the original's 50 to fit 20 minutes on 2 CPU cores; at 20 the correlation
+    # across members swung between .08 and .75 from one generation to the next (README).
+    population: int = Field(40, ge=2, le=1000, description="Members per generation (original: 50).")
+    keep: int = Field(20, ge=1, description="Members kept by training accuracy (original: 25).")
     generations: int = Field(4, ge=1, le=100, description="Generations (original: 5).")
     baselines: int = Field(
         20, ge=0, le=1000, description="Baseline models trained for comparison (original: 50)."

@@ -22,8 +22,9 @@ from nslab.experiments.exedec.problems import (
     DeepCoderProblem,
     Domain,
     Problem,
+    distinct,
     load_problems,
-    problem_file,
+    require_problem_files,
 )
 from nslab.experiments.exedec.robustfill_search import ConcatEnumerator, RobustFillExeDec
 from nslab.experiments.exedec.splits import SPLITS, Split
@@ -63,24 +64,12 @@ class ExeDecConfig(ExperimentConfig):
     problems_per_split: int = Field(200, ge=1, le=10_000, description="Problems per split.")
     time_limit: float = Field(1.0, gt=0.0, le=600.0, description="CPU seconds per problem.")
 
-    @field_validator("domains", "splits", "synthesizers")
-    @classmethod
-    def _distinct(cls, values: list[Any]) -> list[Any]:
-        if len(set(values)) != len(values):
-            raise ValueError(f"values must be distinct, got {values}")
-        return values
+    _distinct = field_validator("domains", "splits", "synthesizers")(distinct)
 
     @model_validator(mode="after")
     def _files_exist(self) -> ExeDecConfig:
         if self.source == "files":
-            for domain in self.domains:
-                for split in self.splits:
-                    path = problem_file(Path(self.data_dir), domain, split.value)
-                    if not path.is_file():
-                        raise ValueError(
-                            f"data_dir={self.data_dir!r} has no {domain}/{split.value}.jsonl "
-                            "(point data_dir at ExeDec's test_data folder, or set source=generated)"
-                        )
+            require_problem_files(self.data_dir, self.domains, [s.value for s in self.splits])
         return self
 
 

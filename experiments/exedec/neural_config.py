@@ -5,13 +5,17 @@ Importing it is cheap (no torch), so listing the experiment kinds stays fast.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from nslab.core.experiment import ExperimentConfig
-from nslab.experiments.exedec.problems import DEFAULT_DATA_DIR, Domain, problem_file
+from nslab.experiments.exedec.problems import (
+    DEFAULT_DATA_DIR,
+    Domain,
+    distinct,
+    require_problem_files,
+)
 from nslab.experiments.exedec.splits import Split
 
 NeuralSearch = Literal["neural_exedec", "neural_ablation", "neural_baseline"]
@@ -79,23 +83,12 @@ class ExeDecNeuralConfig(ExperimentConfig):
     checkpoint_every: int = Field(250, ge=1, description="Steps between checkpoints.")
     cpu_threads: int = Field(1, ge=1, le=256, description="torch CPU threads.")
 
-    @field_validator("splits", "synthesizers")
-    @classmethod
-    def _distinct(cls, values: list[Any]) -> list[Any]:
-        if len(set(values)) != len(values):
-            raise ValueError(f"values must be distinct, got {values}")
-        return values
+    _distinct = field_validator("splits", "synthesizers")(distinct)
 
     @model_validator(mode="after")
     def _consistent(self) -> ExeDecNeuralConfig:
         if self.dim % self.heads:
             raise ValueError(f"dim={self.dim} must be a multiple of heads={self.heads}")
         if self.source == "files":
-            for split in self.splits:
-                path = problem_file(Path(self.data_dir), self.domain, split.value)
-                if not path.is_file():
-                    raise ValueError(
-                        f"data_dir={self.data_dir!r} has no {self.domain}/{split.value}.jsonl "
-                        "(point data_dir at ExeDec's test_data folder, or set source=generated)"
-                    )
+            require_problem_files(self.data_dir, [self.domain], [s.value for s in self.splits])
         return self

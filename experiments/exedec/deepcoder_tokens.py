@@ -115,15 +115,21 @@ def _parse_value(tokens: Sequence[str]) -> dc.Value:
         raise DecodeError(str(error)) from None
 
 
-def parse_subgoal(token_ids: Sequence[int], num_examples: int) -> tuple[dc.Value, ...]:
-    """One value per example, all of one type (as every variable's trace is)."""
-    text = words(token_ids)
+def split_at_separators(text: Sequence[str]) -> list[list[str]]:
+    """The runs of words between `SEPARATOR`s (one run when there is none)."""
     parts: list[list[str]] = [[]]
     for token in text:
         if token == SEPARATOR:
             parts.append([])
         else:
             parts[-1].append(token)
+    return parts
+
+
+def parse_subgoal(token_ids: Sequence[int], num_examples: int) -> tuple[dc.Value, ...]:
+    """One value per example, all of one type (as every variable's trace is)."""
+    text = words(token_ids)
+    parts = split_at_separators(text)
     if len(parts) != num_examples:
         raise DecodeError(f"{len(parts)} values for {num_examples} examples: {text}")
     values = tuple(_parse_value(part) for part in parts)
@@ -142,12 +148,7 @@ def parse_step(tokens: Sequence[str], variable: str) -> dc.Statement:
 def parse_program(token_ids: Sequence[int], input_names: Sequence[str]) -> dc.Program:
     """Right-hand sides joined by `|`; their variables follow the inputs in order."""
     text = words(token_ids)
-    parts: list[list[str]] = [[]]
-    for token in text:
-        if token == SEPARATOR:
-            parts.append([])
-        else:
-            parts[-1].append(token)
+    parts = split_at_separators(text)
     if len(input_names) + len(parts) > dc.MAX_NUM_VARIABLES:
         raise DecodeError(f"too many statements: {text}")
     statements = tuple(

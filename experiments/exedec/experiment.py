@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -125,6 +127,80 @@ def _cell(domain: str, split: Split, synthesizer: str) -> str:
     return f"{domain}/{split.value}/{synthesizer}"
 
 
+def results_table(done: Mapping[str, Sequence[int]]) -> dict[str, Any]:
+    """Per-cell solve rates with their 95% intervals, as a table artifact."""
+    rows = []
+    for key, (solved, count) in done.items():
+        domain, split, name = key.split("/")
+        low, high = wilson_interval(solved, count)
+        rows.append([domain, split, name, solved, count, solved / count, low, high])
+    columns = [
+        "domain",
+        "split",
+        "synthesizer",
+        "solved",
+        "problems",
+        "rate",
+        "ci95_low",
+        "ci95_high",
+    ]
+    return {"columns": columns, "rows": rows}
+
+
+@dataclass(frozen=True)
+class CellOutcome:
+    solved: int
+    programs: list[str]  # the solved programs, readable, each under its problem's index
+
+
+def solve_cell(
+    ctx: RunContext,
+    domain: Domain,
+    cell: str,
+    problems: Sequence[Problem],
+    solve: Callable[[Problem], SynthesisResult],
+    resumed: Mapping[str, Any],
+    first_step: int,
+    after_problem: Callable[[dict[str, Any]], None],
+) -> CellOutcome | None:
+    """Solve a cell's problems from `resumed["next"]` on, logging each; `after_problem` gets
+    the cell's partial state to checkpoint. None when the run was asked to stop."""
+    solved: int = resumed.get("solved", 0)
+    programs: list[str] = list(resumed.get("programs", []))
+    for index in range(resumed.get("next", 0), len(problems)):
+        if ctx.should_stop():
+            return None
+        problem = problems[index]
+        result = solve(problem)
+        ok = result.program is not None and is_solution(problem, result.program)
+        solved += ok
+        ctx.log(
+            first_step + index + 1,
+            **{f"{cell}/solve_rate": solved / (index + 1)},
+            problem_seconds=result.seconds,
+            solved=float(ok),
+        )
+        if ok:
+            assert result.program is not None
+            programs.append(f"# problem {problem.index}\n{readable(domain, result.program)}")
+        after_problem({"cell": cell, "next": index + 1, "solved": solved, "programs": programs})
+    return CellOutcome(solved, programs)
+
+
+def publish_cell(
+    ctx: RunContext, cell: str, outcome: CellOutcome, done: Mapping[str, Sequence[int]]
+) -> None:
+    """A finished cell's solved programs, its line in the log and the results table so far."""
+    domain, split, name = cell.split("/")
+    ctx.artifact(
+        f"programs-{domain}-{split}-{name}", "program", "\n\n".join(outcome.programs) + "\n"
+    )
+    count = done[cell][1]
+    low, high = wilson_interval(outcome.solved, count)
+    ctx.message(f"{cell}: {outcome.solved}/{count} solved (95% CI {low:.1%}-{high:.1%})")
+    ctx.artifact("results", "table", results_table(done))
+
+
 class ExeDec(Experiment):
     kind = "exedec"
     Config = ExeDecConfig
@@ -168,7 +244,6 @@ class ExeDec(Experiment):
                     level="warning",
                 )
         total = sum(len(problem_sets[domain, split]) for domain, split, _ in cells)
-        step = sum(count for _, count in done.values()) + partial.get("next", 0)
         for domain, split, name in cells:
             key = _cell(domain, split, name)
             if key in done:
@@ -177,59 +252,28 @@ class ExeDec(Experiment):
             synthesizer = make_synthesizer(domain, name)
             # Continue a cell that a crash interrupted, from its next problem.
             resumed = partial if partial.get("cell") == key else {}
-            solved: int = resumed.get("solved", 0)
-            programs: list[str] = list(resumed.get("programs", []))
-            for index in range(resumed.get("next", 0), len(problems)):
-                if ctx.should_stop():
-                    return self._summary(done)
-                problem = problems[index]
-                result: SynthesisResult = synthesizer.solve(problem, config.time_limit)
-                ok = result.program is not None and is_solution(problem, result.program)
-                solved += ok
-                step += 1
-                ctx.log(
-                    step,
-                    **{f"{key}/solve_rate": solved / (index + 1)},
-                    problem_seconds=result.seconds,
-                    solved=float(ok),
-                )
-                if ok:
-                    assert result.program is not None
-                    programs.append(
-                        f"# problem {problem.index}\n{readable(domain, result.program)}"
-                    )
-                ctx.progress(step, total)
-                partial = {"cell": key, "next": index + 1, "solved": solved, "programs": programs}
+            first_step = sum(count for _, count in done.values())
+
+            def checkpoint_partial(partial: dict[str, Any], at: int = first_step) -> None:
+                ctx.progress(at + partial["next"], total)
                 ctx.checkpoint({"done": done, "partial": partial})
-            done[key] = [solved, len(problems)]
-            ctx.artifact(
-                f"programs-{domain}-{split.value}-{name}", "program", "\n\n".join(programs) + "\n"
+
+            outcome = solve_cell(
+                ctx,
+                domain,
+                key,
+                problems,
+                functools.partial(synthesizer.solve, time_limit=config.time_limit),
+                resumed,
+                first_step,
+                checkpoint_partial,
             )
-            low, high = wilson_interval(solved, len(problems))
-            ctx.message(f"{key}: {solved}/{len(problems)} solved (95% CI {low:.1%}-{high:.1%})")
-            ctx.artifact("results", "table", self._table(done))
+            if outcome is None:
+                return self._summary(done)
+            done[key] = [outcome.solved, len(problems)]
+            publish_cell(ctx, key, outcome, done)
             ctx.checkpoint({"done": done, "partial": {}})
         return self._summary(done)
-
-    @staticmethod
-    def _table(done: Mapping[str, Sequence[int]]) -> dict[str, Any]:
-        """Per-cell solve rates with their 95% intervals, as a table artifact."""
-        rows = []
-        for key, (solved, count) in done.items():
-            domain, split, name = key.split("/")
-            low, high = wilson_interval(solved, count)
-            rows.append([domain, split, name, solved, count, solved / count, low, high])
-        columns = [
-            "domain",
-            "split",
-            "synthesizer",
-            "solved",
-            "problems",
-            "rate",
-            "ci95_low",
-            "ci95_high",
-        ]
-        return {"columns": columns, "rows": rows}
 
     @staticmethod
     def _summary(done: Mapping[str, Sequence[int]]) -> dict[str, float]:

@@ -24,11 +24,9 @@ import torch
 from nslab.core.context import RunContext
 from nslab.experiments.exedec import deepcoder_generation, robustfill_generation
 from nslab.experiments.exedec.experiment import (
-    ExeDec,
-    is_solution,
     make_synthesizer,
-    readable,
-    wilson_interval,
+    publish_cell,
+    solve_cell,
 )
 from nslab.experiments.exedec.neural_config import ExeDecNeuralConfig, SearchName
 from nslab.experiments.exedec.neural_data import (
@@ -261,41 +259,30 @@ class NeuralRun:
         config, ctx = self.config, self.ctx
         search, seconds = make_search(config, name, models)
         resumed = self.partial if self.partial.get("cell") == cell else {}
-        solved: int = resumed.get("solved", 0)
-        programs: list[str] = list(resumed.get("programs", []))
         # The "solved" curve's step counts every problem of the run.
-        step = sum(count for _, count in self.done.values())
-        for index in range(resumed.get("next", 0), len(problems)):
-            if ctx.should_stop():
-                return False
-            problem = problems[index]
-            result = search.solve(problem, seconds)
-            ok = result.program is not None and is_solution(problem, result.program)
-            solved += ok
-            ctx.log(
-                step + index + 1,
-                **{f"{cell}/solve_rate": solved / (index + 1)},
-                problem_seconds=result.seconds,
-                solved=float(ok),
-            )
-            if ok:
-                assert result.program is not None
-                programs.append(
-                    f"# problem {problem.index}\n{readable(config.domain, result.program)}"
-                )
-            self.partial = {"cell": cell, "next": index + 1, "solved": solved, "programs": programs}
-            if (index + 1) % EVAL_CHECKPOINT_EVERY == 0:
+        first_step = sum(count for _, count in self.done.values())
+
+        def after_problem(partial: dict[str, Any]) -> None:
+            self.partial = partial
+            if partial["next"] % EVAL_CHECKPOINT_EVERY == 0:
                 self.checkpoint()
-            self.progress(at[0], at[1] + index + 1)
-        self.done[cell] = [solved, len(problems)]
-        self.partial = {}
-        split = cell.split("/")[1]
-        ctx.artifact(
-            f"programs-{config.domain}-{split}-{name}", "program", "\n\n".join(programs) + "\n"
+            self.progress(at[0], at[1] + partial["next"])
+
+        outcome = solve_cell(
+            ctx,
+            config.domain,
+            cell,
+            problems,
+            lambda problem: search.solve(problem, seconds),
+            resumed,
+            first_step,
+            after_problem,
         )
-        low, high = wilson_interval(solved, len(problems))
-        ctx.message(f"{cell}: {solved}/{len(problems)} solved (95% CI {low:.1%}-{high:.1%})")
-        ctx.artifact("results", "table", ExeDec._table(self.done))
+        if outcome is None:
+            return False
+        self.done[cell] = [outcome.solved, len(problems)]
+        self.partial = {}
+        publish_cell(ctx, cell, outcome, self.done)
         self.checkpoint()
         return True
 

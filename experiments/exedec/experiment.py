@@ -10,23 +10,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from nslab.core.context import RunContext
-from nslab.core.experiment import Experiment, ExperimentConfig
+from nslab.core.experiment import Experiment
 from nslab.experiments.exedec import deepcoder_dsl as dc
 from nslab.experiments.exedec import deepcoder_generation, robustfill_generation
 from nslab.experiments.exedec import robustfill_dsl as rf
 from nslab.experiments.exedec.deepcoder_search import BottomUpSynthesizer, deepcoder_exedec
+from nslab.experiments.exedec.problem_source import ProblemSourceConfig
 from nslab.experiments.exedec.problems import (
-    DEFAULT_DATA_DIR,
     DOMAINS,
     DeepCoderProblem,
     Domain,
     Problem,
     distinct,
     load_problems,
-    require_problem_files,
 )
 from nslab.experiments.exedec.robustfill_search import ConcatEnumerator, RobustFillExeDec
 from nslab.experiments.exedec.splits import SPLITS, Split
@@ -39,7 +38,7 @@ SYNTHESIZERS: tuple[SynthesizerName, ...] = ("exedec", "bottom_up")
 ENUMERATION_SHARE = 0.15
 
 
-class ExeDecConfig(ExperimentConfig):
+class ExeDecConfig(ProblemSourceConfig):
     domains: list[Domain] = Field(
         default_factory=lambda: list(DOMAINS),
         min_length=1,
@@ -55,24 +54,13 @@ class ExeDecConfig(ExperimentConfig):
         min_length=1,
         description="exedec: execution decomposition; bottom_up: whole-program enumeration.",
     )
-    source: Literal["files", "generated"] = Field(
-        "files",
-        description="files: ExeDec's test problems under data_dir; generated: sampled here.",
-    )
-    data_dir: str = Field(
-        str(DEFAULT_DATA_DIR),
-        description="Folder holding deepcoder/SPLIT.jsonl and robustfill/SPLIT.jsonl.",
-    )
     problems_per_split: int = Field(200, ge=1, le=10_000, description="Problems per split.")
     time_limit: float = Field(1.0, gt=0.0, le=600.0, description="CPU seconds per problem.")
 
     _distinct = field_validator("domains", "splits", "synthesizers")(distinct)
 
-    @model_validator(mode="after")
-    def _files_exist(self) -> ExeDecConfig:
-        if self.source == "files":
-            require_problem_files(self.data_dir, self.domains, [s.value for s in self.splits])
-        return self
+    def evaluated_domains(self) -> list[Domain]:
+        return self.domains
 
 
 def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float, float]:

@@ -9,13 +9,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from nslab.core.experiment import ExperimentConfig
-from nslab.experiments.exedec.problems import (
-    DEFAULT_DATA_DIR,
-    Domain,
-    distinct,
-    require_problem_files,
-)
+from nslab.experiments.exedec.problem_source import ProblemSourceConfig
+from nslab.experiments.exedec.problems import Domain, distinct
 from nslab.experiments.exedec.splits import Split
 
 NeuralSearch = Literal["neural_exedec", "neural_ablation", "neural_baseline"]
@@ -25,7 +20,7 @@ NEURAL_SEARCHES: tuple[NeuralSearch, ...] = ("neural_exedec", "neural_ablation",
 DEFAULT_SEARCHES: tuple[SearchName, ...] = (*NEURAL_SEARCHES, "bottom_up")
 
 
-class ExeDecNeuralConfig(ExperimentConfig):
+class ExeDecNeuralConfig(ProblemSourceConfig):
     domain: Domain = Field("deepcoder", description="DSL: deepcoder or robustfill.")
     splits: list[Split] = Field(
         default_factory=lambda: [Split.COMPOSE_NEW_OP, Split.COMPOSE_DIFFERENT_CONCEPTS],
@@ -40,14 +35,6 @@ class ExeDecNeuralConfig(ExperimentConfig):
             "neural_baseline: whole-program Transformer; exedec, bottom_up: part 1's "
             "symbolic searches, for the table side by side."
         ),
-    )
-    source: Literal["files", "generated"] = Field(
-        "files",
-        description="files: ExeDec's test problems under data_dir; generated: sampled here.",
-    )
-    data_dir: str = Field(
-        str(DEFAULT_DATA_DIR),
-        description="Folder holding deepcoder/SPLIT.jsonl and robustfill/SPLIT.jsonl.",
     )
     problems_per_split: int = Field(100, ge=1, le=10_000, description="Test problems per split.")
     time_limit: float = Field(
@@ -89,6 +76,7 @@ class ExeDecNeuralConfig(ExperimentConfig):
     def _consistent(self) -> ExeDecNeuralConfig:
         if self.dim % self.heads:
             raise ValueError(f"dim={self.dim} must be a multiple of heads={self.heads}")
-        if self.source == "files":
-            require_problem_files(self.data_dir, [self.domain], [s.value for s in self.splits])
         return self
+
+    def evaluated_domains(self) -> list[Domain]:
+        return [self.domain]

@@ -117,6 +117,12 @@ def plot_runs(
 
     `figure` is one of `FigureKind` or a figure the runs' kinds register in `registry`.
     """
+    registry = registry or Registry()
+    offered = figure_names(registry, docs)
+    if figure not in offered:
+        raise FigureError(
+            f"unknown figure '{figure}' for these runs (figures: {', '.join(offered)})"
+        )
     if out.suffix.lower() not in IMAGE_SUFFIXES:
         raise FigureError(f"--out must end in .png or .svg, not '{out.suffix or out.name}'")
     records = {doc["id"]: load_record(layout, doc["id"]) for doc in docs}
@@ -131,7 +137,7 @@ def plot_runs(
     if figure in GENERIC_FIGURES:
         fig = drawers[FigureKind(figure)](layout, docs, records, metrics, log_scale)
     else:
-        fig = draw_family_figure(registry or Registry(), layout, docs, records, figure)
+        fig = draw_family_figure(registry, layout, docs, records, figure)
     out.parent.mkdir(parents=True, exist_ok=True)
     # A fixed date in the metadata keeps SVGs byte-identical across runs of the command.
     metadata = {"Date": None} if out.suffix.lower() == ".svg" else {}

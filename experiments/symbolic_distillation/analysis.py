@@ -57,6 +57,10 @@ def strongest_components(messages: np.ndarray, count: int) -> tuple[np.ndarray, 
     return order, float(spread[order].sum() / total) if total > 0 else 0.0
 
 
+# Relative spread below which a message component counts as constant (float32 keeps ~7 digits).
+CONSTANT_TOLERANCE = 1e-6
+
+
 def linear_transform_r2(
     components: np.ndarray, forces: np.ndarray, inlier_percentile: float = INLIER_PERCENTILE
 ) -> np.ndarray:
@@ -73,7 +77,11 @@ def linear_transform_r2(
         residual = np.abs(design @ weights - target)
         inliers = residual <= np.percentile(residual, inlier_percentile)
         weights = np.linalg.lstsq(design[inliers], target[inliers], rcond=None)[0]
-        error = np.sum((design[inliers] @ weights - target[inliers]) ** 2)
-        spread = np.sum((target[inliers] - target[inliers].mean()) ** 2)
-        scores[column] = 1.0 - error / spread if spread > 0 else 0.0
+        kept = target[inliers]
+        error = np.sum((design[inliers] @ weights - kept) ** 2)
+        spread = np.sum((kept - kept.mean()) ** 2)
+        # A component that varies only at float32 rounding level (a network whose messages
+        # died) is fitted "perfectly" by its mean: it explains nothing, so it scores 0.
+        noise_floor = kept.size * (CONSTANT_TOLERANCE * max(1.0, abs(float(kept.mean())))) ** 2
+        scores[column] = 1.0 - error / spread if spread > noise_floor else 0.0
     return scores

@@ -31,6 +31,14 @@ def test_r2_is_one_for_a_planted_linear_transform_and_low_for_noise() -> None:
     assert np.all(linear_transform_r2(unrelated, forces) < 0.05)
 
 
+def test_r2_is_zero_for_messages_that_died() -> None:
+    # Strong L1 can drive every message to its bias: float32 jitter is no fit of the force.
+    _, _, forces = spring_pairs(2000, seed=5)
+    jitter = np.random.default_rng(6).normal(0, 1e-8, size=(2000, 2))
+    dead = (np.array([0.25, -0.5]) + jitter).astype(np.float32)
+    np.testing.assert_array_equal(linear_transform_r2(dead, forces), 0.0)
+
+
 def test_r2_ignores_the_worst_tenth_of_samples() -> None:
     _, _, forces = spring_pairs(2000, seed=3)
     planted = forces[:, :1] * 3.0

@@ -33,6 +33,16 @@ TOKENS: tuple[str, ...] = (
 )
 TOKEN_IDS = {token: index for index, token in enumerate(TOKENS)}
 VOCAB_SIZE = len(TOKENS)
+# Where a value starts: the tokens a model counts element positions from.
+BOUNDARIES: tuple[int, ...] = tuple(
+    TOKEN_IDS[token]
+    for token in (
+        SEPARATOR,
+        GOAL,
+        OPEN,
+        *(dc.variable_name(i) for i in range(dc.MAX_NUM_VARIABLES)),
+    )
+)
 # A list value takes its brackets plus up to MAX_LIST_LENGTH ints.
 MAX_VALUE_TOKENS = dc.MAX_LIST_LENGTH + 2
 # Name, value and separator per variable, then the goal marker and the goal's value.

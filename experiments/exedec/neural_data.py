@@ -36,6 +36,10 @@ MAX_PROGRAM_STATEMENTS = 8
 
 NUM_EXAMPLES: dict[Domain, int] = {"deepcoder": 3, "robustfill": 4}
 VOCAB_SIZE: dict[Domain, int] = {"deepcoder": tok.VOCAB_SIZE, "robustfill": rtok.VOCAB_SIZE}
+BOUNDARIES: dict[Domain, tuple[int, ...]] = {
+    "deepcoder": tok.BOUNDARIES,
+    "robustfill": rtok.BOUNDARIES,
+}
 MAX_SOURCE_TOKENS: dict[Domain, int] = {
     "deepcoder": tok.MAX_EXAMPLE_TOKENS,
     "robustfill": rtok.MAX_EXAMPLE_TOKENS,

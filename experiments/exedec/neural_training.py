@@ -20,6 +20,7 @@ from nslab.core.context import RunContext
 from nslab.experiments.exedec import deepcoder_tokens as tok
 from nslab.experiments.exedec.neural_config import ExeDecNeuralConfig
 from nslab.experiments.exedec.neural_data import (
+    BOUNDARIES,
     MAX_SOURCE_TOKENS,
     NUM_EXAMPLES,
     VOCAB_SIZE,
@@ -50,6 +51,7 @@ def build_model(
         max_source_len=MAX_SOURCE_TOKENS[config.domain],
         max_target_len=max_target_tokens(config.domain, kind),
         max_examples=NUM_EXAMPLES[config.domain],
+        boundaries=BOUNDARIES[config.domain],
     )
 
 

@@ -33,6 +33,8 @@ TOKENS: tuple[str, ...] = (
 )
 TOKEN_IDS = {token: index for index, token in enumerate(TOKENS)}
 VOCAB_SIZE = len(TOKENS)
+# Where a string starts: the tokens a model counts character positions from.
+BOUNDARIES: tuple[int, ...] = (TOKEN_IDS[SEPARATOR], TOKEN_IDS[GOAL])
 MAX_EXAMPLE_TOKENS = MAX_INPUT_CHARS + 1 + MAX_OUTPUT_CHARS
 _PROGRAM_TOKEN_BASE = TOKEN_IDS["#3"] - 3
 _SEPARATOR_ID = TOKEN_IDS[SEPARATOR]

@@ -4,11 +4,15 @@ As in the original, the encoder reads each example on its own and the decoder at
 the encodings of all examples at once. The original's relative attention (32 buckets) is
 replaced by learned absolute positions within each example plus a learned embedding of the
 example's index, so the decoder can tell the examples apart when it writes one value per
-example (a subgoal).
+example (a subgoal). Each token also embeds its offset from the last boundary token (a
+variable's name, `[`, `|`, `>`), as the original's SpecDecomposer restarts its relative
+positions at each `|`: element i of a list lines up with element i of every other list
+wherever the lists start, which element-wise operations need.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -36,6 +40,7 @@ class SpecTransformer(nn.Module):
         max_source_len: int,
         max_target_len: int,
         max_examples: int,
+        boundaries: Sequence[int],
     ) -> None:
         super().__init__()
         self.max_source_len = max_source_len
@@ -43,6 +48,9 @@ class SpecTransformer(nn.Module):
         self.embed = nn.Embedding(vocab_size, size.dim, padding_idx=PAD)
         self.source_position = nn.Embedding(max_source_len, size.dim)
         self.target_position = nn.Embedding(max_target_len + 1, size.dim)
+        self.boundaries: torch.Tensor
+        self.register_buffer("boundaries", torch.tensor([BOS, *boundaries]), persistent=False)
+        self.value_position = nn.Embedding(max(max_source_len, max_target_len + 1), size.dim)
         self.example_index = nn.Embedding(max_examples, size.dim)
         self.encoder = nn.TransformerEncoder(
             nn.TransformerEncoderLayer(
@@ -61,6 +69,13 @@ class SpecTransformer(nn.Module):
         )
         self.output = nn.Linear(size.dim, vocab_size)
 
+    def value_offsets(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Each token's distance from the last boundary token at or before it (rows: sequences)."""
+        positions = torch.arange(tokens.shape[1], device=tokens.device).expand_as(tokens)
+        starts = torch.where(torch.isin(tokens, self.boundaries), positions, 0)
+        offsets: torch.Tensor = positions - starts.cummax(dim=1).values
+        return offsets
+
     def encode(self, source: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Memory (batch, examples * tokens, dim) and its padding mask (True = padding)."""
         batch, examples, length = source.shape
@@ -68,7 +83,11 @@ class SpecTransformer(nn.Module):
         positions = torch.arange(length, device=source.device)
         # Token and position embeddings start at the same scale (both N(0, 1)): scaling tokens
         # by sqrt(dim), as for N(0, 1/dim) tables, drowned the positions and slowed learning.
-        hidden = self.embed(flat) + self.source_position(positions)
+        hidden = (
+            self.embed(flat)
+            + self.source_position(positions)
+            + self.value_position(self.value_offsets(flat))
+        )
         padding = flat == PAD
         encoded = self.encoder(hidden, src_key_padding_mask=padding)
         index = self.example_index(torch.arange(examples, device=source.device))
@@ -81,7 +100,11 @@ class SpecTransformer(nn.Module):
         """Logits (batch, length, vocab) for every prefix of `target_in` (which starts at BOS)."""
         length = target_in.shape[1]
         positions = torch.arange(length, device=target_in.device)
-        hidden = self.embed(target_in) + self.target_position(positions)
+        hidden = (
+            self.embed(target_in)
+            + self.target_position(positions)
+            + self.value_position(self.value_offsets(target_in))
+        )
         # Boolean like the padding masks (True = may not attend), so torch does not convert.
         causal = torch.ones(length, length, dtype=torch.bool, device=target_in.device).triu(1)
         decoded = self.decoder(

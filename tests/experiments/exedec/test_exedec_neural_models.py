@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from nslab.experiments.exedec import deepcoder_dsl as dc
+from nslab.experiments.exedec import deepcoder_tokens as tok
 from nslab.experiments.exedec import robustfill_dsl as rf
 from nslab.experiments.exedec.deepcoder_search import DeepCoderDomain
 from nslab.experiments.exedec.experiment import is_solution
@@ -137,6 +138,22 @@ def test_the_baseline_writes_whole_programs_that_run(problems: list[DeepCoderPro
         result = NeuralBaseline(DeepCoderCodec(), model, 10).solve(problem, 30.0)
         assert result.program is not None, problem.program
         assert problem.is_solved_by(dc.Program.parse(result.program))
+
+
+def test_list_elements_share_their_offset_from_where_each_value_starts() -> None:
+    # x0 = [4 5 6], x1 = 7, goal [8 9]: element i of every list gets offset i + 1, so
+    # element-wise steps (Map, ZipWith, Scanl1) line up whatever comes before each list.
+    source = tok.example_tokens(["x0", "x1"], [(4, 5, 6), 7], (8, 9))
+    model = build_model(TINY, "synthesizer", seed=0)
+    offsets = model.value_offsets(torch.tensor([source]))[0].tolist()
+    words = [tok.TOKENS[token_id] for token_id in source]
+    assert list(zip(words, offsets, strict=True)) == [
+        ("x0", 0), ("[", 0), ("4", 1), ("5", 2), ("6", 3), ("]", 4), ("|", 0),
+        ("x1", 0), ("7", 1), ("|", 0),
+        (">", 0), ("[", 0), ("8", 1), ("9", 2), ("]", 3),
+    ]  # fmt: skip
+    subgoal = [tok.BOS, *tok.subgoal_tokens([(1, 2), (3,)])]
+    assert model.value_offsets(torch.tensor([subgoal]))[0].tolist() == [0, 0, 1, 2, 3, 0, 0, 1, 2]
 
 
 def test_batches_hold_inputs_of_similar_length() -> None:

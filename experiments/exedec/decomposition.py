@@ -11,7 +11,10 @@ survive; the search stops as soon as a state meets the specification.
 
 Part 1 ships symbolic proposers and synthesizers (enumeration with ranking heuristics).
 Neural models (part 2) implement the same two protocols: scores are log-probabilities,
-`propose` and `synthesize` are beam searches of the models, and nothing here changes.
+`propose` and `synthesize` are beam searches of the models, and nothing here changes. Both
+protocols take many inputs at once, so that a model decodes a whole beam as one batch
+(`states_per_call`); a symbolic search hands over one state at a time and checks its
+deadline between states.
 Because a symbolic ranking is cheap but imperfect, the search is retried with a wider
 beam until the time budget runs out (`beam_sizes`).
 """
@@ -58,16 +61,19 @@ class DecompositionDomain(Protocol[ProblemIn, StateT, PartIn]):
 
 
 class SubgoalProposer(Protocol[StateIn, SubgoalOut]):
-    def propose(self, state: StateIn, count: int) -> Sequence[Scored[SubgoalOut]]:
-        """Up to `count` next subgoals for `state`, best first."""
+    def propose(
+        self, states: Sequence[StateIn], count: int
+    ) -> Sequence[Sequence[Scored[SubgoalOut]]]:
+        """For each state, up to `count` next subgoals, best first."""
         ...
 
 
 class StepSynthesizer(Protocol[StateIn, SubgoalIn, PartOut]):
     def synthesize(
-        self, state: StateIn, subgoal: SubgoalIn, count: int
-    ) -> Sequence[Scored[PartOut]]:
-        """Up to `count` one-step subprograms meant to turn `state` into `subgoal`, best first."""
+        self, requests: Sequence[tuple[StateIn, SubgoalIn]], count: int
+    ) -> Sequence[Sequence[Scored[PartOut]]]:
+        """For each (state, subgoal), up to `count` one-step subprograms meant to turn the
+        state into the subgoal, best first."""
         ...
 
 
@@ -83,6 +89,8 @@ class DecompositionSearch(Generic[ProblemT, StateT, PartT, SubgoalT]):
     # a path (1.0); a symbolic heuristic instead scores how close each new state is to the
     # goal, so mostly the newest step's score should rank that state.
     path_weight: float = 1.0
+    # Beam states proposed for (and their subgoals synthesized for) in one call.
+    states_per_call: int = 1
 
     def solve(self, problem: ProblemT, time_limit: float) -> SynthesisResult:
         deadline = Deadline(time_limit)
@@ -102,14 +110,23 @@ class DecompositionSearch(Generic[ProblemT, StateT, PartT, SubgoalT]):
         expansions = 0
         for _ in range(self.domain.max_steps(problem)):
             best_by_trace: dict[Hashable, tuple[float, StateT]] = {}
-            for score, state in beam:
+            for start in range(0, len(beam), self.states_per_call):
                 if deadline.passed():
                     return None, expansions
-                expansions += 1
-                for subgoal in self.proposer.propose(state, subgoal_count):
-                    for step in self.step_synthesizer.synthesize(
-                        state, subgoal.value, self.steps_per_subgoal
-                    ):
+                chunk = beam[start : start + self.states_per_call]
+                expansions += len(chunk)
+                proposals = self.proposer.propose([state for _, state in chunk], subgoal_count)
+                pairs = [
+                    (score, state, subgoal)
+                    for (score, state), subgoals in zip(chunk, proposals, strict=True)
+                    for subgoal in subgoals
+                ]
+                steps = self.step_synthesizer.synthesize(
+                    [(state, subgoal.value) for _, state, subgoal in pairs],
+                    self.steps_per_subgoal,
+                )
+                for (score, state, subgoal), found in zip(pairs, steps, strict=True):
+                    for step in found:
                         next_state = self.domain.execute(state, step.value)
                         if next_state is None:
                             continue

@@ -650,7 +650,10 @@ class HeuristicSubgoalProposer:
             for known, picks in partners
         )
 
-    def propose(self, state: DeepCoderState, count: int) -> list[Scored[Trace]]:
+    def propose(self, states: Sequence[DeepCoderState], count: int) -> list[list[Scored[Trace]]]:
+        return [self._propose(state, count) for state in states]
+
+    def _propose(self, state: DeepCoderState, count: int) -> list[Scored[Trace]]:
         problem = (state.target, state.traces[: state.num_inputs])
         if problem != self._problem:
             # Nothing cached for another problem applies here, and the collector's passes
@@ -736,8 +739,11 @@ class TableStepSynthesizer:
         self._table = table
 
     def synthesize(
-        self, state: DeepCoderState, subgoal: Trace, count: int
-    ) -> list[Scored[dc.Statement]]:
+        self, requests: Sequence[tuple[DeepCoderState, Trace]], count: int
+    ) -> list[list[Scored[dc.Statement]]]:
+        return [self._synthesize(state, subgoal) for state, subgoal in requests]
+
+    def _synthesize(self, state: DeepCoderState, subgoal: Trace) -> list[Scored[dc.Statement]]:
         found = self._table.table(state).get(subgoal)
         if found is None:
             return []

@@ -28,7 +28,7 @@ from nslab.experiments.exedec.deepcoder_search import DeepCoderDomain, DeepCoder
 from nslab.experiments.exedec.problems import DeepCoderProblem, RobustFillProblem
 from nslab.experiments.exedec.robustfill_search import RobustFillDomain, RobustFillState
 from nslab.experiments.exedec.synthesis import Deadline, Scored, SynthesisResult
-from nslab.experiments.exedec.transformer import SpecTransformer, beam_search
+from nslab.experiments.exedec.transformer import Hypothesis, SpecTransformer, beam_search
 
 StateT = TypeVar("StateT")
 GoalT = TypeVar("GoalT")
@@ -108,14 +108,32 @@ class RobustFillCodec:
         )
 
 
-def _beam(model: SpecTransformer, rows: list[list[int]], beam_size: int) -> list[Any]:
-    """The model's beam for one input; nothing when the input is longer than it reads."""
-    if max(map(len, rows)) > model.max_source_len:
-        return []
-    source = torch.full((len(rows), max(map(len, rows))), tok.PAD, dtype=torch.long)
-    for index, row in enumerate(rows):
-        source[index, : len(row)] = torch.tensor(row)
-    return beam_search(model, source.to(next(model.parameters()).device), beam_size)
+def _beams(
+    model: SpecTransformer, inputs: Sequence[list[list[int]] | None], beam_size: int
+) -> list[list[Hypothesis]]:
+    """The model's beam for each input, searched as one batch; nothing for an input that
+    could not be encoded (None) or is longer than the model reads."""
+    device = next(model.parameters()).device
+    sources: dict[int, torch.Tensor] = {}
+    for index, rows in enumerate(inputs):
+        if rows is None or max(map(len, rows)) > model.max_source_len:
+            continue
+        source = torch.full((len(rows), max(map(len, rows))), tok.PAD, dtype=torch.long)
+        for row_index, row in enumerate(rows):
+            source[row_index, : len(row)] = torch.tensor(row)
+        sources[index] = source.to(device)
+    found = dict(zip(sources, beam_search(model, list(sources.values()), beam_size), strict=True))
+    return [found.get(index, []) for index in range(len(inputs))]
+
+
+def _encoded(
+    codec: Codec[Any, StateT, GoalT, Any], state: StateT, goal: GoalT
+) -> list[list[int]] | None:
+    """The model input for a state and the goal to reach; None when a value has no tokens."""
+    try:
+        return codec.source(state, goal)
+    except tok.DecodeError:
+        return None
 
 
 @dataclass
@@ -125,20 +143,19 @@ class NeuralSubgoalProposer(Generic[StateT, GoalT]):
     model: SpecTransformer
     codec: Codec[Any, StateT, GoalT, Any]
 
-    def propose(self, state: StateT, count: int) -> list[Scored[GoalT]]:
-        try:
-            rows = self.codec.source(state, self.codec.goal(state))
-        except tok.DecodeError:
-            return []
-        subgoals: list[Scored[GoalT]] = []
-        for hypothesis in _beam(self.model, rows, count):
-            try:
-                subgoals.append(
-                    Scored(self.codec.subgoal(hypothesis.tokens, state), hypothesis.log_prob)
-                )
-            except tok.DecodeError:
-                continue
-        return subgoals
+    def propose(self, states: Sequence[StateT], count: int) -> list[list[Scored[GoalT]]]:
+        inputs = [_encoded(self.codec, state, self.codec.goal(state)) for state in states]
+        proposals: list[list[Scored[GoalT]]] = []
+        for state, hypotheses in zip(states, _beams(self.model, inputs, count), strict=True):
+            subgoals: list[Scored[GoalT]] = []
+            for hypothesis in hypotheses:
+                try:
+                    subgoal = self.codec.subgoal(hypothesis.tokens, state)
+                except tok.DecodeError:
+                    continue
+                subgoals.append(Scored(subgoal, hypothesis.log_prob))
+            proposals.append(subgoals)
+        return proposals
 
 
 @dataclass
@@ -153,20 +170,25 @@ class NeuralStepSynthesizer(Generic[StateT, GoalT, PartT]):
     codec: Codec[Any, StateT, GoalT, PartT]
     beam_size: int
 
-    def synthesize(self, state: StateT, subgoal: GoalT, count: int) -> list[Scored[PartT]]:
-        try:
-            rows = self.codec.source(state, subgoal)
-        except tok.DecodeError:
-            return []
-        steps: list[Scored[PartT]] = []
-        for hypothesis in _beam(self.model, rows, max(count, self.beam_size)):
-            try:
-                steps.append(Scored(self.codec.step(hypothesis.tokens, state), hypothesis.log_prob))
-            except tok.DecodeError:
-                continue
-            if len(steps) == count:
-                break
-        return steps
+    def synthesize(
+        self, requests: Sequence[tuple[StateT, GoalT]], count: int
+    ) -> list[list[Scored[PartT]]]:
+        inputs = [_encoded(self.codec, state, goal) for state, goal in requests]
+        beams = _beams(self.model, inputs, max(count, self.beam_size))
+        found: list[list[Scored[PartT]]] = []
+        for (state, _), hypotheses in zip(requests, beams, strict=True):
+            steps: list[Scored[PartT]] = []
+            for hypothesis in hypotheses:
+                try:
+                    steps.append(
+                        Scored(self.codec.step(hypothesis.tokens, state), hypothesis.log_prob)
+                    )
+                except tok.DecodeError:
+                    continue
+                if len(steps) == count:
+                    break
+            found.append(steps)
+        return found
 
 
 @dataclass
@@ -175,8 +197,8 @@ class OutputAsSubgoal(Generic[StateT, GoalT]):
 
     codec: Codec[Any, StateT, GoalT, Any]
 
-    def propose(self, state: StateT, count: int) -> list[Scored[GoalT]]:
-        return [Scored(self.codec.goal(state), 0.0)]
+    def propose(self, states: Sequence[StateT], count: int) -> list[list[Scored[GoalT]]]:
+        return [[Scored(self.codec.goal(state), 0.0)] for state in states]
 
 
 def codec_for(problem_domain: str) -> Codec[Any, Any, Any, Any]:
@@ -197,6 +219,7 @@ def neural_exedec(
         beam_sizes=(beam_size,),
         subgoals_per_state=subgoals_per_state,
         steps_per_subgoal=1,
+        states_per_call=beam_size,
     )
 
 
@@ -210,6 +233,7 @@ def neural_ablation(
         beam_sizes=(beam_size,),
         subgoals_per_state=1,
         steps_per_subgoal=beam_size,
+        states_per_call=beam_size,
     )
 
 
@@ -224,11 +248,10 @@ class NeuralBaseline(Generic[ProblemT]):
     def solve(self, problem: ProblemT, time_limit: float) -> SynthesisResult:
         deadline = Deadline(time_limit)
         state = self.codec.domain.initial_state(problem)
-        try:
-            rows = self.codec.source(state, self.codec.goal(state))
-        except tok.DecodeError:
+        rows = _encoded(self.codec, state, self.codec.goal(state))
+        if rows is None:
             return SynthesisResult(None, deadline.elapsed(), 0)
-        found = _beam(self.model, rows, self.beam_size)
+        (found,) = _beams(self.model, [rows], self.beam_size)
         for hypothesis in found:
             try:
                 text = self.codec.program(hypothesis.tokens, problem)

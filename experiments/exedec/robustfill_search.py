@@ -8,7 +8,7 @@ shared by both synthesizers.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -295,7 +295,10 @@ class LongestPrefixProposer:
     def __init__(self, table: PrefixTable) -> None:
         self._table = table
 
-    def propose(self, state: RobustFillState, count: int) -> list[Scored[Trace]]:
+    def propose(self, states: Sequence[RobustFillState], count: int) -> list[list[Scored[Trace]]]:
+        return [self._propose(state, count) for state in states]
+
+    def _propose(self, state: RobustFillState, count: int) -> list[Scored[Trace]]:
         total = sum(len(rest) for rest in state.remaining)
         scored = [
             Scored(trace, sum(map(len, trace)) / total - 1.0)
@@ -310,10 +313,10 @@ class TableExpressionSynthesizer:
         self._table = table
 
     def synthesize(
-        self, state: RobustFillState, subgoal: Trace, count: int
-    ) -> list[Scored[rf.Expression]]:
-        expression = self._table.expression(subgoal)
-        return [] if expression is None else [Scored(expression, 0.0)]
+        self, requests: Sequence[tuple[RobustFillState, Trace]], count: int
+    ) -> list[list[Scored[rf.Expression]]]:
+        found = [self._table.expression(subgoal) for _, subgoal in requests]
+        return [[] if expression is None else [Scored(expression, 0.0)] for expression in found]
 
 
 @dataclass

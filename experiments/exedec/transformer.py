@@ -131,54 +131,105 @@ class Hypothesis:
     log_prob: float
 
 
-@torch.no_grad()
-def beam_search(model: SpecTransformer, source: torch.Tensor, beam_size: int) -> list[Hypothesis]:
-    """The `beam_size` most likely finished outputs for one input (examples, tokens), best first.
+@dataclass
+class _Beam:
+    """One input's search: live prefixes (rows, starting at BOS), their scores, and the
+    finished outputs so far."""
 
-    Log-probabilities only fall as a sequence grows, so the search stops once no live
-    prefix can beat the worst of `beam_size` finished sequences.
-    """
-    model.eval()
-    memory, padding = model.encode(source.unsqueeze(0))
-    device = source.device
-    prefixes = torch.full((1, 1), BOS, dtype=torch.long, device=device)
-    scores = torch.zeros(1, device=device)
-    finished: list[Hypothesis] = []
-    for _ in range(model.max_target_len + 1):
-        live = prefixes.shape[0]
-        logits = model.decode(prefixes, memory.expand(live, -1, -1), padding.expand(live, -1))[
-            :, -1
-        ]
-        totals = (scores[:, None] + torch.log_softmax(logits.float(), dim=-1)).flatten()
+    prefixes: torch.Tensor
+    scores: torch.Tensor
+    finished: list[Hypothesis]
+    done: bool = False
+
+    def advance(self, log_probs: torch.Tensor, beam_size: int, max_target_len: int) -> None:
+        """Extend the live prefixes by one token given their next-token log-probabilities.
+
+        Log-probabilities only fall as a sequence grows, so the search ends once no live
+        prefix can beat the worst of `beam_size` finished sequences.
+        """
+        live, vocab = log_probs.shape
+        device = log_probs.device
+        totals = (self.scores[:, None] + log_probs).flatten()
         # The last step may only end a sequence.
-        if prefixes.shape[1] > model.max_target_len:
-            vocab = logits.shape[1]
+        if self.prefixes.shape[1] > max_target_len:
             ends = torch.arange(live, device=device) * vocab + EOS
             totals = torch.full_like(totals, -torch.inf).index_copy(0, ends, totals[ends])
         top = torch.topk(totals, min(2 * beam_size, totals.numel()))
         keep_rows: list[int] = []
         keep_tokens: list[int] = []
         keep_scores: list[float] = []
-        vocab = logits.shape[1]
         for score, flat in zip(top.values.tolist(), top.indices.tolist(), strict=True):
             if score == -float("inf"):
                 break
             row, token = divmod(flat, vocab)
             if token == EOS:
-                finished.append(Hypothesis(tuple(prefixes[row, 1:].tolist()), score))
+                self.finished.append(Hypothesis(tuple(self.prefixes[row, 1:].tolist()), score))
             elif token not in (PAD, BOS) and len(keep_rows) < beam_size:
                 keep_rows.append(row)
                 keep_tokens.append(token)
                 keep_scores.append(score)
-        finished.sort(key=lambda hypothesis: -hypothesis.log_prob)
-        finished = finished[:beam_size]
-        if not keep_rows:
-            break
-        if len(finished) == beam_size and max(keep_scores) <= finished[-1].log_prob:
-            break
+        self.finished.sort(key=lambda hypothesis: -hypothesis.log_prob)
+        del self.finished[beam_size:]
+        full = len(self.finished) == beam_size
+        if not keep_rows or (full and max(keep_scores) <= self.finished[-1].log_prob):
+            self.done = True
+            return
         rows = torch.tensor(keep_rows, device=device)
-        prefixes = torch.cat(
-            [prefixes[rows], torch.tensor(keep_tokens, device=device)[:, None]], dim=1
+        self.prefixes = torch.cat(
+            [self.prefixes[rows], torch.tensor(keep_tokens, device=device)[:, None]], dim=1
         )
-        scores = torch.tensor(keep_scores, device=device)
-    return finished
+        self.scores = torch.tensor(keep_scores, device=device)
+
+
+@torch.no_grad()
+def beam_search(
+    model: SpecTransformer, sources: Sequence[torch.Tensor], beam_size: int
+) -> list[list[Hypothesis]]:
+    """For each input (examples, tokens), its `beam_size` most likely finished outputs, best
+    first.
+
+    Every input keeps a beam of its own, but all live prefixes are decoded as one batch:
+    a search step costs one call of the model however many inputs there are (the original
+    likewise decodes its whole beam at once). The inputs must have equally many examples.
+    """
+    model.eval()
+    if not sources:
+        return []
+    device = sources[0].device
+    examples = sources[0].shape[0]
+    if any(source.shape[0] != examples for source in sources):
+        raise ValueError("every input of one beam search needs the same number of examples")
+    batch = torch.full(
+        (len(sources), examples, max(source.shape[1] for source in sources)),
+        PAD,
+        dtype=torch.long,
+        device=device,
+    )
+    for index, source in enumerate(sources):
+        batch[index, :, : source.shape[1]] = source
+    memory, padding = model.encode(batch)
+    beams = [
+        _Beam(
+            torch.full((1, 1), BOS, dtype=torch.long, device=device),
+            torch.zeros(1, device=device),
+            [],
+        )
+        for _ in sources
+    ]
+    for _ in range(model.max_target_len + 1):
+        active = [beam_index for beam_index, beam in enumerate(beams) if not beam.done]
+        if not active:
+            break
+        owners = torch.tensor(
+            [index for index in active for _ in range(beams[index].prefixes.shape[0])],
+            device=device,
+        )
+        prefixes = torch.cat([beams[index].prefixes for index in active])
+        logits = model.decode(prefixes, memory[owners], padding[owners])[:, -1]
+        log_probs = torch.log_softmax(logits.float(), dim=-1)
+        start = 0
+        for index in active:
+            live = beams[index].prefixes.shape[0]
+            beams[index].advance(log_probs[start : start + live], beam_size, model.max_target_len)
+            start += live
+    return [beam.finished for beam in beams]

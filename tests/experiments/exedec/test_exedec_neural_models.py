@@ -91,7 +91,7 @@ def test_a_tiny_synthesizer_overfits_a_handful_of_examples(
     assert exact_match(model, examples, CPU) == 1.0
     for example in examples:
         source = collate([example], CPU)[0][0]
-        best = beam_search(model, source, beam_size=4)
+        (best,) = beam_search(model, [source], beam_size=4)
         assert best[0].tokens == example.target
         assert [h.log_prob for h in best] == sorted((h.log_prob for h in best), reverse=True)
         assert all(h.log_prob <= 0.0 for h in best)
@@ -101,10 +101,17 @@ def test_beam_search_is_deterministic_and_respects_the_length_limit() -> None:
     torch.manual_seed(1)
     model = build_model(TINY, "subgoal").eval()
     source = torch.randint(5, 100, (3, 12))
-    first = beam_search(model, source, beam_size=10)
-    assert first == beam_search(model, source, beam_size=10)
+    (first,) = beam_search(model, [source], beam_size=10)
+    assert [first] == beam_search(model, [source], beam_size=10)
     assert 0 < len(first) <= 10
     assert all(len(h.tokens) <= model.max_target_len for h in first)
+    # Decoded in one batch beside shorter and longer inputs, each input keeps its own beam.
+    others = [torch.randint(5, 100, (3, 7)), torch.randint(5, 100, (3, 20))]
+    batched = beam_search(model, [others[0], source, others[1]], beam_size=10)
+    assert [h.tokens for h in batched[1]] == [h.tokens for h in first]
+    for alone, together in zip(first, batched[1], strict=True):
+        assert abs(alone.log_prob - together.log_prob) < 1e-4
+    assert batched[2] == beam_search(model, [others[1]], beam_size=10)[0]
 
 
 def test_neural_exedec_and_the_ablation_solve_what_they_learned(
@@ -117,10 +124,10 @@ def test_neural_exedec_and_the_ablation_solve_what_they_learned(
     for problem in problems:
         state = domain.initial_state(problem)
         first = dc.Program.parse(problem.program).statements[0]
-        proposed = NeuralSubgoalProposer(subgoal, DeepCoderCodec()).propose(state, 5)
+        (proposed,) = NeuralSubgoalProposer(subgoal, DeepCoderCodec()).propose([state], 5)
         assert proposed and all(len(p.value) == 3 for p in proposed)
-        steps = NeuralStepSynthesizer(synthesizer, DeepCoderCodec(), 5).synthesize(
-            state, proposed[0].value, 3
+        (steps,) = NeuralStepSynthesizer(synthesizer, DeepCoderCodec(), 5).synthesize(
+            [(state, proposed[0].value)], 3
         )
         assert steps and all(s.value.variable == first.variable for s in steps)
         for search in (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,10 +69,11 @@ def test_the_last_statement_a_search_may_write_is_proposed_only_when_it_gives_th
     for problem, expected in ((one_step, [Scored(one_step.outputs, 0.0)]), (DIAMOND, [])):
         state = DeepCoderDomain(max_statements=1).initial_state(problem)
         assert state.statement_limit == 1
-        assert proposer.propose(state, 16) == expected
+        assert proposer.propose([state], 16) == [expected]
     # Without a bound, the original's limit: 10 variables in all.
     assert DeepCoderDomain().max_steps(DIAMOND) == 9
-    assert len(proposer.propose(DeepCoderDomain().initial_state(DIAMOND), 16)) == 16
+    (ranked,) = proposer.propose([DeepCoderDomain().initial_state(DIAMOND)], 16)
+    assert len(ranked) == 16
 
 
 def test_unsolvable_problems_fail_within_the_budget() -> None:
@@ -121,10 +123,14 @@ class OracleTraceProposer:
         ]
         self.calls = 0
 
-    def propose(self, state: DeepCoderState, count: int) -> list[Scored[Trace]]:
-        self.calls += 1
-        step = len(state.statements)
-        return [Scored(self.traces[step], 0.0)] if step < len(self.traces) else []
+    def propose(self, states: Sequence[DeepCoderState], count: int) -> list[list[Scored[Trace]]]:
+        self.calls += len(states)
+        return [
+            [Scored(self.traces[len(state.statements)], 0.0)]
+            if len(state.statements) < len(self.traces)
+            else []
+            for state in states
+        ]
 
 
 def test_a_custom_proposer_drives_the_search_without_changes() -> None:

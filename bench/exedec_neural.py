@@ -1,6 +1,8 @@
-"""exedec-neural training cost at a preset's sizes: CPU seconds per step of each model, on
-length-banded batches of generated COMPOSE_NEW_OP programs with one torch thread. What a
-preset's `train_steps` cost on this machine follows from it.
+"""exedec-neural cost at a preset's sizes, with one torch thread: CPU seconds per training
+step of each model, on length-banded batches of generated COMPOSE_NEW_OP programs (what a
+preset's `train_steps` cost on this machine follows from it), and CPU seconds to
+beam-search the synthesizer for 100 (state, subgoal) inputs, as one batch and one at a
+time (what one step of neural ExeDec's search asks for: 10 beam states x 10 subgoals).
 
     .venv/bin/python bench/exedec_neural.py [PRESET]
 """
@@ -23,10 +25,12 @@ from nslab.experiments.exedec.neural_training import (
     sequence_loss,
 )
 from nslab.experiments.exedec.splits import Split
+from nslab.experiments.exedec.transformer import beam_search
 
 PROGRAMS = 1000
 WARM_UP_STEPS = 3
 TIMED_STEPS = 20
+SEARCH_INPUTS = 100
 
 
 def main(preset: str) -> None:
@@ -53,6 +57,22 @@ def main(preset: str) -> None:
         params = sum(p.numel() for p in model.parameters())
         print(f"{kind:12s} {params:>9,d} parameters  {seconds:.3f} CPU s per step")
     print(f"{'all four':12s} {'':>20s}  {total:.3f} CPU s per step")
+
+    torch.manual_seed(0)
+    model = build_model(config, "synthesizer")
+    examples = examples_for("synthesizer", problems)[:SEARCH_INPUTS]
+    sources = [collate([example], torch.device("cpu"))[0][0] for example in examples]
+    start = time.process_time()
+    beam_search(model, sources, config.beam_size)
+    batched = time.process_time() - start
+    start = time.process_time()
+    for source in sources:
+        beam_search(model, [source], config.beam_size)
+    one_by_one = time.process_time() - start
+    print(
+        f"synthesizer beam search (beam {config.beam_size}) for {len(sources)} inputs: "
+        f"{batched:.2f} CPU s as one batch, {one_by_one:.2f} one at a time"
+    )
 
 
 if __name__ == "__main__":

@@ -100,6 +100,10 @@ def describe_validation_error(model: type[BaseModel], exc: ValidationError) -> s
         return f"config: unknown field '{field}' (fields: {', '.join(allowed)}){hint}"
     if error["type"] == "missing":
         return f"config: field '{field}' is required"
+    if not field:
+        # A check across fields (a model validator): its own message names the fields.
+        cause = (error.get("ctx") or {}).get("error")
+        return f"config: {cause if cause is not None else error['msg']}"
     return f"config: {field} = {error['input']!r} is not allowed: {error['msg']}"
 
 

@@ -3,9 +3,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import model_validator
 
-from nslab.core.config import parse_override, resolve_config
+from nslab.core.config import parse_override, resolve_config, validate_config
 from nslab.core.errors import ConfigError
+from nslab.core.experiment import ExperimentConfig
 from tests.plugins.toy_experiments import Counter
 
 
@@ -75,3 +77,19 @@ def test_unknown_preset_and_broken_file_are_reported(tmp_path: Path) -> None:
         resolve_config(Counter, "quick", bad)
     with pytest.raises(ConfigError, match="does not exist"):
         resolve_config(Counter, "quick", tmp_path / "missing.toml")
+
+
+def test_a_check_across_fields_reads_as_its_own_message() -> None:
+    class Window(ExperimentConfig):
+        low: int = 0
+        high: int = 1
+
+        @model_validator(mode="after")
+        def _ordered(self) -> Window:
+            if self.low >= self.high:
+                raise ValueError(f"low={self.low} must be below high={self.high}")
+            return self
+
+    with pytest.raises(ConfigError) as raised:
+        validate_config(Window, {"low": 5, "high": 2})
+    assert str(raised.value) == "config: low=5 must be below high=2"

@@ -18,13 +18,12 @@ from nslab.experiments.exedec import deepcoder_dsl as dc
 from nslab.experiments.exedec import deepcoder_generation, robustfill_generation
 from nslab.experiments.exedec import robustfill_dsl as rf
 from nslab.experiments.exedec.deepcoder_search import BottomUpSynthesizer, deepcoder_exedec
-from nslab.experiments.exedec.problem_source import ProblemSourceConfig
+from nslab.experiments.exedec.problem_source import ProblemSourceConfig, distinct
 from nslab.experiments.exedec.problems import (
     DOMAINS,
     DeepCoderProblem,
     Domain,
     Problem,
-    distinct,
     load_problems,
 )
 from nslab.experiments.exedec.robustfill_search import ConcatEnumerator, RobustFillExeDec

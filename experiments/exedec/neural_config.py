@@ -9,8 +9,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from nslab.experiments.exedec.problem_source import ProblemSourceConfig
-from nslab.experiments.exedec.problems import Domain, distinct
+from nslab.experiments.exedec.problem_source import ProblemSourceConfig, distinct
+from nslab.experiments.exedec.problems import Domain
 from nslab.experiments.exedec.splits import Split
 
 NeuralSearch = Literal["neural_exedec", "neural_ablation", "neural_baseline"]

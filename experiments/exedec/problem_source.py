@@ -1,13 +1,16 @@
-"""The config fields both ExeDec kinds share: where the test problems come from."""
+"""What both ExeDec kinds' configs share: where the test problems come from, and the
+validators of their lists."""
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
 from nslab.core.experiment import ExperimentConfig
-from nslab.experiments.exedec.problems import DEFAULT_DATA_DIR, Domain, require_problem_files
+from nslab.experiments.exedec.problems import DEFAULT_DATA_DIR, Domain, problem_file
 from nslab.experiments.exedec.splits import Split
 
 
@@ -38,3 +41,21 @@ class ProblemSourceConfig(ExperimentConfig):
                 self.data_dir, self.evaluated_domains(), [split.value for split in self.splits]
             )
         return self
+
+
+def require_problem_files(data_dir: str, domains: Iterable[Domain], splits: Iterable[str]) -> None:
+    """Raise ValueError naming the first missing problem file and what to do about it."""
+    for domain in domains:
+        for split in splits:
+            if not problem_file(Path(data_dir), domain, split).is_file():
+                raise ValueError(
+                    f"data_dir={data_dir!r} has no {domain}/{split}.jsonl "
+                    "(point data_dir at ExeDec's test_data folder, or set source=generated)"
+                )
+
+
+def distinct(values: list[Any]) -> list[Any]:
+    """A config list validator: each value once."""
+    if len(set(values)) != len(values):
+        raise ValueError(f"values must be distinct, got {values}")
+    return values

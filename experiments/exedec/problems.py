@@ -8,10 +8,9 @@ inputs and outputs are raw strings and the program is the original's token ids.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from nslab.experiments.exedec import deepcoder_dsl as dc
 
@@ -86,24 +85,6 @@ def robustfill_problem_from_record(record: dict[str, object]) -> RobustFillProbl
 
 def problem_file(data_dir: Path, domain: Domain, split: str) -> Path:
     return Path(data_dir) / domain / f"{split}.jsonl"
-
-
-def require_problem_files(data_dir: str, domains: Iterable[Domain], splits: Iterable[str]) -> None:
-    """Raise ValueError naming the first missing problem file and what to do about it."""
-    for domain in domains:
-        for split in splits:
-            if not problem_file(Path(data_dir), domain, split).is_file():
-                raise ValueError(
-                    f"data_dir={data_dir!r} has no {domain}/{split}.jsonl "
-                    "(point data_dir at ExeDec's test_data folder, or set source=generated)"
-                )
-
-
-def distinct(values: list[Any]) -> list[Any]:
-    """A config list validator: each value once."""
-    if len(set(values)) != len(values):
-        raise ValueError(f"values must be distinct, got {values}")
-    return values
 
 
 def load_problems(

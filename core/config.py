@@ -100,11 +100,13 @@ def describe_validation_error(model: type[BaseModel], exc: ValidationError) -> s
         return f"config: unknown field '{field}' (fields: {', '.join(allowed)}){hint}"
     if error["type"] == "missing":
         return f"config: field '{field}' is required"
+    # A validator's own ValueError reads better than pydantic's "Value error, ..." wrapping.
+    cause = (error.get("ctx") or {}).get("error")
+    rule = str(cause) if cause is not None else error["msg"]
     if not field:
-        # A check across fields (a model validator): its own message names the fields.
-        cause = (error.get("ctx") or {}).get("error")
-        return f"config: {cause if cause is not None else error['msg']}"
-    return f"config: {field} = {error['input']!r} is not allowed: {error['msg']}"
+        # A check across fields (a model validator): its message names the fields.
+        return f"config: {rule}"
+    return f"config: {field} = {error['input']!r} is not allowed: {rule}"
 
 
 def _field_names_at(model: type[BaseModel], path: list[str]) -> list[str]:

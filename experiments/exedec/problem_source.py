@@ -57,5 +57,5 @@ def require_problem_files(data_dir: str, domains: Iterable[Domain], splits: Iter
 def distinct(values: list[Any]) -> list[Any]:
     """A config list validator: each value once."""
     if len(set(values)) != len(values):
-        raise ValueError(f"values must be distinct, got {values}")
+        raise ValueError("values must be distinct")
     return values

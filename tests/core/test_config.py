@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pydantic import model_validator
+from pydantic import field_validator, model_validator
 
 from nslab.core.config import parse_override, resolve_config, validate_config
 from nslab.core.errors import ConfigError
@@ -93,3 +93,21 @@ def test_a_check_across_fields_reads_as_its_own_message() -> None:
     with pytest.raises(ConfigError) as raised:
         validate_config(Window, {"low": 5, "high": 2})
     assert str(raised.value) == "config: low=5 must be below high=2"
+
+
+def test_a_field_validators_own_message_is_shown_without_pydantics_wrapping() -> None:
+    class Names(ExperimentConfig):
+        names: list[str] = []
+
+        @field_validator("names")
+        @classmethod
+        def _distinct(cls, names: list[str]) -> list[str]:
+            if len(set(names)) != len(names):
+                raise ValueError("each value may appear only once")
+            return names
+
+    with pytest.raises(ConfigError) as raised:
+        validate_config(Names, {"names": ["a", "a"]})
+    assert str(raised.value) == (
+        "config: names = ['a', 'a'] is not allowed: each value may appear only once"
+    )

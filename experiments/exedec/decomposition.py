@@ -91,6 +91,9 @@ class DecompositionSearch(Generic[ProblemT, StateT, PartT, SubgoalT]):
     path_weight: float = 1.0
     # Beam states proposed for (and their subgoals synthesized for) in one call.
     states_per_call: int = 1
+    # Keep only the best (state, subgoal) pairs of a call, by score so far plus the
+    # subgoal's, before synthesizing: the original's ExeDec keeps its beam at this point.
+    pairs_per_call: int | None = None
 
     def solve(self, problem: ProblemT, time_limit: float) -> SynthesisResult:
         deadline = Deadline(time_limit)
@@ -121,6 +124,9 @@ class DecompositionSearch(Generic[ProblemT, StateT, PartT, SubgoalT]):
                     for (score, state), subgoals in zip(chunk, proposals, strict=True)
                     for subgoal in subgoals
                 ]
+                if self.pairs_per_call is not None:
+                    pairs.sort(key=lambda pair: -(self.path_weight * pair[0] + pair[2].score))
+                    del pairs[self.pairs_per_call :]
                 steps = self.step_synthesizer.synthesize(
                     [(state, subgoal.value) for _, state, subgoal in pairs],
                     self.steps_per_subgoal,

@@ -218,8 +218,9 @@ def neural_exedec(
         step_synthesizer=NeuralStepSynthesizer(synthesizer, codec, beam_size),
         beam_sizes=(beam_size,),
         subgoals_per_state=subgoals_per_state,
-        steps_per_subgoal=1,
+        steps_per_subgoal=beam_size,
         states_per_call=beam_size,
+        pairs_per_call=beam_size,
     )
 
 

@@ -147,6 +147,48 @@ def test_a_custom_proposer_drives_the_search_without_changes() -> None:
     assert proposer.calls == len(program)
 
 
+class RankedProposer:
+    """Four subgoals per state, listed out of order, scored -rank."""
+
+    def propose(self, states: Sequence[DeepCoderState], count: int) -> list[list[Scored[str]]]:
+        return [[Scored(f"goal{rank}", -float(rank)) for rank in (2, 0, 3, 1)] for _ in states]
+
+
+@dataclass
+class RecordingSynthesizer:
+    """Writes no step; remembers the subgoals and the step count it was asked for."""
+
+    subgoals: list[str] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)
+
+    def synthesize(
+        self, requests: Sequence[tuple[DeepCoderState, str]], count: int
+    ) -> list[list[Scored[dc.Statement]]]:
+        self.subgoals += [subgoal for _, subgoal in requests]
+        self.counts.append(count)
+        return [[] for _ in requests]
+
+
+def test_only_the_best_pairs_of_a_call_are_synthesized_when_pairs_per_call_is_set() -> None:
+    problem = generate_problem(random.Random(1), Split.NONE, is_train=False)
+    synthesizer = RecordingSynthesizer()
+    search = DecompositionSearch(
+        DeepCoderDomain(),
+        RankedProposer(),
+        synthesizer,
+        beam_sizes=(4,),
+        steps_per_subgoal=3,
+        pairs_per_call=2,
+    )
+    assert search.solve(problem, 5.0).program is None
+    assert synthesizer.subgoals == ["goal0", "goal1"] and synthesizer.counts == [3]
+    everything = RecordingSynthesizer()
+    DecompositionSearch(DeepCoderDomain(), RankedProposer(), everything, beam_sizes=(4,)).solve(
+        problem, 5.0
+    )
+    assert everything.subgoals == ["goal2", "goal0", "goal3", "goal1"]
+
+
 def test_exedec_solves_most_shared_length_one_and_two_problems(data_dir: Path) -> None:
     problems = [
         p

@@ -55,9 +55,12 @@ class ExeDecNeuralConfig(ProblemSourceConfig):
     )
     train_steps: int = Field(2_000, ge=1, description="Optimizer steps per model.")
     batch_size: int = Field(32, ge=1, le=4096)
-    lr: float = Field(1e-3, gt=0.0, le=1.0, description="Peak learning rate.")
+    # 3e-3 after 300 warm-up steps, measured against 1e-3 after 100 at `default` sizes
+    # (COMPOSE_NEW_OP, 2,000 steps): held-out exact match 0.45 vs 0.26 for the subgoal
+    # model, 0.20 vs 0.17 for the synthesizer, 0.17 vs 0.14 joint, 0.31 vs 0.12 baseline.
+    lr: float = Field(3e-3, gt=0.0, le=1.0, description="Peak learning rate.")
     warmup_steps: int = Field(
-        100, ge=0, description="Linear warm-up, then decay as 1/sqrt(step) (the original's)."
+        300, ge=0, description="Linear warm-up, then decay as 1/sqrt(step) (the original's)."
     )
     weight_decay: float = Field(0.1, ge=0.0, le=1.0, description="AdamW weight decay.")
     dim: int = Field(64, ge=8, le=4096, description="Embedding and attention width.")

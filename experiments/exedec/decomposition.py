@@ -4,10 +4,12 @@ The search is the original's end-to-end loop (`end_to_end_predict.py`, mode `sep
 each beam state is a partial program plus its execution; a `SubgoalProposer` predicts the
 next intermediate values (DeepCoder: the next variable's value on every example;
 RobustFill: the next output prefix of every example), a `StepSynthesizer` predicts
-one-step subprograms that reach a subgoal, and the domain executes them. States whose
-executions coincide are merged; the best `beam_size` states by score (the sum along the
-path for log-probabilities, mostly the newest step's for a heuristic: `path_weight`)
-survive; the search stops as soon as a state meets the specification.
+one-step subprograms that reach a subgoal, and the domain executes them. With
+`pairs_per_call`, only the best (state, subgoal) pairs are synthesized for, as the
+original's neural beam does. States whose executions coincide are merged; the best
+`beam_size` states by score (the sum along the path for log-probabilities, mostly the
+newest step's for a heuristic: `path_weight`) survive; the search stops as soon as a state
+meets the specification.
 
 Part 1 ships symbolic proposers and synthesizers (enumeration with ranking heuristics).
 Neural models (part 2) implement the same two protocols: scores are log-probabilities,

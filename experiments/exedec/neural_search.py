@@ -2,9 +2,11 @@
 
 The subgoal model and the synthesizer implement `SubgoalProposer` and `StepSynthesizer`
 with beam searches (log-probabilities as scores), so `DecompositionSearch` runs the neural
-ExeDec unchanged: it executes every proposed step, merges states with equal executions,
-keeps the best `beam_size` by summed log-probability and stops at the original's step
-limit (10 - #inputs for DeepCoder, 20 for RobustFill). The ablation is the same loop with
+ExeDec unchanged. As in the original, one beam goes through both models: the best
+`beam_size` (state, subgoal) pairs by summed log-probability get `beam_size` steps each,
+every step is executed, states with equal executions merge, the best `beam_size` go on,
+and the search stops at the original's step limit (10 - #inputs for DeepCoder, 20 for
+RobustFill). The ablation is the same loop with
 the output still to produce as the only "subgoal" and the joint model as synthesizer. The
 baseline writes whole programs. Malformed model outputs are dropped, as the original
 marks them invalid. A `Codec` is what differs between the DSLs: how a state reads as

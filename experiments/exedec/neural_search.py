@@ -6,11 +6,11 @@ ExeDec unchanged. As in the original, one beam goes through both models: the bes
 `beam_size` (state, subgoal) pairs by summed log-probability get `beam_size` steps each,
 every step is executed, states with equal executions merge, the best `beam_size` go on,
 and the search stops at the original's step limit (10 - #inputs for DeepCoder, 20 for
-RobustFill). The ablation is the same loop with
-the output still to produce as the only "subgoal" and the joint model as synthesizer. The
-baseline writes whole programs. Malformed model outputs are dropped, as the original
-marks them invalid. A `Codec` is what differs between the DSLs: how a state reads as
-model input and how model output reads as a subgoal, a step or a program.
+RobustFill). The ablation is the same loop with the output still to produce as the only
+"subgoal" and the joint model as synthesizer. The baseline writes whole programs.
+Malformed model outputs are dropped, as the original marks them invalid. A `Codec` is what
+differs between the DSLs: how a state reads as model input and how model output reads as
+a subgoal, a step or a program.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 step of each model, on length-banded batches of generated COMPOSE_NEW_OP programs (what a
 preset's `train_steps` cost on this machine follows from it), and CPU seconds to
 beam-search the synthesizer for 100 (state, subgoal) inputs, as one batch and one at a
-time (what one step of neural ExeDec's search asks for: 10 beam states x 10 subgoals).
+time (a search step of neural ExeDec asks for 10: its beam of (state, subgoal) pairs).
 
     .venv/bin/python bench/exedec_neural.py [PRESET]
 """

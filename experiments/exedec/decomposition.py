@@ -121,26 +121,26 @@ class DecompositionSearch(Generic[ProblemT, StateT, PartT, SubgoalT]):
                 chunk = beam[start : start + self.states_per_call]
                 expansions += len(chunk)
                 proposals = self.proposer.propose([state for _, state in chunk], subgoal_count)
+                # (score of the path up to and including the subgoal, state, subgoal)
                 pairs = [
-                    (score, state, subgoal)
+                    (self.path_weight * score + subgoal.score, state, subgoal.value)
                     for (score, state), subgoals in zip(chunk, proposals, strict=True)
                     for subgoal in subgoals
                 ]
                 if self.pairs_per_call is not None:
-                    pairs.sort(key=lambda pair: -(self.path_weight * pair[0] + pair[2].score))
+                    pairs.sort(key=lambda pair: -pair[0])
                     del pairs[self.pairs_per_call :]
                 steps = self.step_synthesizer.synthesize(
-                    [(state, subgoal.value) for _, state, subgoal in pairs],
-                    self.steps_per_subgoal,
+                    [(state, subgoal) for _, state, subgoal in pairs], self.steps_per_subgoal
                 )
-                for (score, state, subgoal), found in zip(pairs, steps, strict=True):
+                for (pair_score, state, _), found in zip(pairs, steps, strict=True):
                     for step in found:
                         next_state = self.domain.execute(state, step.value)
                         if next_state is None:
                             continue
                         if self.domain.is_solved(next_state):
                             return self.domain.program_text(next_state), expansions
-                        total = self.path_weight * score + subgoal.score + step.score
+                        total = pair_score + step.score
                         key = self.domain.trace_key(next_state)
                         if key not in best_by_trace or best_by_trace[key][0] < total:
                             best_by_trace[key] = (total, next_state)

@@ -133,7 +133,9 @@ def execute(
     except Exception as exc:
         ctx.message(traceback.format_exc().rstrip(), "error")
         status, reason = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
-    summary = {**_numeric_summary(ctx.last_values), **_numeric_summary(result or {})}
+    # The returned result leads, so `nslab ls` shows what the run measured, not its last losses.
+    result_summary = _numeric_summary(result or {})
+    summary = {**result_summary, **_numeric_summary(ctx.last_values), **result_summary}
     ctx.emit_status(status=str(status), reason=reason, summary=summary)
     return Outcome(status, reason, summary, ctx.device)
 

@@ -379,9 +379,12 @@ class Evolution:
         return summarise([Scores(t, v) for t, v in self.state.baselines]).metrics("baseline_")
 
     def _final_metrics(self) -> dict[str, float]:
-        metrics: dict[str, float] = {"generations_done": float(self.state.generation)}
+        metrics: dict[str, float] = {}
         if self.state.history:
             last = self.state.history[-1]
+            # `nslab ls` shows the first two: the population's best and mean held-out accuracy.
+            headline = ("best_validation", "mean_validation")
+            metrics |= {f"gssnn_{k}": float(last[k]) for k in headline if k in last}
             metrics |= {f"gssnn_{k}": float(v) for k, v in last.items() if k != "generation"}
             correlations = [
                 row["correlation"] for row in self.state.history if "correlation" in row
@@ -390,6 +393,7 @@ class Evolution:
                 metrics["gssnn_correlation_mean_over_generations"] = sum(correlations) / len(
                     correlations
                 )
+        metrics["generations_done"] = float(self.state.generation)
         return metrics | self._baseline_summary()
 
     def _write_summary(self) -> None:

@@ -77,17 +77,16 @@ def run_distillation(config: SymbolicDistillationConfig, ctx: RunContext) -> dic
     training_started = time.perf_counter()
     if not train(config, ctx, model, train_set, validation_set):
         return {}
-    summary: dict[str, float] = {
-        "train_seconds": time.perf_counter() - training_started,
-        "test_mae": mean_absolute_error(model, test_set),
-    }
+    train_seconds = time.perf_counter() - training_started
+    summary: dict[str, float] = {"test_mae": mean_absolute_error(model, test_set)}
     rng = np.random.default_rng(ctx.seed)
     analysis = sample_edges(model, test_set, config.analysis_edges, rng)
     figures = message_figures(config, analysis)
     summary |= {
-        "sparsity": figures.sparsity,
         "r2": figures.r2,
+        "sparsity": figures.sparsity,
         "r2_acceleration": figures.r2_acceleration,
+        "train_seconds": train_seconds,
     }
     ctx.message(
         f"test MAE {summary['test_mae']:.4f}, sparsity {figures.sparsity:.3f}, "

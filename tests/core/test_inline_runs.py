@@ -22,6 +22,9 @@ def test_a_run_streams_metrics_progress_population_artifacts_and_a_summary(home:
     assert run.trace.artifacts["program"]["version"] == 1
     assert (run.run_dir / run.trace.artifacts["program"]["path"]).read_text() == "(+ x 1)"
     assert run.doc["summary"]["steps_done"] == 10.0
+    assert next(iter(run.doc["summary"])) == "steps_done", (
+        "what the run returned leads its summary, so that `nslab ls` shows it"
+    )
     assert run.doc["summary"]["loss"] == run.trace.metrics["loss"].values[-1]
     assert run.doc["repro"]["device"] == "cpu"
     assert [

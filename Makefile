@@ -55,7 +55,7 @@ bench: setup
 	@for script in $(BENCH_SCRIPTS); do echo "== $$script"; $(PY) $$script || exit 1; done
 
 # Reproductions of the papers' figures at the `default` preset, measured beside the published ones.
-REPRODUCTIONS := deep_distilling deep_thinking exedec gssnn symbolic_distillation
+REPRODUCTIONS := deep_distilling deep_thinking exedec exedec_neural gssnn symbolic_distillation
 reproduce: $(addprefix reproduce-,$(REPRODUCTIONS))
 reproduce-%: setup
 	$(PY) reproduce/$*.py

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import math
 import random
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,6 +74,16 @@ def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def mcnemar_exact_p(only_first: int, only_second: int) -> float:
+    """Two-sided exact McNemar test of two solvers on the same problems, from the problems
+    that only the first and only the second solves: a sign test of those discordant pairs."""
+    discordant = only_first + only_second
+    if discordant == 0:
+        return 1.0
+    tail = sum(math.comb(discordant, k) for k in range(min(only_first, only_second) + 1))
+    return min(1.0, 2 * tail / 2**discordant)
+
+
 def make_synthesizer(domain: Domain, name: SynthesizerName) -> Synthesizer[Any]:
     if domain == "deepcoder":
         if name == "bottom_up":
@@ -132,6 +143,14 @@ def results_table(done: Mapping[str, Sequence[int]]) -> dict[str, Any]:
         "ci95_high",
     ]
     return {"columns": columns, "rows": rows}
+
+
+PROBLEM_HEADER = re.compile(r"^# problem (\d+)$", re.MULTILINE)
+
+
+def solved_problem_indices(programs_artifact: str) -> set[int]:
+    """The problems a cell's `programs-*` artifact holds a solution for."""
+    return {int(index) for index in PROBLEM_HEADER.findall(programs_artifact)}
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,11 @@ from nslab.core.errors import ConfigError
 from nslab.core.inline import run_inline
 from nslab.experiments.exedec import ExeDec
 from nslab.experiments.exedec import deepcoder_dsl as dc
-from nslab.experiments.exedec.experiment import wilson_interval
+from nslab.experiments.exedec.experiment import (
+    mcnemar_exact_p,
+    solved_problem_indices,
+    wilson_interval,
+)
 from nslab.experiments.exedec.problems import DeepCoderProblem, load_problems
 
 QUICK_DEEPCODER = [
@@ -50,7 +54,7 @@ def test_quick_preset_streams_rates_and_stores_programs(home: Path) -> None:
         assert row[6] <= row[5] <= row[7]
     programs = _latest(run.run_dir, "programs-deepcoder-NONE-exedec")
     solved_here = round(summary["deepcoder/NONE/exedec/solve_rate"] * config.problems_per_split)
-    assert programs.count("# problem") == solved_here
+    assert len(solved_problem_indices(programs)) == solved_here
     # Execution decomposition solves problems of both domains at the quick preset.
     for domain in ("deepcoder", "robustfill"):
         assert any(summary[f"{domain}/{s.value}/exedec/solve_rate"] > 0 for s in config.splits)
@@ -120,6 +124,14 @@ def test_bad_config_is_refused_with_the_field(override: str, message: str, tmp_p
     overrides = [override, f"data_dir={tmp_path}"] if override == "source=files" else [override]
     with pytest.raises(ConfigError, match=message):
         resolve_config(ExeDec, "quick", overrides=overrides)
+
+
+def test_mcnemar_exact_p_is_the_two_sided_sign_test_of_the_discordant_problems() -> None:
+    # 2 P(X <= 10) for X ~ Binomial(30, 1/2).
+    assert mcnemar_exact_p(20, 10) == pytest.approx(0.09874, abs=1e-5)
+    assert mcnemar_exact_p(10, 20) == mcnemar_exact_p(20, 10)
+    assert mcnemar_exact_p(6, 0) == pytest.approx(2 / 64)
+    assert mcnemar_exact_p(5, 5) == 1.0 and mcnemar_exact_p(0, 0) == 1.0
 
 
 def test_wilson_interval_brackets_the_rate() -> None:

@@ -92,11 +92,14 @@ async def test_run_screen_shows_config_repro_and_failure(
     app = NslabDashboard(home)
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
         screen = await open_run(app, pilot, ids["failed"])
+        # The head and the log tail load separately; wait for both.
         await settle(
-            pilot, lambda: "RuntimeError" in rendered(screen.query_one("#run-head", Static))
-        )
-        assert "probe failed on purpose at step 15" in rendered(
-            screen.query_one("#log-tail", Static)
+            pilot,
+            lambda: (
+                "RuntimeError" in rendered(screen.query_one("#run-head", Static))
+                and "probe failed on purpose at step 15"
+                in rendered(screen.query_one("#log-tail", Static))
+            ),
         )
         assert "fail_at = 15" in rendered(screen.query_one("#config", Static))
         assert "cwd = " in rendered(screen.query_one("#repro", Static))

@@ -29,6 +29,7 @@ from nslab.experiments.exedec.experiment import (
     wilson_interval,
 )
 from nslab.experiments.exedec.neural_experiment import ExeDecNeural
+from nslab.store.artifacts import ArtifactStore
 from nslab.store.errors import StoreError
 from nslab.store.home import StoreLayout, resolve_home
 from nslab.store.index import RunDoc, RunIndex
@@ -44,23 +45,21 @@ def run_seed(home: Path, preset: str, overrides: Sequence[str], seed: int) -> st
     return str(run.doc["id"])
 
 
-def latest_version(folder: Path) -> Path | None:
-    versions = sorted(folder.iterdir()) if folder.is_dir() else []
-    return versions[-1] if versions else None
+def latest_text(artifacts: ArtifactStore, name: str) -> str | None:
+    versions = artifacts.versions(name)
+    return versions[-1].read_text() if versions else None
 
 
 def solved_sets(run_dir: Path) -> dict[tuple[str, str], set[int]]:
     """(split, synthesizer) -> the problems solved, for every finished cell of a run."""
-    results = latest_version(run_dir / "artifacts" / "results")
+    artifacts = ArtifactStore(run_dir / "artifacts")
+    results = latest_text(artifacts, "results")
     if results is None:
         return {}
-    table = json.loads(results.read_text())
     cells = {}
-    for row in table["rows"]:
-        domain, split, name = row[0], row[1], row[2]
-        programs = latest_version(run_dir / "artifacts" / f"programs-{domain}-{split}-{name}")
-        text = programs.read_text() if programs is not None else ""
-        cells[split, name] = solved_problem_indices(text)
+    for domain, split, name, *_ in json.loads(results)["rows"]:
+        programs = latest_text(artifacts, f"programs-{domain}-{split}-{name}") or ""
+        cells[split, name] = solved_problem_indices(programs)
     return cells
 
 

@@ -135,7 +135,8 @@ def execute(
         status, reason = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
     # The returned result leads, so `nslab ls` shows what the run measured, not its last losses.
     result_summary = _numeric_summary(result or {})
-    summary = {**result_summary, **_numeric_summary(ctx.last_values), **result_summary}
+    logged = _numeric_summary(ctx.last_values)
+    summary = result_summary | {k: v for k, v in logged.items() if k not in result_summary}
     ctx.emit_status(status=str(status), reason=reason, summary=summary)
     return Outcome(status, reason, summary, ctx.device)
 

@@ -145,7 +145,9 @@ def results_table(done: Mapping[str, Sequence[int]]) -> dict[str, Any]:
     return {"columns": columns, "rows": rows}
 
 
-PROBLEM_HEADER = re.compile(r"^# problem (\d+)$", re.MULTILINE)
+# The line above each solved program in a cell's `programs-*` artifact, then its index.
+PROBLEM_HEADER_PREFIX = "# problem "
+PROBLEM_HEADER = re.compile(f"^{re.escape(PROBLEM_HEADER_PREFIX)}(\\d+)$", re.MULTILINE)
 
 
 def solved_problem_indices(programs_artifact: str) -> set[int]:
@@ -188,7 +190,9 @@ def solve_cell(
         )
         if ok:
             assert result.program is not None
-            programs.append(f"# problem {problem.index}\n{readable(domain, result.program)}")
+            programs.append(
+                f"{PROBLEM_HEADER_PREFIX}{problem.index}\n{readable(domain, result.program)}"
+            )
         after_problem({"cell": cell, "next": index + 1, "solved": solved, "programs": programs})
     return CellOutcome(solved, programs)
 

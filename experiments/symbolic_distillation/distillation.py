@@ -122,11 +122,20 @@ def fresh_pairs(
     return bodies[:, 0], bodies[:, 1]
 
 
-def law_r2(
+@dataclass(frozen=True)
+class LawScores:
+    """Lowest R^2 of the recovered edge equations against the best linear transform of the
+    true force, and of the force over the receiver's mass (its share of the receiver's
+    acceleration: the node model may divide by the mass or leave that to the messages)."""
+
+    force: float
+    acceleration: float
+
+
+def law_scores(
     config: SymbolicDistillationConfig, equations: Sequence[FittedEquation], seed: int
-) -> float:
-    """Lowest R^2 of a recovered edge equation against the best linear transform of the true
-    force, on body pairs none of the fits saw."""
+) -> LawScores:
+    """The recovered law scored on body pairs none of the fits saw."""
     receivers, senders = fresh_pairs(config, config.law_check_samples, np.random.default_rng(seed))
     names = pair_variable_names(config.dimensions)
     variables = pair_variables(receivers, senders, config.dimensions)
@@ -135,10 +144,14 @@ def law_r2(
     )
     finite = np.all(np.isfinite(predicted), axis=1)
     if not finite.any():
-        return 0.0
-    forces = true_forces(config.force_law, receivers, senders, config.dimensions)
-    scores = linear_transform_r2(predicted[finite], forces[finite], LAW_INLIER_PERCENTILE)
-    return float(np.min(scores))
+        return LawScores(0.0, 0.0)
+    forces = true_forces(config.force_law, receivers, senders, config.dimensions)[finite]
+    receiver_masses = receivers[finite, -1:]
+
+    def lowest_r2(target: np.ndarray) -> float:
+        return float(np.min(linear_transform_r2(predicted[finite], target, LAW_INLIER_PERCENTILE)))
+
+    return LawScores(lowest_r2(forces), lowest_r2(forces / receiver_masses))
 
 
 def node_samples(

@@ -13,7 +13,7 @@ from nslab.experiments.symbolic_distillation.dataset import graph_set
 from nslab.experiments.symbolic_distillation.distillation import (
     distill_edges,
     fit_streamed,
-    law_r2,
+    law_scores,
     node_samples,
     symbolic_edge_function,
 )
@@ -103,8 +103,12 @@ def run_distillation(config: SymbolicDistillationConfig, ctx: RunContext) -> dic
         config, equations, figures.components, analysis.messages.mean(axis=0)
     )
     summary["symbolic_test_mae"] = mean_absolute_error(model, test_set, edge_function)
-    summary["law_r2"] = law_r2(config, equations, ctx.seed + 7)
-    summary["law_match"] = float(summary["law_r2"] >= LAW_MATCH_R2)
+    law = law_scores(config, equations, ctx.seed + 7)
+    summary |= {
+        "law_r2": law.force,
+        "law_match": float(law.force >= LAW_MATCH_R2),
+        "law_r2_acceleration": law.acceleration,
+    }
     for equation in equations:
         summary[f"{equation.name}_loss"] = equation.loss
     if config.node_regression:

@@ -17,7 +17,7 @@ from nslab.experiments.symbolic_distillation.distillation import (
     FittedEquation,
     distill_edges,
     fresh_pairs,
-    law_r2,
+    law_scores,
     symbolic_edge_function,
 )
 from nslab.experiments.symbolic_distillation.model import GraphNetwork
@@ -28,7 +28,7 @@ from nslab.experiments.symbolic_distillation.training import (
     mean_absolute_error,
 )
 
-DX, DY, R = sympy.symbols("dx dy r")
+DX, DY, R, M1 = sympy.symbols("dx dy r m1")
 
 
 class RecordingContext:
@@ -80,7 +80,7 @@ def test_planted_spring_messages_are_distilled_and_pass_the_law_check() -> None:
     equations = distill_edges(ctx, config, sample, components)  # type: ignore[arg-type]
     assert equations is not None and [eq.name for eq in equations] == ["phi1", "phi2"]
     assert all(eq.loss < 1e-2 for eq in equations)
-    assert law_r2(config, equations, seed=5) > 0.99
+    assert law_scores(config, equations, seed=5).force > 0.99
     # the front and the chosen equation are stored again after every round of the search
     names = [name for name, _, _ in ctx.artifacts]
     assert names == ["phi1_front", "phi1"] * 2 + ["phi2_front", "phi2"] * 2
@@ -96,9 +96,21 @@ def test_the_law_check_rejects_a_wrong_law() -> None:
         equations = [
             FittedEquation(f"phi{i}", e, e, 0.0, []) for i, e in enumerate([wrong, right[1]], 1)
         ]
-        assert law_r2(config, equations, seed=5) < 0.96
+        scores = law_scores(config, equations, seed=5)
+        assert scores.force < 0.96 and scores.acceleration < 0.96
     matched = [FittedEquation(f"phi{i}", e, e, 0.0, []) for i, e in enumerate(right, 1)]
-    assert law_r2(config, matched, seed=5) > 0.999
+    scores = law_scores(config, matched, seed=5)
+    assert scores.force > 0.999 and scores.acceleration < 0.9
+
+
+def test_the_law_check_tells_the_receivers_acceleration_from_the_force() -> None:
+    """Messages of force / m1 predict as well as the force (the node model need not divide
+    by the mass then): the check names which of the two the equations are."""
+    config = quick_config()
+    per_mass = [(1 - R) * DX / (R * M1), (R - 1) * DY / (R * M1)]
+    equations = [FittedEquation(f"phi{i}", e, e, 0.0, []) for i, e in enumerate(per_mass, 1)]
+    scores = law_scores(config, equations, seed=5)
+    assert scores.acceleration > 0.999 and scores.force < 0.9
 
 
 def test_symbolic_edge_model_runs_in_place_of_the_neural_one() -> None:

@@ -33,7 +33,15 @@ def test_quick_run_trains_analyses_and_distills(tmp_path: Path) -> None:
     assert metrics["learning_rate"].values[-1] < 1e-4
     assert metrics["train_loss"].values[-1] < metrics["train_loss"].values[0]
     summary = run.doc["summary"]
-    for key in ("test_mae", "symbolic_test_mae", "sparsity", "r2", "law_r2", "law_match"):
+    for key in (
+        "test_mae",
+        "symbolic_test_mae",
+        "sparsity",
+        "r2",
+        "law_r2",
+        "law_r2_acceleration",
+        "law_match",
+    ):
         assert key in summary, key
     assert summary["law_match"] in (0.0, 1.0)
     for name in ("phi1", "phi2", "a1", "a2"):

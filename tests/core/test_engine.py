@@ -183,6 +183,8 @@ def test_the_engine_outlives_the_terminal_session_that_started_it(home: Path) ->
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
+        # A terminal's shell dies of SIGHUP even when the tests run under nohup.
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL),
     )
     try:
         wait_for(lambda: engine_state(StoreLayout(home)) is not None)

@@ -87,7 +87,8 @@ def final_line(doc: RunDoc) -> str:
     if not RunStatus(doc["status"]).is_final:
         return f"{doc['id']} is still {doc['status']}; `nslab watch {doc['id']}` re-attaches"
     reason = (doc.get("exit") or {}).get("reason", "")
-    items = sorted((doc.get("summary") or {}).items())
+    # The worker stores what the run returned first, and that is what a user looks for here.
+    items = list((doc.get("summary") or {}).items())
     summary = " ".join(f"{k}={number(v)}" for k, v in items[:FINAL_METRICS_SHOWN])
     if len(items) > FINAL_METRICS_SHOWN:
         summary += f" (+{len(items) - FINAL_METRICS_SHOWN} more: nslab show {doc['id']})"

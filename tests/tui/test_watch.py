@@ -19,7 +19,7 @@ from nslab.core.runs import RunBook
 from nslab.core.trace import RunTrace
 from nslab.store.events import read_events
 from nslab.store.home import StoreLayout
-from nslab.tui.live import RichLiveView
+from nslab.tui.live import FINAL_METRICS_SHOWN, RichLiveView, final_line
 from tests.conftest import nslab_env, wait_for
 from tests.tui.conftest import PROBE_PLUGIN, start_streaming_run, stop_streaming_run
 
@@ -70,6 +70,21 @@ def test_watch_piped_prints_plain_lines_and_exits_with_the_status(
     assert any("loss=" in line and "%" in line for line in status_lines)
     assert any(f"{run_id} artifact equation v" in line for line in lines)
     assert lines[-1].startswith(f"{run_id} succeeded after")
+
+
+def test_final_line_leads_with_the_returned_result_in_the_stored_order() -> None:
+    logged = {f"a_loss_{i}": float(i) for i in range(FINAL_METRICS_SHOWN)}
+    doc = {
+        "id": "r1",
+        "status": "succeeded",
+        "exit": {"reason": "finished"},
+        "started_at": 100.0,
+        "ended_at": 160.0,
+        "summary": {"z_solve_rate": 0.19, **logged},
+    }
+    line = final_line(doc)
+    assert line.startswith("r1 succeeded after 1m00s (finished) z_solve_rate=0.19 a_loss_0=0")
+    assert line.endswith("(+1 more: nslab show r1)")
 
 
 def test_watch_of_a_failed_run_exits_non_zero_at_once(store: tuple[Path, dict[str, str]]) -> None:

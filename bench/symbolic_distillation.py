@@ -1,5 +1,5 @@
 """Symbolic-distillation training throughput: graphs per second of a training step of the
-`default` graph network (spring 2-D, 4 bodies, MLPs of 3 x 128, 100-d messages) by batch
+`default` graph network (spring 2-D, 4 bodies, MLPs of 3 x 64, 100-d messages) by batch
 size and torch threads. What a preset's epochs cost on this machine follows from it.
 
     .venv/bin/python bench/symbolic_distillation.py

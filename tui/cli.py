@@ -422,8 +422,7 @@ def live_progress(cli: CliState, doc: RunDoc) -> str:
 
 
 def result_text(doc: RunDoc) -> str:
-    summary = doc.get("summary") or {}
-    return " ".join(f"{k}={formatting.number(v)}" for k, v in list(summary.items())[:2])
+    return formatting.summary_text(doc.get("summary") or {}, 2)
 
 
 @app.command("ls")

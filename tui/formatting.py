@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
@@ -50,6 +50,12 @@ def number(value: Any) -> str:
     if magnitude != 0 and (magnitude < 1e-3 or magnitude >= 1e5):
         return f"{value:.3e}"
     return f"{value:.4g}"
+
+
+def summary_text(summary: Mapping[str, Any], count: int) -> str:
+    """The first `count` entries of a run's summary as `key=value`, in stored order: the
+    worker stores what the run returned first, which is what a listing should lead with."""
+    return " ".join(f"{key}={number(value)}" for key, value in list(summary.items())[:count])
 
 
 def sparkline(values: Sequence[float], width: int = 16) -> str:

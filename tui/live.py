@@ -16,7 +16,7 @@ from nslab.core.status import RunStatus
 from nslab.core.trace import RunTrace
 from nslab.store.events import Event, EventReader
 from nslab.store.index import RunDoc
-from nslab.tui.formatting import duration, number, sparkline
+from nslab.tui.formatting import duration, number, sparkline, summary_text
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -87,11 +87,10 @@ def final_line(doc: RunDoc) -> str:
     if not RunStatus(doc["status"]).is_final:
         return f"{doc['id']} is still {doc['status']}; `nslab watch {doc['id']}` re-attaches"
     reason = (doc.get("exit") or {}).get("reason", "")
-    # The worker stores what the run returned first, and that is what a user looks for here.
-    items = list((doc.get("summary") or {}).items())
-    summary = " ".join(f"{k}={number(v)}" for k, v in items[:FINAL_METRICS_SHOWN])
-    if len(items) > FINAL_METRICS_SHOWN:
-        summary += f" (+{len(items) - FINAL_METRICS_SHOWN} more: nslab show {doc['id']})"
+    stored = doc.get("summary") or {}
+    summary = summary_text(stored, FINAL_METRICS_SHOWN)
+    if len(stored) > FINAL_METRICS_SHOWN:
+        summary += f" (+{len(stored) - FINAL_METRICS_SHOWN} more: nslab show {doc['id']})"
     ran = None
     if doc.get("started_at") and doc.get("ended_at"):
         ran = doc["ended_at"] - doc["started_at"]

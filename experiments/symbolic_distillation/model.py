@@ -79,3 +79,16 @@ class GraphNetwork(MessagePassing):  # type: ignore[misc]  # torch_geometric is 
 
     def message(self, message_values: torch.Tensor) -> torch.Tensor:
         return message_values
+
+    def aggregate(
+        self,
+        inputs: torch.Tensor,
+        index: torch.Tensor,
+        ptr: torch.Tensor | None = None,
+        dim_size: int | None = None,
+    ) -> torch.Tensor:
+        # The same sum as PyG's "add", in the same order (bit for bit), but index_add_'s
+        # backward is an index_select where PyG's scatter_add_ needs a gather over the
+        # broadcast index: about a tenth of a training step at the default size.
+        assert dim_size is not None
+        return inputs.new_zeros(dim_size, inputs.shape[1]).index_add_(0, index, inputs)

@@ -86,6 +86,7 @@ def run_distillation(config: SymbolicDistillationConfig, ctx: RunContext) -> dic
         "r2": figures.r2,
         "sparsity": figures.sparsity,
         "r2_acceleration": figures.r2_acceleration,
+        "r2_mixed": figures.r2_mixed,
         "train_seconds": train_seconds,
     }
     ctx.message(

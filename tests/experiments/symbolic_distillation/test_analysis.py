@@ -11,7 +11,13 @@ from nslab.experiments.symbolic_distillation.analysis import (
     strongest_components,
     true_forces,
 )
+from nslab.experiments.symbolic_distillation.config import SymbolicDistillationConfig
 from nslab.experiments.symbolic_distillation.simulation import initial_states
+from nslab.experiments.symbolic_distillation.training import (
+    EdgeSample,
+    MessageFigures,
+    message_figures,
+)
 
 
 def spring_pairs(count: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -66,3 +72,25 @@ def test_pair_variables_are_named_and_ordered() -> None:
     np.testing.assert_allclose(column["r"], np.hypot(column["dx"], column["dy"]))
     np.testing.assert_allclose(column["m2"], senders[:, -1])
     assert pair_variable_names(3)[:4] == ["dx", "dy", "dz", "r"]
+
+
+def test_messages_scaled_by_the_receivers_mass_score_low_but_fit_the_mixture() -> None:
+    receivers, senders, forces = spring_pairs(3000, seed=4)
+    config = SymbolicDistillationConfig(strategy="bottleneck")
+    transform = np.array([[0.7, -1.3], [2.0, 0.4]])
+    # Two weak components besides the two that carry the law: sparsity is their share.
+    padding = np.full((3000, 2), 0.1) + np.random.default_rng(5).normal(0, 0.01, (3000, 2))
+
+    def figures_of(strong: np.ndarray) -> MessageFigures:
+        sample = EdgeSample(receivers, senders, np.concatenate([padding, strong], axis=1))
+        return message_figures(config, sample)
+
+    force_messages = figures_of(forces @ transform)
+    assert force_messages.r2 > 0.999 and force_messages.r2_mixed > 0.999
+    assert sorted(force_messages.components.tolist()) == [2, 3]
+    # Part way to the acceleration, as the failing seeds: the force times 1 + 1 / m1.
+    gauged = figures_of(forces * (1.0 + 1.0 / receivers[:, -1:]) @ transform)
+    # Neither the force alone nor the acceleration alone clears the 0.99 bar.
+    assert gauged.r2 < 0.95
+    assert gauged.r2_acceleration < 0.99
+    assert gauged.r2_mixed > 0.999

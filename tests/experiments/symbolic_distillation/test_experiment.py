@@ -25,6 +25,7 @@ def test_quick_run_trains_analyses_and_distills(tmp_path: Path) -> None:
         "sparsity",
         "r2",
         "r2_acceleration",
+        "r2_mixed",
         "learning_rate",
     ):
         assert len(metrics[name].values) == epochs, name
@@ -38,6 +39,7 @@ def test_quick_run_trains_analyses_and_distills(tmp_path: Path) -> None:
         "symbolic_test_mae",
         "sparsity",
         "r2",
+        "r2_mixed",
         "law_r2",
         "law_r2_acceleration",
         "law_match",

@@ -33,6 +33,11 @@ class GraphSet:
     def bodies(self) -> int:
         return int(self.features.shape[1])
 
+    def evenly_spaced(self, count: int) -> GraphSet:
+        """At most `count` graphs taken at a fixed stride through the set."""
+        stride = max(1, -(-len(self) // count))
+        return GraphSet(self.features[::stride], self.targets[::stride])
+
 
 def inlier_graphs(states: np.ndarray, accelerations: np.ndarray, dimensions: int) -> np.ndarray:
     """Mask of graphs (states (G, n, F), accelerations (G, n, d)) with no extreme value."""

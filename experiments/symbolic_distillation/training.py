@@ -168,6 +168,7 @@ def train(
         generator.set_state(state["generator"])
         first_epoch = int(state["epoch"])
         ctx.message(f"resumed after epoch {first_epoch}")
+    scored_validation = validation_set.evenly_spaced(config.validation_graphs)
     full_edges = batch_edges(train_set.bodies, config.batch_size)
     dims = config.dimensions
     for epoch in range(first_epoch, config.epochs):
@@ -199,7 +200,7 @@ def train(
         ctx.log(
             epoch + 1,
             train_loss=total_loss / steps_per_epoch,
-            validation_mae=mean_absolute_error(model, validation_set),
+            validation_mae=mean_absolute_error(model, scored_validation),
             sparsity=figures.sparsity,
             r2=figures.r2,
             r2_acceleration=figures.r2_acceleration,

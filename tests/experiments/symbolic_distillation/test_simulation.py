@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from nslab.experiments.symbolic_distillation.dataset import batch_edges, graph_set
 from nslab.experiments.symbolic_distillation.simulation import (
@@ -89,3 +90,14 @@ def test_graphs_drop_extreme_time_steps_and_edges_connect_each_graph() -> None:
     assert edges.shape == (2, 36)
     assert bool((edges[0] != edges[1]).all())
     assert bool(((edges[0] // 4) == (edges[1] // 4)).all())
+
+
+def test_validation_scores_graphs_at_a_fixed_stride() -> None:
+    spec = SimulationSpec("spring", 4, 2, 10, 25, TIME_STEPS["spring"], 1, seed=3)
+    graphs = graph_set(simulate(spec))
+    chosen = graphs.evenly_spaced(60)
+    assert 0 < len(chosen) <= 60
+    stride = -(-len(graphs) // 60)
+    assert torch.equal(chosen.features, graphs.features[::stride])
+    assert torch.equal(chosen.targets, graphs.targets[::stride])
+    assert len(graphs.evenly_spaced(10 * len(graphs))) == len(graphs)

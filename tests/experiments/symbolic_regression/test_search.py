@@ -42,6 +42,27 @@ def test_operon_recovers_a_planted_formula_and_streams_its_front() -> None:
     assert sympy.simplify(readable(best.expression) - (X0 * X1 + 2 * X2)) == 0
 
 
+def test_a_seeded_search_repeats_across_its_warm_started_rounds() -> None:
+    # A target no small formula fits exactly, so every round keeps changing the front.
+    rng = np.random.default_rng(0)
+    inputs = rng.normal(size=(500, 4))
+    target = inputs[:, 0] * (1 - 0.99 / np.abs(inputs[:, 2] + 2)) + 0.3 * inputs[:, 1] / (
+        1 + inputs[:, 3] ** 2
+    )
+    settings = SymbolicRegressionSettings(
+        backend="operon", max_evaluations=30_000, population_size=300, rounds=3
+    )
+    names = ["x0", "x1", "x2", "x3"]
+    first, second = (
+        [
+            (entry.loss, str(entry.expression))
+            for entry in symbolic_regression(inputs, target, names, settings, seed=7)
+        ]
+        for _ in range(2)
+    )
+    assert first == second
+
+
 def test_parse_operon_infix_text() -> None:
     text = "((-0.5) + (2.0 * (sqrt((1.5 * x0)) * ((x1 - 3.0) ^ 2))))"
     parsed = parse_operon_model(text, ["x0", "x1"])

@@ -4,11 +4,11 @@
         [--strategies standard,bottleneck,l1,kl] [--dimensions 2] [--seed 0] [--set key=value ...]
 
 Runs the `symbolic-distillation` experiment in-process (in a temporary store) once per
-(force law, strategy) and prints our test MAE, the symbolic edge model's test MAE, sparsity,
-R^2 of the strongest messages against a linear transform of the true force (of the
-acceleration it causes, and of both together) and the law check on the recovered equations
-(against the first two), beside the published figures: VishalJ99's reproduction and
-Cranmer's original.
+(force law, strategy) and prints our test MAE (and that of predicting no acceleration), the
+symbolic edge model's test MAE, sparsity, R^2 of the strongest messages against a linear
+transform of the true force (of the acceleration it causes, and of both together) and the
+law check on the recovered equations (against the first two), beside the published figures:
+VishalJ99's reproduction and Cranmer's original.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ PUBLISHED_SPARSITY: dict[tuple[str, str], float] = {
 }
 
 COLUMNS = (
-    f"{'law':<9}{'strategy':<11}{'MAE':>8}{'symMAE':>8}{'sparse':>8}"
+    f"{'law':<9}{'strategy':<11}{'MAE':>8}{'zeroMAE':>8}{'symMAE':>8}{'sparse':>8}"
     f"{'R2':>7}{'R2acc':>7}{'R2mix':>7}{'lawR2':>7}{'lawAcc':>7}{'match':>6}{'secs':>7} | "
     f"{'MAE rep/orig':>14}{'R2 rep/orig':>13}{'sparse rep':>11}"
 )
@@ -95,6 +95,7 @@ def row(law: str, dimensions: int, strategy: str, summary: dict[str, float], sec
     match = summary.get("law_match")
     return (
         f"{law + f'-{dimensions}':<9}{strategy:<11}{figure(summary.get('test_mae'), 8)}"
+        f"{figure(summary.get('zero_test_mae'), 8)}"
         f"{figure(summary.get('symbolic_test_mae'), 8)}{figure(summary.get('sparsity'), 8)}"
         f"{figure(summary.get('r2'), 7)}{figure(summary.get('r2_acceleration'), 7)}"
         f"{figure(summary.get('r2_mixed'), 7)}"

@@ -71,12 +71,15 @@ def accelerations_of(
     return torch.cat(outputs)
 
 
+def node_error(predicted: torch.Tensor, targets: torch.Tensor) -> float:
+    """Test loss of the original: summed absolute error per node, averaged over nodes."""
+    return float((predicted - targets).abs().sum(dim=-1).mean())
+
+
 def mean_absolute_error(
     model: GraphNetwork, graphs: GraphSet, edge_function: EdgeFunction | None = None
 ) -> float:
-    """Test loss of the original: summed absolute error per node, averaged over nodes."""
-    predicted = accelerations_of(model, graphs, edge_function)
-    return float((predicted - graphs.targets).abs().sum(dim=-1).mean())
+    return node_error(accelerations_of(model, graphs, edge_function), graphs.targets)
 
 
 @dataclass(frozen=True)

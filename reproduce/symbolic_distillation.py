@@ -82,9 +82,14 @@ COLUMNS = (
 
 
 def figure(value: float | None, width: int, digits: int = 3) -> str:
+    """`value` right-aligned in `width` characters, the first always a space."""
     if value is None or not math.isfinite(value):
-        return f"{'-':>{width}}"
-    return f"{value:>{width}.{digits}g}" if abs(value) >= 1000 else f"{value:>{width}.{digits}f}"
+        text = "-"
+    elif abs(value) >= 1000:
+        text = f"{value:.{digits - 1}g}"  # 3.1e+03: seven characters
+    else:
+        text = f"{value:.{digits}f}"
+    return f" {text:>{width - 1}}"
 
 
 def row(law: str, dimensions: int, strategy: str, summary: dict[str, float], seconds: float) -> str:

@@ -52,15 +52,12 @@ def test_a_seeded_search_repeats_across_its_warm_started_rounds() -> None:
     settings = SymbolicRegressionSettings(
         backend="operon", max_evaluations=30_000, population_size=300, rounds=3
     )
-    names = ["x0", "x1", "x2", "x3"]
-    first, second = (
-        [
-            (entry.loss, str(entry.expression))
-            for entry in symbolic_regression(inputs, target, names, settings, seed=7)
-        ]
-        for _ in range(2)
-    )
-    assert first == second
+
+    def front() -> list[tuple[float, str]]:
+        found = symbolic_regression(inputs, target, ["x0", "x1", "x2", "x3"], settings, seed=7)
+        return [(entry.loss, str(entry.expression)) for entry in found]
+
+    assert front() == front()
 
 
 def test_parse_operon_infix_text() -> None:

@@ -60,16 +60,11 @@ reproduce: $(addprefix reproduce-,$(REPRODUCTIONS))
 reproduce-%: setup
 	$(PY) reproduce/$*.py
 
-# mypy cannot follow the editable install's folder mapping, so it checks a tree of links
-# laid out as the installed package.
-TYPECHECK_TREE := build/typecheck
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	rm -rf $(TYPECHECK_TREE) && mkdir -p $(TYPECHECK_TREE)/nslab
-	ln -s $(CURDIR)/src/nslab/*.py $(TYPECHECK_TREE)/nslab/
-	for part in core store experiments tui; do ln -s $(CURDIR)/$$part $(TYPECHECK_TREE)/nslab/$$part; done
-	MYPYPATH=$(TYPECHECK_TREE) $(VENV)/bin/mypy -p nslab
+	$(VENV)/bin/mypy
+	$(VENV)/bin/pyright
 
 clean:
 	rm -rf $(VENV) .nslab build *.egg-info

@@ -59,7 +59,7 @@ def fit_pysr(
     if not pysr_available():
         raise RuntimeError("PySR needs a Julia with SymbolicRegression.jl; none was found")
     os.environ.update(OFFLINE_ENVIRONMENT)
-    from pysr import PySRRegressor
+    from pysr import PySRRegressor  # pyright: ignore[reportMissingImports]  (optional extra)
 
     regressor = PySRRegressor(
         binary_operators=[BINARY_SPELLING[name] for name in settings.binary_operators],

@@ -29,7 +29,8 @@ class Experiment(ABC):
     `quick` runs in under a minute on 2 CPU cores, `default` in minutes, `paper` uses
     the original settings). `run` talks only to the run context and may return summary
     metrics. `figures` names the family's own pictures for `nslab plot --figure NAME`
-    (see `nslab.core.figures`).
+    (see `nslab.core.figures`). `main_metrics` names the metrics `run` always returns, the
+    ones its results are read by (`nslab.testing` checks that a `quick` run returns them).
     """
 
     kind: ClassVar[str]
@@ -37,6 +38,7 @@ class Experiment(ABC):
     presets: ClassVar[Mapping[str, Mapping[str, Any]]] = {name: {} for name in PRESET_NAMES}
     description: ClassVar[str] = ""
     figures: ClassVar[Mapping[str, FigureFunction]] = {}
+    main_metrics: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
     def run(self, config: Any, ctx: RunContext) -> Mapping[str, float] | None:

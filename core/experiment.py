@@ -29,8 +29,8 @@ class Experiment(ABC):
     `quick` runs in under a minute on 2 CPU cores, `default` in minutes, `paper` uses
     the original settings). `run` talks only to the run context and may return summary
     metrics. `figures` names the family's own pictures for `nslab plot --figure NAME`
-    (see `nslab.core.figures`). `main_metrics` names the metrics `run` always returns, the
-    ones its results are read by (`nslab.testing` checks that a `quick` run returns them).
+    (see `nslab.core.figures`). `main_metrics` names the metrics a finished `run` returns at
+    every preset, the ones its results are read by (`nslab.testing` checks them on `quick`).
     """
 
     kind: ClassVar[str]

@@ -110,6 +110,7 @@ class ExpressionSearch(Experiment):
     kind = "expression-search"
     Config = ExpressionSearchConfig
     description = "Genetic programming of arithmetic expressions (a plugin example)."
+    main_metrics = ("best_error",)
     presets: Mapping[str, Mapping[str, object]] = {
         "quick": {"generations": 25, "population": 64},
         "default": {},

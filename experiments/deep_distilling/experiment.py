@@ -76,6 +76,12 @@ class DeepDistilling(Experiment):
         "Essence neural networks condensed into readable Python (Blazek, Venkatesh & Lin 2024)."
     )
     figures = {"orientation": orientation_figure, "maxsat": maxsat_figure}
+    main_metrics = (
+        "orientation_code_lines",
+        "orientation_ood_code_accuracy_min",
+        "maxsat_code_lines",
+        "maxsat_code_ge_approx_everywhere",
+    )
     presets: ClassVar[Mapping[str, Mapping[str, Any]]] = {
         "quick": {
             "ood_samples": 40,

@@ -16,6 +16,7 @@ class DeepThinking(Experiment):
     Config = DeepThinkingConfig
     presets: ClassVar[Mapping[str, Mapping[str, Any]]] = PRESETS
     figures = {CURVE_ARTIFACT: accuracy_vs_iterations}
+    main_metrics = ("val_acc", "best_val_acc")
     description = (
         "Deep Thinking networks with recall: progressive loss (Bansal et al. 2022) and delta "
         "loss (Salle & Malmasi 2023) on prefix sums, mazes and chess; tests extrapolation."

@@ -13,6 +13,7 @@ class GSSNN(Experiment):
     Config = GSSNNConfig
     presets = PRESETS
     figures = {RANK_PLOT_ARTIFACT: rank_plot}
+    main_metrics = ("gssnn_best_validation", "gssnn_correlation", "baseline_best_validation")
     description = (
         "Graph-based symbolically synthesized neural networks (Whitehouse 2023): evolve "
         "networks whose embedding a synthesized graph program structures, with stitch library "

@@ -12,6 +12,7 @@ class SymbolicDistillation(Experiment):
     kind = "symbolic-distillation"
     Config = SymbolicDistillationConfig
     presets = PRESETS
+    main_metrics = ("test_mae", "r2", "symbolic_test_mae", "law_match")
     description = (
         "Graph networks on N-body simulations distilled into symbolic force laws "
         "(Cranmer et al. 2020): standard, bottleneck, L1 and KL messages; Operon or PySR."

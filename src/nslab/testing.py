@@ -7,7 +7,8 @@ own class, e.g. in a test:
         nslab.testing.check_experiment(MyExperiment, tmp_path)
 
 Every check raises `ContractError` (an `AssertionError`, so test runners report it as a
-failed assertion) with one line saying what is wrong.
+failed assertion) with one line saying what is wrong; `NoCheckpointError` when the family
+never checkpoints, so a test can tell that apart.
 
 The run checks share one `quick` run: it is stopped right after its first checkpoint and
 then resumed, so the summary of the resumed run is what the main-metric check reads and the
@@ -93,8 +94,12 @@ class QuickRun:
     """What `run` returned in the last attempt."""
 
 
+def _exit_reason(run: InlineRun) -> str:
+    return str((run.doc.get("exit") or {}).get("reason") or "")
+
+
 def _ending(run: InlineRun) -> str:
-    reason = (run.doc.get("exit") or {}).get("reason")
+    reason = _exit_reason(run)
     return f"{run.status}" + (f" ({reason})" if reason else "")
 
 
@@ -145,9 +150,8 @@ def run_quick_stopped_and_resumed(experiment: type[Experiment], home: Path) -> Q
         if started.status is not RunStatus.SUCCEEDED:
             raise ContractError(f"{experiment.kind}: the quick run ended {_ending(started)}")
         return QuickRun(experiment, False, started, False, first.returned or {})
-    if started.status is not RunStatus.FAILED or StoppedAfterFirstCheckpoint.__name__ not in (
-        started.doc.get("exit") or {}
-    ).get("reason", ""):
+    interrupted = StoppedAfterFirstCheckpoint.__name__ in _exit_reason(started)
+    if started.status is not RunStatus.FAILED or not interrupted:
         raise ContractError(
             f"{experiment.kind}: a quick run interrupted at its first checkpoint ended "
             f"{_ending(started)}, not failed by the interruption"

@@ -21,8 +21,8 @@ from nslab.core.runs import RunBook, RunRequest
 from nslab.core.status import EXECUTOR_ENGINE
 from nslab.store.events import EventWriter
 from nslab.store.home import StoreLayout
+from nslab.tui.charting import Curve, rasterize
 from nslab.tui.dashboard.app import NslabDashboard
-from nslab.tui.dashboard.charting import Curve, rasterize
 from nslab.tui.dashboard.feed import StoreFeed
 from nslab.tui.dashboard.messages import EventsRead
 from nslab.tui.dashboard.screens.runs import RunsScreen

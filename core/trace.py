@@ -1,13 +1,22 @@
-"""A run's event stream folded into what the views show: curves, progress, logs, artifacts."""
+"""A run's event log, tailed as it grows and folded into what the views show: curves,
+progress, logs, artifacts.
+
+`RunLog` is the one reader of a log for every view (watch, the dashboard, logs, export,
+plot, reproduce): it reads from a byte offset, leaves a torn last line for the next read,
+and folds what it read into the given folds (`RunTrace`, or a view's own record).
+"""
 
 from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
-from nslab.store.events import Event
+from nslab.store.events import EventReader
+from nslab.store.records import ArtifactEvent, Event, LogEvent, PopulationEvent
 
 LOG_LINES_KEPT = 200
 
@@ -32,14 +41,14 @@ class RunTrace:
     progress_since: tuple[float, float] | None = None
     status: str | None = None
     status_reason: str | None = None
-    logs: deque[Event] = field(default_factory=lambda: deque(maxlen=LOG_LINES_KEPT))
-    artifacts: dict[str, Event] = field(default_factory=dict)
-    population: Event | None = None
+    logs: deque[LogEvent] = field(default_factory=lambda: deque(maxlen=LOG_LINES_KEPT))
+    artifacts: dict[str, ArtifactEvent] = field(default_factory=dict)
+    population: PopulationEvent | None = None
     first_event_at: float | None = None
     last_event_at: float | None = None
     last_seq: int = 0
 
-    def apply(self, events: list[Event]) -> None:
+    def apply(self, events: Sequence[Event]) -> None:
         for event in events:
             self._apply_one(event)
 
@@ -48,27 +57,26 @@ class RunTrace:
         stamp = float(event.get("t", time.time()))
         self.first_event_at = self.first_event_at or stamp
         self.last_event_at = stamp
-        kind = event.get("type")
-        if kind == "metric":
+        if event["type"] == "metric":
             step = event.get("step", 0)
             self.last_step = step
             for name, value in (event.get("values") or {}).items():
                 number = _as_float(value)
                 if number is not None:
                     self.metrics.setdefault(name, MetricSeries()).append(step, number)
-        elif kind == "progress":
+        elif event["type"] == "progress":
             done, total = float(event["done"]), float(event["total"])
             if self.progress_since is None or done < self.progress_since[0]:
                 self.progress_since = (done, stamp)
             self.progress = (done, total)
-        elif kind == "status":
+        elif event["type"] == "status":
             self.status = event.get("status")
             self.status_reason = event.get("reason")
-        elif kind == "log":
+        elif event["type"] == "log":
             self.logs.append(event)
-        elif kind == "artifact":
+        elif event["type"] == "artifact":
             self.artifacts[event["name"]] = event
-        elif kind == "population":
+        elif event["type"] == "population":
             self.population = event
 
     def eta_seconds(self) -> float | None:
@@ -90,3 +98,43 @@ def _as_float(value: Any) -> float | None:
         return float(value)
     except (TypeError, ValueError):
         return None
+
+
+class EventFold(Protocol):
+    """State rebuilt from a run's events in order (`RunTrace`, a view's record)."""
+
+    def apply(self, events: Sequence[Event]) -> None: ...
+
+
+FoldT = TypeVar("FoldT", bound=EventFold)
+
+
+class RunLog:
+    """One run's event log, tailed from a byte offset; what each read returns is also
+    folded into the folds passed to it."""
+
+    def __init__(self, path: Path) -> None:
+        self._reader = EventReader(path)
+
+    @property
+    def started(self) -> bool:
+        """Whether a read has consumed part of the log (the next read continues after it)."""
+        return self._reader.offset > 0
+
+    def read_new(self, *folds: EventFold) -> list[Event]:
+        """The whole events appended since the last read, folded into `folds`."""
+        events = self._reader.read_new()
+        if events:
+            for fold in folds:
+                fold.apply(events)
+        return events
+
+
+def fold_log(path: Path, fold: FoldT) -> FoldT:
+    """Every whole event of a finished or running log, folded into `fold`."""
+    RunLog(path).read_new(fold)
+    return fold
+
+
+def read_trace(path: Path) -> RunTrace:
+    return fold_log(path, RunTrace())

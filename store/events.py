@@ -13,18 +13,19 @@ import os
 import threading
 import time
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, cast, get_args
 
 import orjson
 
-EVENT_TYPES: Final = ("metric", "population", "artifact", "log", "progress", "status")
+from nslab.store.records import Event, EventType, FileRecord
+
+EVENT_TYPES: Final[tuple[EventType, ...]] = get_args(EventType)
 FILE_RECORD: Final = "file"
 FLUSH_INTERVAL_S: Final = 0.25
 FSYNC_INTERVAL_S: Final = 2.0
 _TAIL_PROBE_BYTES: Final = 1 << 16
-
-Event = dict[str, Any]
 
 
 def _to_json_scalar(value: Any) -> Any:
@@ -103,6 +104,47 @@ class FileOutput:
                 self._handle.flush()
 
 
+@dataclass(frozen=True, slots=True)
+class _PendingMetric:
+    """The hot path's buffer entry: built on the training loop, serialized off-thread."""
+
+    seq: int
+    t: float
+    step: int | float
+    values: Mapping[str, Any]
+
+    def record(self) -> Mapping[str, Any]:
+        return {
+            "seq": self.seq,
+            "t": self.t,
+            "type": "metric",
+            "step": self.step,
+            "values": self.values,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _PendingEvent:
+    seq: int
+    t: float
+    type: EventType
+    fields: Mapping[str, Any]
+
+    def record(self) -> Mapping[str, Any]:
+        return {"seq": self.seq, "t": self.t, "type": self.type, **self.fields}
+
+
+@dataclass(frozen=True, slots=True)
+class _PendingFile:
+    file: FileRecord
+
+    def record(self) -> Mapping[str, Any]:
+        return self.file
+
+
+_Pending = _PendingMetric | _PendingEvent | _PendingFile
+
+
 class EventWriter:
     """Buffered writer of one run's events, flushed by a thread every `flush_interval_s`.
 
@@ -118,7 +160,7 @@ class EventWriter:
     ) -> None:
         self._output = FileOutput(output) if isinstance(output, Path) else output
         self._seq = itertools.count(self._output.next_sequence())
-        self._pending: list[tuple[Any, ...]] = []
+        self._pending: list[_Pending] = []
         self._fsync_interval_s = fsync_interval_s
         self._last_fsync = time.monotonic()
         self._write_lock = threading.Lock()
@@ -131,30 +173,29 @@ class EventWriter:
             self._thread.start()
 
     def metric(self, step: int | float, values: Mapping[str, Any]) -> None:
-        """The hot path: one 4-tuple appended to a list; serialization happens off-thread.
-
-        Other events are 5-tuples, which is how `_encode` tells the two apart.
-        """
-        self._pending.append((next(self._seq), time.time(), step, values))
+        """The hot path: one small record appended to a list; serialization happens off-thread."""
+        self._pending.append(_PendingMetric(next(self._seq), time.time(), step, values))
 
     def emit(self, event_type: str, **fields: Any) -> None:
         if event_type not in EVENT_TYPES:
             raise ValueError(f"unknown event type {event_type!r} (known: {', '.join(EVENT_TYPES)})")
-        self._pending.append((next(self._seq), time.time(), event_type, fields, None))
+        self._pending.append(_PendingEvent(next(self._seq), time.time(), event_type, fields))
 
     def attach_file(self, relative_path: str, data: bytes) -> None:
         """Send a file (artifact, checkpoint) in order with the events, for a remote worker.
 
         The engine writes it into the run's folder instead of appending the line.
         """
-        line = {"type": FILE_RECORD, "path": relative_path, "data": base64.b64encode(data).decode()}
-        self._pending.append((0, 0.0, FILE_RECORD, line, None))
+        file = FileRecord(
+            type=FILE_RECORD, path=relative_path, data=base64.b64encode(data).decode()
+        )
+        self._pending.append(_PendingFile(file))
 
     def flush(self, fsync: bool = False) -> None:
         with self._write_lock:
             batch, self._pending = self._pending, []
             if batch:
-                self._output.write(b"".join(self._encode(item) for item in batch))
+                self._output.write(b"".join(encode_event(item.record()) + b"\n" for item in batch))
             due = time.monotonic() - self._last_fsync >= self._fsync_interval_s
             if fsync or (batch and due):
                 self._output.sync()
@@ -172,24 +213,6 @@ class EventWriter:
     def _flush_loop(self, interval_s: float) -> None:
         while not self._closed.wait(interval_s):
             self.flush()
-
-    @staticmethod
-    def _encode(item: tuple[Any, ...]) -> bytes:
-        if len(item) == 4:
-            seq, stamp, step, values = item
-            event: Event = {
-                "seq": seq,
-                "t": stamp,
-                "type": "metric",
-                "step": step,
-                "values": values,
-            }
-        elif item[2] == FILE_RECORD:
-            event = item[3]
-        else:
-            seq, stamp, event_type, fields, _ = item
-            event = {"seq": seq, "t": stamp, "type": event_type, **fields}
-        return encode_event(event) + b"\n"
 
 
 class EventReader:
@@ -222,7 +245,8 @@ def _parse_lines(chunk: bytes) -> Iterator[Event]:
         except orjson.JSONDecodeError:
             continue
         if isinstance(event, dict):
-            yield event
+            # Trusted as written by `EventWriter`: readers of old stores see the same shapes.
+            yield cast(Event, event)
 
 
 def append_event(path: Path, event_type: str, **fields: Any) -> None:

@@ -8,8 +8,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from nslab.core.trace import RunTrace
-from nslab.store.events import read_events
+from nslab.core.trace import RunLog, read_trace
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunDoc
 
@@ -18,8 +17,8 @@ def _rows_by_step(doc: RunDoc, layout: StoreLayout) -> tuple[list[dict[str, Any]
     """One row per step of one run (values logged at the same step merged)."""
     rows: dict[Any, dict[str, Any]] = {}
     names: dict[str, None] = {}
-    for event in read_events(layout.events_path(doc["id"])):
-        if event.get("type") != "metric":
+    for event in RunLog(layout.events_path(doc["id"])).read_new():
+        if event["type"] != "metric":
             continue
         step = event["step"]
         row = rows.setdefault(step, {"run": doc["id"], "step": step, "time": event["t"]})
@@ -49,8 +48,7 @@ def metrics_json(docs: Sequence[RunDoc], layout: StoreLayout) -> str:
     """One object per run: its identity, config, summary and one series per metric."""
     runs = []
     for doc in docs:
-        trace = RunTrace()
-        trace.apply(read_events(layout.events_path(doc["id"])))
+        trace = read_trace(layout.events_path(doc["id"]))
         runs.append(
             {
                 "run": doc["id"],

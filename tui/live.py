@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from nslab.core.runs import RunBook
 from nslab.core.status import RunStatus
-from nslab.core.trace import RunTrace
-from nslab.store.events import Event, EventReader
+from nslab.core.trace import RunLog, RunTrace
 from nslab.store.index import RunDoc
+from nslab.store.records import Event
 from nslab.tui.formatting import duration, number, sparkline, summary_text
 
 if TYPE_CHECKING:
@@ -189,7 +189,7 @@ def metric_chart(trace: RunTrace) -> RenderableType:
     """The first metric as a small braille chart with its range, like the dashboard's."""
     from rich.text import Text
 
-    from nslab.tui.dashboard.charting import Curve, rasterize
+    from nslab.tui.charting import Curve, rasterize
 
     name, series = next(iter(trace.metrics.items()))
     width, height = CHART_SIZE
@@ -246,21 +246,20 @@ def follow(
     """Feed the view until the run is over; returns the final document."""
     is_over = finished or (lambda doc: RunStatus(doc["status"]).is_final)
     run_dir = book.layout.run_dir(run_id)
-    reader = EventReader(book.layout.events_path(run_id))
+    log = RunLog(book.layout.events_path(run_id))
     trace = RunTrace()
     doc = book.index.get(run_id)
     checked_at = time.monotonic()
     try:
         while True:
-            new_events = reader.read_new()
-            trace.apply(new_events)
+            new_events = log.read_new(trace)
             status_event = any(event["type"] == "status" for event in new_events)
             if status_event or time.monotonic() - checked_at >= DOC_REFRESH_S:
                 doc = book.index.get(run_id)
                 checked_at = time.monotonic()
             view.update(doc, trace, new_events, run_dir)
             if is_over(doc):
-                trace.apply(reader.read_new())
+                log.read_new(trace)
                 doc = book.index.get(run_id)
                 return doc
             time.sleep(POLL_INTERVAL_S)

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from nslab.core.figures import FigureError, FigureFunction, FigureRun, use_headless_backend
 from nslab.core.registry import Registry
-from nslab.store.events import read_events
+from nslab.core.trace import fold_log
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunDoc
-from nslab.tui.dashboard.records import RunRecord
+from nslab.tui.records import RunRecord
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -43,9 +43,7 @@ GENERIC_FIGURES = [kind.value for kind in FigureKind]
 
 
 def load_record(layout: StoreLayout, run_id: str) -> RunRecord:
-    record = RunRecord()
-    record.apply(read_events(layout.events_path(run_id)))
-    return record
+    return fold_log(layout.events_path(run_id), RunRecord())
 
 
 def run_label(doc: RunDoc) -> str:
@@ -164,7 +162,7 @@ def curves_figure(
 ) -> Figure:
     import numpy as np
 
-    from nslab.tui.dashboard.charting import downsample
+    from nslab.tui.charting import downsample
 
     available: list[str] = []
     for record in records.values():

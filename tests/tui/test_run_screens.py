@@ -125,7 +125,7 @@ async def test_a_100000_point_curve_renders(tmp_path: Path) -> None:
 
 
 def _curve(name: str, steps: np.ndarray, values: np.ndarray):
-    from nslab.tui.dashboard.charting import Curve
+    from nslab.tui.charting import Curve
 
     return Curve(name, steps.tolist(), values.tolist())
 

@@ -26,7 +26,7 @@ from nslab.store.home import StoreLayout
 from nslab.store.index import RunDoc
 from nslab.tui.dashboard.feed import StoreFeed
 from nslab.tui.dashboard.messages import ActionDone, EngineRead, EventsRead, IndexRead
-from nslab.tui.dashboard.records import RunRecord
+from nslab.tui.records import RunRecord
 
 POLL_INTERVAL_S = 0.25
 

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 
 from nslab.core.engine import EngineState, engine_state
 from nslab.core.status import RunStatus
-from nslab.store.events import Event, EventReader
+from nslab.core.trace import RunLog
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunDoc, RunIndex
-from nslab.tui.dashboard.records import RunRecord
+from nslab.store.records import Event
+from nslab.tui.records import RunRecord
 
 FileStamp = tuple[int, int, int]
 
@@ -41,7 +42,7 @@ class StoreFeed:
         self.wanted: frozenset[str] = frozenset()
         self._index_stamp: FileStamp | None = None
         self._running: frozenset[str] = frozenset()
-        self._readers: dict[str, EventReader] = {}
+        self._logs: dict[str, RunLog] = {}
         self._engine: EngineState | None = None
         self._engine_known = False
 
@@ -63,24 +64,22 @@ class StoreFeed:
             update.engine_changed = True
         update.engine = engine
         for run_id in self._running | self.wanted:
-            reader = self._reader(run_id)
-            first_read = reader.offset == 0
-            events = reader.read_new()
-            if not events:
-                continue
-            if first_read:
-                record = RunRecord()
-                record.apply(events)
-                update.records[run_id] = record
+            log = self._log(run_id)
+            if log.started:
+                events = log.read_new()
+                if events:
+                    update.events[run_id] = events
             else:
-                update.events[run_id] = events
+                record = RunRecord()
+                if log.read_new(record):
+                    update.records[run_id] = record
         return update
 
-    def _reader(self, run_id: str) -> EventReader:
-        reader = self._readers.get(run_id)
-        if reader is None:
-            reader = self._readers[run_id] = EventReader(self.layout.events_path(run_id))
-        return reader
+    def _log(self, run_id: str) -> RunLog:
+        log = self._logs.get(run_id)
+        if log is None:
+            log = self._logs[run_id] = RunLog(self.layout.events_path(run_id))
+        return log
 
     @staticmethod
     def _stamp(path: os.PathLike[str]) -> FileStamp | None:

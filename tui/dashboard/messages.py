@@ -5,9 +5,9 @@ from __future__ import annotations
 from textual.message import Message
 
 from nslab.core.engine import EngineState
-from nslab.store.events import Event
 from nslab.store.index import RunDoc
-from nslab.tui.dashboard.records import RunRecord
+from nslab.store.records import Event
+from nslab.tui.records import RunRecord
 
 
 class IndexRead(Message):

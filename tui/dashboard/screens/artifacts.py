@@ -24,9 +24,9 @@ from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from nslab.tui.dashboard.records import ArtifactVersionRef, RunRecord
 from nslab.tui.dashboard.widgets.key_bar import KeyBar
 from nslab.tui.formatting import number
+from nslab.tui.records import ArtifactVersionRef, RunRecord
 
 if TYPE_CHECKING:
     from nslab.tui.dashboard.app import NslabDashboard

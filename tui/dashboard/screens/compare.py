@@ -15,11 +15,11 @@ from textual.widgets import DataTable, Select, Static
 
 from nslab.core.compare import differing_parameters, run_parameters
 from nslab.store.index import RunDoc
-from nslab.tui.dashboard.charting import Curve
-from nslab.tui.dashboard.records import RunRecord
+from nslab.tui.charting import Curve
 from nslab.tui.dashboard.widgets.curve_chart import CurveChart
 from nslab.tui.dashboard.widgets.key_bar import KeyBar
 from nslab.tui.formatting import number
+from nslab.tui.records import RunRecord
 
 if TYPE_CHECKING:
     from nslab.tui.dashboard.app import NslabDashboard

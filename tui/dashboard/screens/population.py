@@ -14,11 +14,11 @@ from textual.screen import Screen
 from textual.widgets import DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 
-from nslab.tui.dashboard.charting import Curve
-from nslab.tui.dashboard.records import RunRecord
+from nslab.tui.charting import Curve
 from nslab.tui.dashboard.widgets.curve_chart import CurveChart
 from nslab.tui.dashboard.widgets.key_bar import KeyBar
 from nslab.tui.formatting import number
+from nslab.tui.records import RunRecord
 
 if TYPE_CHECKING:
     from nslab.tui.dashboard.app import NslabDashboard

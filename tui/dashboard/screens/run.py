@@ -16,11 +16,11 @@ from textual.widgets import SelectionList, Static, TabbedContent, TabPane
 
 from nslab.core.compare import flatten
 from nslab.store.index import RunDoc
-from nslab.tui.dashboard.charting import Curve
-from nslab.tui.dashboard.records import RunRecord
+from nslab.tui.charting import Curve
 from nslab.tui.dashboard.widgets.curve_chart import CurveChart
 from nslab.tui.dashboard.widgets.key_bar import KeyBar
 from nslab.tui.formatting import duration, number
+from nslab.tui.records import RunRecord
 
 if TYPE_CHECKING:
     from nslab.tui.dashboard.app import NslabDashboard

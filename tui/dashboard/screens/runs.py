@@ -14,12 +14,12 @@ from textual.widgets import Input, Static
 
 from nslab.core.status import RunStatus
 from nslab.store.index import RunDoc
-from nslab.tui.dashboard.charting import sparkline_values
+from nslab.tui.charting import sparkline_values
 from nslab.tui.dashboard.filtering import SORT_ORDERS, RunFilter, sort_runs
-from nslab.tui.dashboard.records import RunRecord
 from nslab.tui.dashboard.widgets.key_bar import KeyBar
 from nslab.tui.dashboard.widgets.runs_table import RunRow, RunsTable
 from nslab.tui.formatting import ago, number, spark_blocks
+from nslab.tui.records import RunRecord
 
 if TYPE_CHECKING:
     from nslab.tui.dashboard.app import NslabDashboard

@@ -14,7 +14,7 @@ from rich.style import Style
 from textual.strip import Strip
 from textual.widget import Widget
 
-from nslab.tui.dashboard.charting import Curve, Raster, axis_value, rasterize
+from nslab.tui.charting import Curve, Raster, axis_value, rasterize
 from nslab.tui.formatting import number
 
 SERIES_COLOURS = ("cyan", "magenta", "yellow", "green", "red", "blue", "bright_white", "orange3")

@@ -1,4 +1,5 @@
-"""What the dashboard knows about one run: its events folded, plus history the views need.
+"""What the dashboard and the figures know about one run: its events folded, plus the
+history they show.
 
 `RunTrace` keeps the latest population and artifact; the population and artifact
 screens go back in time, so a record also keeps every generation's summary, the members
@@ -10,11 +11,12 @@ from __future__ import annotations
 import math
 import statistics
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from nslab.core.trace import RunTrace
-from nslab.store.events import Event
+from nslab.store.records import Event
 
 GENERATIONS_WITH_MEMBERS = 500
 
@@ -59,16 +61,15 @@ class RunRecord:
     artifact_versions: dict[str, list[ArtifactVersionRef]] = field(default_factory=dict)
     version: int = 0
 
-    def apply(self, events: list[Event]) -> None:
+    def apply(self, events: Sequence[Event]) -> None:
         """Fold new events in; `version` counts changes so views redraw only when needed."""
         if not events:
             return
         self.trace.apply(events)
         for event in events:
-            kind = event.get("type")
-            if kind == "population":
+            if event["type"] == "population":
                 self._add_generation(int(event.get("generation", 0)), event.get("members") or [])
-            elif kind == "artifact":
+            elif event["type"] == "artifact":
                 ref = ArtifactVersionRef(
                     event["name"], event["kind"], int(event["version"]), event["path"]
                 )

@@ -4,6 +4,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from nslab.store.events import EventReader, EventWriter, append_event, read_events, read_tail
 
@@ -76,3 +77,44 @@ def test_a_writer_after_a_crash_ends_the_torn_line_and_the_rest_stays_readable(
     assert [e["step"] for e in events] == [0, 1]
     assert events[-1]["seq"] == 2
     assert read_tail(path)[-1]["values"] == {"loss": 0.5}
+
+
+def test_each_kind_is_written_with_the_fields_in_the_order_old_stores_hold(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(time, "time", lambda: 1.5)
+    output = _CollectedLines()
+    writer = EventWriter(output, flush_interval_s=None)
+    writer.metric(3, {"loss": 0.5})
+    writer.emit("status", status="running", attempt=1)
+    writer.attach_file("artifacts/best.txt", b"x")
+    writer.close()
+    assert output.lines == (
+        b'{"seq":1,"t":1.5,"type":"metric","step":3,"values":{"loss":0.5}}\n'
+        b'{"seq":2,"t":1.5,"type":"status","status":"running","attempt":1}\n'
+        b'{"type":"file","path":"artifacts/best.txt","data":"eA=="}\n'
+    )
+
+
+def test_an_unknown_event_type_is_refused(tmp_path: Path) -> None:
+    writer = EventWriter(tmp_path / "events.jsonl", flush_interval_s=None)
+    with pytest.raises(ValueError, match="unknown event type 'metrics'"):
+        writer.emit("metrics", step=1)
+    writer.close()
+
+
+class _CollectedLines:
+    def __init__(self) -> None:
+        self.lines = b""
+
+    def next_sequence(self) -> int:
+        return 1
+
+    def write(self, lines: bytes) -> None:
+        self.lines += lines
+
+    def sync(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass

@@ -7,8 +7,9 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Hashable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.markup import escape
@@ -20,18 +21,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from nslab.tui.dashboard.screens.following import FollowingScreen
 from nslab.tui.dashboard.widgets.key_bar import KeyBar
 from nslab.tui.formatting import number
 from nslab.tui.records import ArtifactVersionRef, RunRecord
 
-if TYPE_CHECKING:
-    from nslab.tui.dashboard.app import NslabDashboard
-
-REDRAW_INTERVAL_S = 0.5
 MAX_SHOWN_BYTES = 200_000
 SYNTAX_THEME = "ansi_dark"
 _EQUATION_SIDES = re.compile(r"^\s*([A-Za-z_][\w]*)\s*=\s*(.+)$", re.DOTALL)
@@ -121,7 +118,7 @@ class ArtifactShown(Message):
         self.renderable = renderable
 
 
-class ArtifactsScreen(Screen[None]):
+class ArtifactsScreen(FollowingScreen):
     BINDINGS = [
         Binding("escape,backspace", "app.pop_screen", "Back"),
         Binding("d", "toggle_diff", "Diff"),
@@ -140,10 +137,6 @@ class ArtifactsScreen(Screen[None]):
         self._listed: list[tuple[str, int]] = []
         self._shown_key: tuple[str, int, int | None] | None = None
 
-    @property
-    def dashboard(self) -> NslabDashboard:
-        return cast("NslabDashboard", self.app)
-
     def followed_ids(self) -> set[str]:
         return {self.run_id}
 
@@ -157,9 +150,6 @@ class ArtifactsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#artifact-list", OptionList).border_title = "artifacts"
-        self.dashboard.refresh_following()
-        self.redraw()
-        self.set_interval(REDRAW_INTERVAL_S, self.redraw)
 
     @property
     def record(self) -> RunRecord:
@@ -170,7 +160,16 @@ class ArtifactsScreen(Screen[None]):
             (r for r in self.record.artifact_versions.get(name, []) if r.version == version), None
         )
 
-    def redraw(self) -> None:
+    def draw_key(self) -> Hashable:
+        return (
+            self.record.version,
+            self.chosen,
+            self.follow_latest,
+            self.diff_mode,
+            self.diff_base,
+        )
+
+    def draw(self) -> None:
         versions = self.record.artifact_versions
         listed = [
             (name, ref.version) for name in sorted(versions) for ref in reversed(versions[name])

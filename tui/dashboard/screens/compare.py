@@ -4,27 +4,23 @@ final metrics side by side."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Hashable
+from typing import Any
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Select, Static
 
 from nslab.core.compare import differing_parameters, run_parameters
 from nslab.store.index import RunDoc
 from nslab.tui.charting import Curve
+from nslab.tui.dashboard.screens.following import FollowingScreen
 from nslab.tui.dashboard.widgets.curve_chart import CurveChart
 from nslab.tui.dashboard.widgets.key_bar import KeyBar
 from nslab.tui.formatting import number
 from nslab.tui.records import RunRecord
-
-if TYPE_CHECKING:
-    from nslab.tui.dashboard.app import NslabDashboard
-
-REDRAW_INTERVAL_S = 0.5
 
 
 def config_differences(docs: list[RunDoc]) -> list[tuple[str, list[Any]]]:
@@ -47,7 +43,7 @@ def final_metrics(records: list[RunRecord]) -> list[tuple[str, list[float | None
     return rows
 
 
-class CompareScreen(Screen[None]):
+class CompareScreen(FollowingScreen):
     BINDINGS = [
         Binding("escape,backspace", "app.pop_screen", "Back"),
         Binding("l", "toggle_log", "Log scale"),
@@ -59,12 +55,7 @@ class CompareScreen(Screen[None]):
         self.run_ids = run_ids
         self.log_scale = False
         self.metric: str | None = None
-        self._drawn_key: object = None
         self._metric_names: list[str] = []
-
-    @property
-    def dashboard(self) -> NslabDashboard:
-        return cast("NslabDashboard", self.app)
 
     def followed_ids(self) -> set[str]:
         return set(self.run_ids)
@@ -78,35 +69,33 @@ class CompareScreen(Screen[None]):
         yield DataTable(id="cmp-table", cursor_type="row", zebra_stripes=True)
         yield KeyBar(self.BINDINGS)
 
-    def on_mount(self) -> None:
-        self.dashboard.refresh_following()
-        self.redraw()
-        self.set_interval(REDRAW_INTERVAL_S, self.redraw)
-
     def records(self) -> list[RunRecord]:
         return [self.dashboard.record(run_id) for run_id in self.run_ids]
 
-    def redraw(self) -> None:
-        app = self.dashboard
-        records = self.records()
-        docs = [app.docs_by_id.get(run_id) for run_id in self.run_ids]
-        key = (
-            tuple(r.version for r in records),
+    def docs(self) -> list[RunDoc | None]:
+        return [self.dashboard.docs_by_id.get(run_id) for run_id in self.run_ids]
+
+    def draw_key(self) -> Hashable:
+        docs = self.docs()
+        if any(doc is None for doc in docs):
+            return None
+        return (
+            tuple(r.version for r in self.records()),
             tuple(id(d) for d in docs),
             self.metric,
             self.log_scale,
         )
-        if key == self._drawn_key or any(doc is None for doc in docs):
-            return
-        self._drawn_key = key
+
+    def draw(self) -> None:
+        records = self.records()
         self._sync_metric_choice(records)
         curves = []
         for run_id, record in zip(self.run_ids, records, strict=True):
             series = record.trace.metrics.get(self.metric or "")
             if series is not None:
                 curves.append(Curve(run_id, series.steps, series.values))
-        self.query_one(CurveChart).show(curves, self.log_scale, data_key=key)
-        self._fill_table([doc for doc in docs if doc is not None], records)
+        self.query_one(CurveChart).show(curves, self.log_scale, data_key=self._drawn_key)
+        self._fill_table([doc for doc in self.docs() if doc is not None], records)
 
     def _sync_metric_choice(self, records: list[RunRecord]) -> None:
         names: list[str] = []

@@ -3,27 +3,24 @@ fitness across generations (best, median, and the spread down to the worst)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Hashable
+from typing import Any
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 
 from nslab.tui.charting import Curve
+from nslab.tui.dashboard.screens.following import FollowingScreen
 from nslab.tui.dashboard.widgets.curve_chart import CurveChart
 from nslab.tui.dashboard.widgets.key_bar import KeyBar
 from nslab.tui.formatting import number
 from nslab.tui.records import RunRecord
 
-if TYPE_CHECKING:
-    from nslab.tui.dashboard.app import NslabDashboard
-
-REDRAW_INTERVAL_S = 0.5
 PROGRAM_KEYS = ("program", "expression", "equation", "graph", "code")
 
 
@@ -46,7 +43,7 @@ def cell(key: str, value: Any) -> str:
     return number(value) if value is not None else ""
 
 
-class PopulationScreen(Screen[None]):
+class PopulationScreen(FollowingScreen):
     BINDINGS = [
         Binding("escape,backspace", "app.pop_screen", "Back"),
         Binding("left_square_bracket", "step(-1)", "Earlier"),
@@ -60,12 +57,7 @@ class PopulationScreen(Screen[None]):
         self.run_id = run_id
         # None follows the newest generation as it arrives.
         self.pinned_generation: int | None = None
-        self._drawn_key: object = None
         self._listed: list[int] = []
-
-    @property
-    def dashboard(self) -> NslabDashboard:
-        return cast("NslabDashboard", self.app)
 
     def followed_ids(self) -> set[str]:
         return {self.run_id}
@@ -80,9 +72,6 @@ class PopulationScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#generations", OptionList).border_title = "generations"
-        self.dashboard.refresh_following()
-        self.redraw()
-        self.set_interval(REDRAW_INTERVAL_S, self.redraw)
 
     @property
     def record(self) -> RunRecord:
@@ -96,13 +85,12 @@ class PopulationScreen(Screen[None]):
             return self.pinned_generation
         return generations[-1].generation
 
-    def redraw(self) -> None:
+    def draw_key(self) -> Hashable:
+        return (self.record.version, self.shown_generation())
+
+    def draw(self) -> None:
         record = self.record
         shown = self.shown_generation()
-        key = (record.version, shown)
-        if key == self._drawn_key:
-            return
-        self._drawn_key = key
         head = self.query_one("#pop-head", Static)
         if shown is None:
             head.update(f"{self.run_id}: no population snapshots (yet)")

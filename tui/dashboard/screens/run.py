@@ -4,28 +4,24 @@ config and reproducibility record."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, cast
+from collections.abc import Hashable
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import SelectionList, Static, TabbedContent, TabPane
 
 from nslab.core.compare import flatten
 from nslab.store.index import RunDoc
 from nslab.tui.charting import Curve
+from nslab.tui.dashboard.screens.following import FollowingScreen
 from nslab.tui.dashboard.widgets.curve_chart import CurveChart
 from nslab.tui.dashboard.widgets.key_bar import KeyBar
 from nslab.tui.formatting import duration, number
 from nslab.tui.records import RunRecord
 
-if TYPE_CHECKING:
-    from nslab.tui.dashboard.app import NslabDashboard
-
-REDRAW_INTERVAL_S = 0.25
 LOG_LINES_SHOWN = 50
 BAR_WIDTH = 20
 
@@ -61,7 +57,8 @@ def mapping_lines(mapping: dict[str, object]) -> Text:
     )
 
 
-class RunScreen(Screen[None]):
+class RunScreen(FollowingScreen):
+    REDRAW_INTERVAL_S = 0.25
     BINDINGS = [
         Binding("escape,backspace", "app.pop_screen", "Back"),
         Binding("l", "toggle_log", "Log scale"),
@@ -76,12 +73,7 @@ class RunScreen(Screen[None]):
         super().__init__()
         self.run_id = run_id
         self.log_scale = False
-        self._drawn_key: object = None
         self._metric_names: list[str] = []
-
-    @property
-    def dashboard(self) -> NslabDashboard:
-        return cast("NslabDashboard", self.app)
 
     def followed_ids(self) -> set[str]:
         return {self.run_id}
@@ -102,23 +94,24 @@ class RunScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#metrics", SelectionList).border_title = "metrics"
-        self.dashboard.refresh_following()
-        self.redraw()
-        self.set_interval(REDRAW_INTERVAL_S, self.redraw)
 
     def selected_metrics(self) -> list[str]:
         return list(self.query_one("#metrics", SelectionList).selected)
 
-    def redraw(self) -> None:
+    def draw_key(self) -> Hashable:
         app = self.dashboard
         doc = app.docs_by_id.get(self.run_id)
+        if doc is None:
+            return None
         record = app.record(self.run_id)
-        now = app.clock()
-        key = (record.version, id(doc), self.log_scale, tuple(self.selected_metrics()), int(now))
-        if doc is None or key == self._drawn_key:
-            return
-        self._drawn_key = key
-        self.query_one("#run-head", Static).update(headline(doc, record, now))
+        selected = tuple(self.selected_metrics())
+        return (record.version, id(doc), self.log_scale, selected, int(app.clock()))
+
+    def draw(self) -> None:
+        app = self.dashboard
+        doc = app.docs_by_id[self.run_id]
+        record = app.record(self.run_id)
+        self.query_one("#run-head", Static).update(headline(doc, record, app.clock()))
         self._sync_metric_list(record)
         metrics = record.trace.metrics
         curves = [

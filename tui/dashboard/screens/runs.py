@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from collections.abc import Hashable
 
 from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from nslab.core.status import RunStatus
 from nslab.store.index import RunDoc
 from nslab.tui.charting import sparkline_values
 from nslab.tui.dashboard.filtering import SORT_ORDERS, RunFilter, sort_runs
+from nslab.tui.dashboard.screens.following import FollowingScreen
 from nslab.tui.dashboard.widgets.key_bar import KeyBar
 from nslab.tui.dashboard.widgets.runs_table import RunRow, RunsTable
 from nslab.tui.formatting import ago, number, spark_blocks
 from nslab.tui.records import RunRecord
 
-if TYPE_CHECKING:
-    from nslab.tui.dashboard.app import NslabDashboard
-
-REDRAW_INTERVAL_S = 0.5
 QUEUE_SHOWN = 4
 SPARK_WIDTH = 12
 
@@ -92,7 +88,7 @@ class RowCache:
         return cached[2]
 
 
-class RunsScreen(Screen[None]):
+class RunsScreen(FollowingScreen):
     BINDINGS = [
         Binding("enter", "open_run", "Open"),
         Binding("space", "select_run", "Select"),
@@ -114,13 +110,8 @@ class RunsScreen(Screen[None]):
         super().__init__()
         self.run_filter = RunFilter()
         self.run_order = SORT_ORDERS[0]
-        self._drawn_key: object = None
         self._rows = RowCache()
         self._shown_text: dict[str, str] = {}
-
-    @property
-    def dashboard(self) -> NslabDashboard:
-        return cast("NslabDashboard", self.app)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="runs-bar"):
@@ -136,12 +127,9 @@ class RunsScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
         self.query_one(RunsTable).focus()
-        self.redraw()
-        self.set_interval(REDRAW_INTERVAL_S, self.redraw)
 
     def on_screen_resume(self) -> None:
-        self._drawn_key = None
-        self.redraw()
+        self.redraw_now()
 
     # -- drawing ------------------------------------------------------------------------
 
@@ -151,23 +139,23 @@ class RunsScreen(Screen[None]):
             docs = [doc for doc in docs if self.run_filter.matches(doc)]
         return sort_runs(docs, self.run_order)
 
-    def redraw(self) -> None:
-        app = self.dashboard
-        now = app.clock()
+    def draw_key(self) -> Hashable:
         table = self.query_one(RunsTable)
         # Ages move once a second; everything else moves with the data version, and the
         # rows on screen (which decide the runs read) with the scroll position and size.
-        key = (
-            app.data_version,
+        return (
+            self.dashboard.data_version,
             self.run_filter,
             self.run_order,
-            int(now),
+            int(self.dashboard.clock()),
             table.scroll_offset.y,
             table.size.height,
         )
-        if key == self._drawn_key:
-            return
-        self._drawn_key = key
+
+    def draw(self) -> None:
+        app = self.dashboard
+        now = app.clock()
+        table = self.query_one(RunsTable)
         docs = self.visible_docs()
         table.set_rows([doc["id"] for doc in docs], lambda run_id: self._row(run_id, now))
         app.refresh_following()
@@ -258,8 +246,7 @@ class RunsScreen(Screen[None]):
         table = self.query_one(RunsTable)
         table.toggle_selected()
         table.action_cursor(1)
-        self._drawn_key = None
-        self.redraw()
+        self.redraw_now()
 
     def action_compare(self) -> None:
         from nslab.tui.dashboard.screens.compare import CompareScreen

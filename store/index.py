@@ -32,6 +32,12 @@ ENVIRONMENTS_TABLE = "environments"
 RunDoc = dict[str, Any]
 
 
+def exit_reason(doc: RunDoc) -> str:
+    """Why the run ended ("" while it has not, or when the reason was not recorded)."""
+    ended = doc.get("exit")
+    return (ended.get("reason") or "") if ended else ""
+
+
 IndexData = dict[str, dict[str, Any]]
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TextIO
 from nslab.core.runs import RunBook
 from nslab.core.status import RunStatus
 from nslab.core.trace import RunLog, RunTrace
-from nslab.store.index import RunDoc
+from nslab.store.index import RunDoc, exit_reason
 from nslab.store.records import Event
 from nslab.tui.formatting import duration, number, sparkline, summary_text
 
@@ -86,14 +86,13 @@ class PlainLinesView:
 def final_line(doc: RunDoc) -> str:
     if not RunStatus(doc["status"]).is_final:
         return f"{doc['id']} is still {doc['status']}; `nslab watch {doc['id']}` re-attaches"
-    reason = (doc.get("exit") or {}).get("reason", "")
+    reason = exit_reason(doc)
     stored = doc.get("summary") or {}
     summary = summary_text(stored, FINAL_METRICS_SHOWN)
     if len(stored) > FINAL_METRICS_SHOWN:
         summary += f" (+{len(stored) - FINAL_METRICS_SHOWN} more: nslab show {doc['id']})"
-    ran = None
-    if doc.get("started_at") and doc.get("ended_at"):
-        ran = doc["ended_at"] - doc["started_at"]
+    started, ended = doc.get("started_at"), doc.get("ended_at")
+    ran = ended - started if started and ended else None
     return f"{doc['id']} {doc['status']} after {duration(ran)} ({reason}) {summary}".rstrip()
 
 

@@ -13,7 +13,6 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from textual import on, work
 from textual.app import App
@@ -155,9 +154,7 @@ class NslabDashboard(App[None]):
 
     def tag_run(self, run_id: str, added: list[str], removed: list[str]) -> None:
         def tag() -> str:
-            doc: dict[str, Any] = (
-                self.book.tag(run_id, added) if added else self.book.index.get(run_id)
-            )
+            doc: RunDoc = self.book.tag(run_id, added) if added else self.book.index.get(run_id)
             if removed:
                 doc = self.book.tag(run_id, removed, remove=True)
             return f"{doc['id']} tags: {', '.join(doc['tags']) or '-'}"

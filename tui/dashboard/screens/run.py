@@ -14,7 +14,7 @@ from textual.containers import Horizontal
 from textual.widgets import SelectionList, Static, TabbedContent, TabPane
 
 from nslab.core.compare import flatten
-from nslab.store.index import RunDoc
+from nslab.store.index import RunDoc, exit_reason
 from nslab.tui.charting import Curve
 from nslab.tui.dashboard.screens.following import FollowingScreen
 from nslab.tui.dashboard.widgets.curve_chart import CurveChart
@@ -41,7 +41,7 @@ def headline(doc: RunDoc, record: RunRecord, now: float) -> Text:
     elapsed = None
     if doc.get("started_at"):
         elapsed = (doc.get("ended_at") or now) - doc["started_at"]
-    reason = (doc.get("exit") or {}).get("reason")
+    reason = exit_reason(doc)
     status = doc["status"] + (f" ({reason})" if reason else "")
     return Text.assemble(
         (doc["id"], "bold"),

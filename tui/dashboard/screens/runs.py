@@ -305,8 +305,9 @@ class RunsScreen(FollowingScreen):
         from nslab.tui.dashboard.screens.tag import TagScreen
 
         if (run_id := self._cursor_id()) is not None:
-            doc = self.dashboard.docs_by_id.get(run_id, {})
-            self.app.push_screen(TagScreen(run_id, doc.get("tags") or []))
+            doc = self.dashboard.docs_by_id.get(run_id)
+            tags = doc.get("tags") if doc is not None else None
+            self.app.push_screen(TagScreen(run_id, tags or []))
 
     def action_toggle_engine(self) -> None:
         self.dashboard.toggle_engine()

@@ -168,3 +168,22 @@ def test_watch_in_a_terminal_is_live_and_ctrl_c_only_detaches(
     finally:
         tmux("kill-server")
         stop_streaming_run(worker)
+
+
+def test_the_headless_views_load_nothing_of_the_dashboard() -> None:
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, nslab.tui.live, nslab.tui.plots, nslab.tui.export\n"
+            "from nslab.core.trace import RunTrace\n"
+            "trace = RunTrace()\n"
+            "trace.apply([{'seq': 1, 't': 0.0, 'type': 'metric', 'step': 0, 'values': {'x': 1}}])\n"
+            "nslab.tui.live.metric_chart(trace)\n"
+            "print([name for name in sys.modules if name.startswith('nslab.tui.dashboard')])",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert loaded.stdout.strip() == "[]"

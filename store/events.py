@@ -176,7 +176,7 @@ class EventWriter:
         """The hot path: one small record appended to a list; serialization happens off-thread."""
         self._pending.append(_PendingMetric(next(self._seq), time.time(), step, values))
 
-    def emit(self, event_type: str, **fields: Any) -> None:
+    def emit(self, event_type: EventType, **fields: Any) -> None:
         if event_type not in EVENT_TYPES:
             raise ValueError(f"unknown event type {event_type!r} (known: {', '.join(EVENT_TYPES)})")
         self._pending.append(_PendingEvent(next(self._seq), time.time(), event_type, fields))
@@ -249,7 +249,7 @@ def _parse_lines(chunk: bytes) -> Iterator[Event]:
             yield cast(Event, event)
 
 
-def append_event(path: Path, event_type: str, **fields: Any) -> None:
+def append_event(path: Path, event_type: EventType, **fields: Any) -> None:
     """Write one event now, for a process that is not the run's worker.
 
     Only called when no worker is writing the log: before one starts or after it died.

@@ -17,15 +17,15 @@ import torch
 
 from nslab.core.config import resolve_config
 from nslab.experiments.exedec import ExeDecNeural
-from nslab.experiments.exedec.neural_data import MODEL_KINDS, collate, examples_for, train_problems
-from nslab.experiments.exedec.neural_training import (
+from nslab.experiments.exedec.neural.data import MODEL_KINDS, collate, examples_for, train_problems
+from nslab.experiments.exedec.neural.training import (
     LengthBatches,
     build_model,
     build_optimizer,
     sequence_loss,
 )
+from nslab.experiments.exedec.neural.transformer import beam_search
 from nslab.experiments.exedec.splits import Split
-from nslab.experiments.exedec.transformer import beam_search
 
 PROGRAMS = 1000
 WARM_UP_STEPS = 3

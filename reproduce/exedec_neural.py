@@ -28,7 +28,7 @@ from nslab.experiments.exedec.experiment import (
     solved_problem_indices,
     wilson_interval,
 )
-from nslab.experiments.exedec.neural_experiment import ExeDecNeural
+from nslab.experiments.exedec.neural.experiment import ExeDecNeural
 from nslab.store.artifacts import ArtifactStore
 from nslab.store.errors import StoreError
 from nslab.store.home import StoreLayout, resolve_home

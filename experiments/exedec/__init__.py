@@ -1,7 +1,7 @@
 """ExeDec (Shi et al., ICLR 2024): execution decomposition on compositional splits."""
 
 from nslab.experiments.exedec.experiment import ExeDec, ExeDecConfig
-from nslab.experiments.exedec.neural_config import ExeDecNeuralConfig
-from nslab.experiments.exedec.neural_experiment import ExeDecNeural
+from nslab.experiments.exedec.neural.config import ExeDecNeuralConfig
+from nslab.experiments.exedec.neural.experiment import ExeDecNeural
 
 __all__ = ["ExeDec", "ExeDecConfig", "ExeDecNeural", "ExeDecNeuralConfig"]

@@ -15,10 +15,9 @@ from pydantic import Field, field_validator
 
 from nslab.core.context import RunContext
 from nslab.core.experiment import Experiment
-from nslab.experiments.exedec import deepcoder_dsl as dc
-from nslab.experiments.exedec import deepcoder_generation, robustfill_generation
-from nslab.experiments.exedec import robustfill_dsl as rf
-from nslab.experiments.exedec.deepcoder_search import BottomUpSynthesizer, deepcoder_exedec
+from nslab.experiments.exedec.deepcoder import dsl as dc
+from nslab.experiments.exedec.deepcoder import generation as deepcoder_generation
+from nslab.experiments.exedec.deepcoder.search import BottomUpSynthesizer, deepcoder_exedec
 from nslab.experiments.exedec.problem_source import ProblemSourceConfig, distinct
 from nslab.experiments.exedec.problems import (
     DOMAINS,
@@ -27,7 +26,9 @@ from nslab.experiments.exedec.problems import (
     Problem,
     load_problems,
 )
-from nslab.experiments.exedec.robustfill_search import ConcatEnumerator, RobustFillExeDec
+from nslab.experiments.exedec.robustfill import dsl as rf
+from nslab.experiments.exedec.robustfill import generation as robustfill_generation
+from nslab.experiments.exedec.robustfill.search import ConcatEnumerator, RobustFillExeDec
 from nslab.experiments.exedec.splits import SPLITS, Split
 from nslab.experiments.exedec.synthesis import BudgetSplit, SynthesisResult, Synthesizer
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from nslab.experiments.exedec import deepcoder_dsl as dc
+from nslab.experiments.exedec.deepcoder import dsl as dc
 
 Domain = Literal["deepcoder", "robustfill"]
 DOMAINS: tuple[Domain, ...] = ("deepcoder", "robustfill")

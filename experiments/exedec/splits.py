@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from nslab.experiments.exedec import deepcoder_dsl as dc
+from nslab.experiments.exedec.deepcoder import dsl as dc
 
 
 class Split(enum.StrEnum):

@@ -19,12 +19,13 @@ from typing import Literal
 
 import torch
 
-from nslab.experiments.exedec import deepcoder_dsl as dc
-from nslab.experiments.exedec import deepcoder_generation, robustfill_generation
-from nslab.experiments.exedec import deepcoder_tokens as tok
-from nslab.experiments.exedec import robustfill_dsl as rf
-from nslab.experiments.exedec import robustfill_tokens as rtok
+from nslab.experiments.exedec.deepcoder import dsl as dc
+from nslab.experiments.exedec.deepcoder import generation as deepcoder_generation
+from nslab.experiments.exedec.deepcoder import tokens as tok
 from nslab.experiments.exedec.problems import DeepCoderProblem, Domain, Problem, RobustFillProblem
+from nslab.experiments.exedec.robustfill import dsl as rf
+from nslab.experiments.exedec.robustfill import generation as robustfill_generation
+from nslab.experiments.exedec.robustfill import tokens as rtok
 from nslab.experiments.exedec.splits import Split
 
 ModelKind = Literal["subgoal", "synthesizer", "joint", "baseline"]

@@ -17,9 +17,9 @@ import torch
 from torch import nn
 
 from nslab.core.context import RunContext
-from nslab.experiments.exedec import deepcoder_tokens as tok
-from nslab.experiments.exedec.neural_config import ExeDecNeuralConfig
-from nslab.experiments.exedec.neural_data import (
+from nslab.experiments.exedec.deepcoder import tokens as tok
+from nslab.experiments.exedec.neural.config import ExeDecNeuralConfig
+from nslab.experiments.exedec.neural.data import (
     BOUNDARIES,
     MAX_SOURCE_TOKENS,
     NUM_EXAMPLES,
@@ -29,7 +29,7 @@ from nslab.experiments.exedec.neural_data import (
     collate,
     max_target_tokens,
 )
-from nslab.experiments.exedec.transformer import ModelSize, SpecTransformer
+from nslab.experiments.exedec.neural.transformer import ModelSize, SpecTransformer
 
 GRADIENT_CLIP = 1.0
 # The decoder learns one sequence per batch row; bigger validation batches only save time.

@@ -12,9 +12,9 @@ from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 
-from nslab.experiments.exedec import robustfill_dsl as rf
 from nslab.experiments.exedec.decomposition import DecompositionSearch
 from nslab.experiments.exedec.problems import RobustFillProblem
+from nslab.experiments.exedec.robustfill import dsl as rf
 from nslab.experiments.exedec.synthesis import Deadline, Scored, SynthesisResult
 
 Trace = tuple[str, ...]

@@ -7,12 +7,10 @@ import random
 import pytest
 import torch
 
-from nslab.experiments.exedec import deepcoder_dsl as dc
-from nslab.experiments.exedec import deepcoder_tokens as tok
-from nslab.experiments.exedec import robustfill_dsl as rf
-from nslab.experiments.exedec import robustfill_tokens as rtok
-from nslab.experiments.exedec.deepcoder_generation import generate_problem
-from nslab.experiments.exedec.neural_data import (
+from nslab.experiments.exedec.deepcoder import dsl as dc
+from nslab.experiments.exedec.deepcoder import tokens as tok
+from nslab.experiments.exedec.deepcoder.generation import generate_problem
+from nslab.experiments.exedec.neural.data import (
     MODEL_KINDS,
     collate,
     examples_for,
@@ -21,6 +19,8 @@ from nslab.experiments.exedec.neural_data import (
     train_problems,
 )
 from nslab.experiments.exedec.problems import RobustFillProblem
+from nslab.experiments.exedec.robustfill import dsl as rf
+from nslab.experiments.exedec.robustfill import tokens as rtok
 from nslab.experiments.exedec.splits import Split
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 
-from nslab.experiments.exedec import deepcoder_dsl as dc
+from nslab.experiments.exedec.deepcoder import dsl as dc
 
 # One set of allowed values per element, per example.
 Pattern = tuple[tuple[frozenset[int], ...], ...]

@@ -12,7 +12,7 @@ from nslab.core.context import RunContext
 from nslab.core.errors import ConfigError
 from nslab.core.inline import run_inline
 from nslab.experiments.exedec import ExeDec
-from nslab.experiments.exedec import deepcoder_dsl as dc
+from nslab.experiments.exedec.deepcoder import dsl as dc
 from nslab.experiments.exedec.experiment import (
     mcnemar_exact_p,
     solved_problem_indices,

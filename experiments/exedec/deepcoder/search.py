@@ -14,9 +14,9 @@ from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeGuard, cast
 
-from nslab.experiments.exedec import deepcoder_dsl as dc
 from nslab.experiments.exedec.decomposition import DecompositionSearch
-from nslab.experiments.exedec.deepcoder_patterns import BackwardPatterns
+from nslab.experiments.exedec.deepcoder import dsl as dc
+from nslab.experiments.exedec.deepcoder.patterns import BackwardPatterns
 from nslab.experiments.exedec.problems import DeepCoderProblem
 from nslab.experiments.exedec.splits import DEEPCODER_LENGTHS
 from nslab.experiments.exedec.synthesis import (

@@ -6,11 +6,11 @@ import random
 
 import pytest
 
-from nslab.experiments.exedec import deepcoder_dsl as dc
-from nslab.experiments.exedec import deepcoder_generation as dg
-from nslab.experiments.exedec import robustfill_dsl as rf
-from nslab.experiments.exedec import robustfill_generation as rg
+from nslab.experiments.exedec.deepcoder import dsl as dc
+from nslab.experiments.exedec.deepcoder import generation as dg
 from nslab.experiments.exedec.problems import DeepCoderProblem, RobustFillProblem
+from nslab.experiments.exedec.robustfill import dsl as rf
+from nslab.experiments.exedec.robustfill import generation as rg
 from nslab.experiments.exedec.splits import (
     DEEPCODER_CONCEPT_A,
     DEEPCODER_CONCEPT_B,

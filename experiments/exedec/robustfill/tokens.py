@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from nslab.experiments.exedec import robustfill_dsl as rf
-from nslab.experiments.exedec.deepcoder_tokens import BOS, EOS, PAD, SPECIALS, DecodeError
+from nslab.experiments.exedec.deepcoder.tokens import BOS, EOS, PAD, SPECIALS, DecodeError
+from nslab.experiments.exedec.robustfill import dsl as rf
 
 SEPARATOR = "|"
 GOAL = ">"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from nslab.experiments.exedec import deepcoder_dsl as dc
-from nslab.experiments.exedec.deepcoder_patterns import BackwardPatterns, ListTrace
+from nslab.experiments.exedec.deepcoder import dsl as dc
+from nslab.experiments.exedec.deepcoder.patterns import BackwardPatterns, ListTrace
 
 
 def test_lossy_maps_and_an_input_partner_are_undone_element_by_element() -> None:

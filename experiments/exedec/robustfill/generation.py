@@ -15,8 +15,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import cast
 
-from nslab.experiments.exedec import robustfill_dsl as rf
 from nslab.experiments.exedec.problems import RobustFillProblem
+from nslab.experiments.exedec.robustfill import dsl as rf
 from nslab.experiments.exedec.splits import Split, lengths
 
 NUM_EXAMPLES = 4

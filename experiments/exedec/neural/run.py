@@ -22,34 +22,35 @@ from typing import Any
 import torch
 
 from nslab.core.context import RunContext
-from nslab.experiments.exedec import deepcoder_generation, robustfill_generation
+from nslab.experiments.exedec.deepcoder import generation as deepcoder_generation
 from nslab.experiments.exedec.experiment import (
     make_synthesizer,
     publish_cell,
     solve_cell,
 )
-from nslab.experiments.exedec.neural_config import ExeDecNeuralConfig, SearchName
-from nslab.experiments.exedec.neural_data import (
+from nslab.experiments.exedec.neural.config import ExeDecNeuralConfig, SearchName
+from nslab.experiments.exedec.neural.data import (
     ModelKind,
     examples_for,
     train_problems,
 )
-from nslab.experiments.exedec.neural_search import (
+from nslab.experiments.exedec.neural.search import (
     NeuralBaseline,
     codec_for,
     neural_ablation,
     neural_exedec,
 )
-from nslab.experiments.exedec.neural_training import (
+from nslab.experiments.exedec.neural.training import (
     build_model,
     build_optimizer,
     step_seed,
     train_model,
 )
+from nslab.experiments.exedec.neural.transformer import SpecTransformer
 from nslab.experiments.exedec.problems import Problem, load_problems
+from nslab.experiments.exedec.robustfill import generation as robustfill_generation
 from nslab.experiments.exedec.splits import Split
 from nslab.experiments.exedec.synthesis import Synthesizer
-from nslab.experiments.exedec.transformer import SpecTransformer
 
 # Evaluation checkpoints hold the split's models, so they are written every few problems.
 EVAL_CHECKPOINT_EVERY = 10

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 from nslab.core.context import RunContext
 from nslab.core.experiment import Experiment
-from nslab.experiments.exedec.neural_config import ExeDecNeuralConfig
+from nslab.experiments.exedec.neural.config import ExeDecNeuralConfig
 from nslab.experiments.exedec.splits import SPLITS
 
 
@@ -65,6 +65,6 @@ class ExeDecNeural(Experiment):
     }
 
     def run(self, config: ExeDecNeuralConfig, ctx: RunContext) -> dict[str, float]:
-        from nslab.experiments.exedec import neural_run
+        from nslab.experiments.exedec.neural import run as neural_run
 
         return neural_run.run(config, ctx)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from nslab.experiments.exedec import robustfill_dsl as rf
 from nslab.experiments.exedec.problems import RobustFillProblem, load_problems
+from nslab.experiments.exedec.robustfill import dsl as rf
 from nslab.experiments.exedec.splits import SPLITS
 
 T = rf.Type

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from nslab.experiments.exedec import deepcoder_dsl as dc
+from nslab.experiments.exedec.deepcoder import dsl as dc
 from nslab.experiments.exedec.problems import DeepCoderProblem, load_problems
 from nslab.experiments.exedec.splits import SPLITS
 

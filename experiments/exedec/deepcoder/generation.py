@@ -22,8 +22,8 @@ import random
 from collections.abc import Callable, Sequence
 from typing import cast
 
-from nslab.experiments.exedec import deepcoder_dsl as dc
-from nslab.experiments.exedec.deepcoder_search import BottomUpSynthesizer
+from nslab.experiments.exedec.deepcoder import dsl as dc
+from nslab.experiments.exedec.deepcoder.search import BottomUpSynthesizer
 from nslab.experiments.exedec.problems import DeepCoderProblem
 from nslab.experiments.exedec.splits import (
     DEEPCODER_CONCEPT_A,

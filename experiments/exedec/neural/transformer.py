@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from nslab.experiments.exedec.deepcoder_tokens import BOS, EOS, PAD
+from nslab.experiments.exedec.deepcoder.tokens import BOS, EOS, PAD
 
 
 @dataclass(frozen=True)

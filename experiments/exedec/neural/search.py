@@ -21,16 +21,16 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import torch
 
-from nslab.experiments.exedec import deepcoder_dsl as dc
-from nslab.experiments.exedec import deepcoder_tokens as tok
-from nslab.experiments.exedec import robustfill_dsl as rf
-from nslab.experiments.exedec import robustfill_tokens as rtok
 from nslab.experiments.exedec.decomposition import DecompositionDomain, DecompositionSearch
-from nslab.experiments.exedec.deepcoder_search import DeepCoderDomain, DeepCoderState
+from nslab.experiments.exedec.deepcoder import dsl as dc
+from nslab.experiments.exedec.deepcoder import tokens as tok
+from nslab.experiments.exedec.deepcoder.search import DeepCoderDomain, DeepCoderState
+from nslab.experiments.exedec.neural.transformer import Hypothesis, SpecTransformer, beam_search
 from nslab.experiments.exedec.problems import DeepCoderProblem, RobustFillProblem
-from nslab.experiments.exedec.robustfill_search import RobustFillDomain, RobustFillState
+from nslab.experiments.exedec.robustfill import dsl as rf
+from nslab.experiments.exedec.robustfill import tokens as rtok
+from nslab.experiments.exedec.robustfill.search import RobustFillDomain, RobustFillState
 from nslab.experiments.exedec.synthesis import Deadline, Scored, SynthesisResult
-from nslab.experiments.exedec.transformer import Hypothesis, SpecTransformer, beam_search
 
 StateT = TypeVar("StateT")
 GoalT = TypeVar("GoalT")

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from nslab.experiments.exedec import deepcoder_dsl as dc
-from nslab.experiments.exedec import robustfill_dsl as rf
 from nslab.experiments.exedec.decomposition import DecompositionSearch
-from nslab.experiments.exedec.deepcoder_generation import generate_problem
-from nslab.experiments.exedec.deepcoder_search import (
+from nslab.experiments.exedec.deepcoder import dsl as dc
+from nslab.experiments.exedec.deepcoder.generation import generate_problem
+from nslab.experiments.exedec.deepcoder.search import (
     INVERTIBLE_UNARY,
     BottomUpSynthesizer,
     DeepCoderDomain,
@@ -29,7 +28,8 @@ from nslab.experiments.exedec.deepcoder_search import (
     meets_at_extremes,
 )
 from nslab.experiments.exedec.problems import DeepCoderProblem, RobustFillProblem, load_problems
-from nslab.experiments.exedec.robustfill_search import ConcatEnumerator, RobustFillExeDec
+from nslab.experiments.exedec.robustfill import dsl as rf
+from nslab.experiments.exedec.robustfill.search import ConcatEnumerator, RobustFillExeDec
 from nslab.experiments.exedec.splits import Split
 from nslab.experiments.exedec.synthesis import BudgetSplit, Scored, SynthesisResult
 

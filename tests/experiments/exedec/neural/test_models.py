@@ -8,20 +8,19 @@ from collections.abc import Sequence
 import pytest
 import torch
 
-from nslab.experiments.exedec import deepcoder_dsl as dc
-from nslab.experiments.exedec import deepcoder_tokens as tok
-from nslab.experiments.exedec import robustfill_dsl as rf
-from nslab.experiments.exedec.deepcoder_search import DeepCoderDomain
+from nslab.experiments.exedec.deepcoder import dsl as dc
+from nslab.experiments.exedec.deepcoder import tokens as tok
+from nslab.experiments.exedec.deepcoder.search import DeepCoderDomain
 from nslab.experiments.exedec.experiment import is_solution
-from nslab.experiments.exedec.neural_config import ExeDecNeuralConfig
-from nslab.experiments.exedec.neural_data import (
+from nslab.experiments.exedec.neural.config import ExeDecNeuralConfig
+from nslab.experiments.exedec.neural.data import (
     MODEL_KINDS,
     ModelKind,
     collate,
     examples_for,
     train_problems,
 )
-from nslab.experiments.exedec.neural_search import (
+from nslab.experiments.exedec.neural.search import (
     DeepCoderCodec,
     NeuralBaseline,
     NeuralStepSynthesizer,
@@ -30,7 +29,7 @@ from nslab.experiments.exedec.neural_search import (
     neural_ablation,
     neural_exedec,
 )
-from nslab.experiments.exedec.neural_training import (
+from nslab.experiments.exedec.neural.training import (
     BUCKET_WIDTH,
     LengthBatches,
     build_model,
@@ -39,9 +38,10 @@ from nslab.experiments.exedec.neural_training import (
     lr_factor,
     sequence_loss,
 )
+from nslab.experiments.exedec.neural.transformer import SpecTransformer, beam_search
 from nslab.experiments.exedec.problems import DeepCoderProblem, Problem, RobustFillProblem
+from nslab.experiments.exedec.robustfill import dsl as rf
 from nslab.experiments.exedec.splits import Split
-from nslab.experiments.exedec.transformer import SpecTransformer, beam_search
 
 CPU = torch.device("cpu")
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

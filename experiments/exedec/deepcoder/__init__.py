@@ -1,0 +1,1 @@
+"""The DeepCoder domain: integer-list programs, their generation, tokens and searches."""

@@ -1,0 +1,1 @@
+"""The RobustFill domain: string-manipulation programs, their generation, tokens and searches."""

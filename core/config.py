@@ -7,12 +7,15 @@ import json
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from pydantic import BaseModel, ValidationError
 
 from nslab.core.errors import ConfigError
 from nslab.core.experiment import Experiment, ExperimentConfig
+
+# `--set`-style `dotted.key=value` strings, or dotted keys mapped to typed values.
+Overrides: TypeAlias = Mapping[str, Any] | Iterable[str]
 
 
 def parse_override(assignment: str) -> tuple[list[str], Any]:
@@ -29,6 +32,15 @@ def parse_override(assignment: str) -> tuple[list[str], Any]:
     except json.JSONDecodeError:
         value = raw
     return [part.strip() for part in key.split(".")], value
+
+
+def parse_overrides(assignments: Iterable[str]) -> dict[str, Any]:
+    """`--set` strings as one mapping of dotted keys to values (a key given again wins)."""
+    parsed = {}
+    for assignment in assignments:
+        path, value = parse_override(assignment)
+        parsed[".".join(path)] = value
+    return parsed
 
 
 def _set_dotted(target: dict[str, Any], path: list[str], value: Any) -> None:
@@ -65,7 +77,7 @@ def resolve_config(
     experiment: type[Experiment],
     preset: str = "default",
     config_file: Path | None = None,
-    overrides: Iterable[str] = (),
+    overrides: Overrides = (),
 ) -> ExperimentConfig:
     """The validated config of a run, or a ConfigError naming the field, value and rule."""
     if preset not in experiment.presets:
@@ -76,9 +88,13 @@ def resolve_config(
     data: dict[str, Any] = deep_merge({}, experiment.presets[preset])
     if config_file is not None:
         data = deep_merge(data, load_config_file(config_file))
-    for assignment in overrides:
-        path, value = parse_override(assignment)
-        _set_dotted(data, path, value)
+    if isinstance(overrides, Mapping):
+        for key, value in overrides.items():
+            _set_dotted(data, [part.strip() for part in key.split(".")], value)
+    else:
+        for assignment in overrides:
+            path, value = parse_override(assignment)
+            _set_dotted(data, path, value)
     return validate_config(experiment.Config, data)
 
 

@@ -7,14 +7,14 @@ the CLI shows works on it; only the separate worker process is skipped.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from nslab.core.config import resolve_config
+from nslab.core.config import Overrides
 from nslab.core.experiment import Experiment
 from nslab.core.processes import process_start_time
-from nslab.core.runs import RunBook, RunRequest
+from nslab.core.requests import build_run_request
+from nslab.core.runs import RunBook
 from nslab.core.status import EXECUTOR_FOREGROUND, RunStatus
 from nslab.core.trace import RunTrace
 from nslab.core.worker import run_worker
@@ -38,12 +38,13 @@ def run_inline(
     experiment: type[Experiment],
     home: Path,
     preset: str = "quick",
-    overrides: Iterable[str] = (),
+    overrides: Overrides = (),
     seed: int = 0,
     run_id: str | None = None,
     name: str | None = None,
 ) -> InlineRun:
-    """Run `experiment` at `preset` with `--set`-style overrides; returns the stored run.
+    """Run `experiment` at `preset` with overrides (`--set` strings or a mapping of dotted
+    keys to values); returns the stored run.
 
     With `run_id`, continues that (failed, cancelled or interrupted) run from its last
     checkpoint instead of starting a new one.
@@ -51,14 +52,7 @@ def run_inline(
     layout = StoreLayout(home)
     book = RunBook(layout)
     if run_id is None:
-        config = resolve_config(experiment, preset, None, overrides)
-        request = RunRequest(
-            kind=experiment.kind,
-            preset=preset,
-            config=config.model_dump(mode="json"),
-            seed=seed,
-            name=name,
-        )
+        request = build_run_request(experiment, preset, overrides=overrides, seed=seed, name=name)
         run_id = book.create(request, EXECUTOR_FOREGROUND, Path.cwd())["id"]
     else:
         book.retry(run_id)

@@ -13,11 +13,13 @@ import json
 import math
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from nslab.core.errors import ConfigError
+from nslab.core.status import RunStatus
+from nslab.store.index import RunDoc
 
 _RANDOM_SPEC = re.compile(r"^(?P<key>[^=]+)=(?P<law>uniform|loguniform|choice)\((?P<args>.*)\)$")
 
@@ -96,6 +98,37 @@ def expand_sweep(
     return assignments
 
 
-def as_overrides(assignment: dict[str, Any]) -> list[str]:
-    """`--set`-style overrides for one assignment (values as JSON so types survive)."""
-    return [f"{key}={json.dumps(value)}" for key, value in assignment.items()]
+def sweep_members(docs: Sequence[RunDoc]) -> dict[str, list[RunDoc]]:
+    """The runs of each sweep, oldest first; `docs` come newest first, as the index lists them."""
+    members: dict[str, list[RunDoc]] = {}
+    for doc in reversed(docs):
+        if doc.get("sweep"):
+            members.setdefault(doc["sweep"], []).append(doc)
+    return members
+
+
+def sweep_listing(docs: Sequence[RunDoc]) -> list[dict[str, Any]]:
+    """Each sweep with its kind, its number of runs and how many runs are in each status."""
+    return [
+        {
+            "sweep": sweep,
+            "kind": members[0]["kind"],
+            "runs": len(members),
+            "statuses": {
+                status: sum(1 for member in members if member["status"] == status)
+                for status in RunStatus
+                if any(member["status"] == status for member in members)
+            },
+        }
+        for sweep, members in sweep_members(docs).items()
+    ]
+
+
+def rank_by_metric(
+    compared_runs: Sequence[Mapping[str, Any]], metric: str, lower_is_better: bool = False
+) -> list[Mapping[str, Any]]:
+    """The runs of a `comparison`, best `metric` first; runs that did not report it last."""
+    scored = [run for run in compared_runs if run["summary"][metric] is not None]
+    unscored = [run for run in compared_runs if run["summary"][metric] is None]
+    scored.sort(key=lambda run: run["summary"][metric], reverse=not lower_is_better)
+    return scored + unscored

@@ -4,7 +4,7 @@ import pytest
 
 from nslab.core.compare import comparison, differing_parameters
 from nslab.core.errors import ConfigError
-from nslab.core.sweeps import as_overrides, expand_sweep
+from nslab.core.sweeps import expand_sweep, rank_by_metric, sweep_listing, sweep_members
 
 
 def test_a_grid_expands_to_every_combination_in_order() -> None:
@@ -28,8 +28,29 @@ def test_random_draws_are_seeded_within_their_laws_and_repeat_per_grid_point() -
     assert small > len(first) / 2, "log-uniform puts two thirds of the mass below 1e-2"
 
 
-def test_overrides_keep_value_types() -> None:
-    assert as_overrides({"a.b": 0.5, "name": "adam", "n": 3}) == ["a.b=0.5", 'name="adam"', "n=3"]
+def test_sweeps_group_their_runs_oldest_first_with_status_counts() -> None:
+    newest_first = [
+        {"id": "d", "kind": "k", "status": "running", "sweep": "b"},
+        {"id": "c", "kind": "k", "status": "failed", "sweep": "a"},
+        {"id": "x", "kind": "k", "status": "succeeded"},
+        {"id": "b", "kind": "k", "status": "succeeded", "sweep": "a"},
+        {"id": "a", "kind": "k", "status": "succeeded", "sweep": "a"},
+    ]
+    members = sweep_members(newest_first)  # type: ignore[arg-type]
+    assert {name: [doc["id"] for doc in docs] for name, docs in members.items()} == {
+        "a": ["a", "b", "c"],
+        "b": ["d"],
+    }
+    assert sweep_listing(newest_first) == [  # type: ignore[arg-type]
+        {"sweep": "a", "kind": "k", "runs": 3, "statuses": {"succeeded": 2, "failed": 1}},
+        {"sweep": "b", "kind": "k", "runs": 1, "statuses": {"running": 1}},
+    ]
+
+
+def test_ranking_puts_the_best_first_and_runs_without_the_metric_last() -> None:
+    runs = [{"id": i, "summary": {"acc": acc}} for i, acc in enumerate([0.5, None, 0.9, 0.1])]
+    assert [run["id"] for run in rank_by_metric(runs, "acc")] == [2, 0, 3, 1]
+    assert [run["id"] for run in rank_by_metric(runs, "acc", lower_is_better=True)] == [3, 0, 2, 1]
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from nslab.core.errors import NslabError
-from nslab.core.runs import RunRequest
 from nslab.core.status import EXECUTOR_ENGINE
 
 if TYPE_CHECKING:
@@ -149,22 +148,20 @@ class EnqueueScreen(ModalScreen[None]):
         name: str | None,
         tags: tuple[str, ...],
     ) -> None:
-        from nslab.core.config import resolve_config
         from nslab.core.engine import start_engine
+        from nslab.core.requests import build_run_request
 
         app = self.dashboard
         try:
-            registry = self.registry()
-            config = resolve_config(registry.get(kind), preset, None, overrides)
-            request = RunRequest(
-                kind=kind,
-                preset=preset,
-                config=config.model_dump(mode="json"),
+            request = build_run_request(
+                kind,
+                preset,
+                registry=self.registry(),
+                overrides=overrides,
                 seed=seed,
                 name=name,
                 tags=tags,
                 priority=priority,
-                plugin_file=registry.source(kind).plugin_file,
             )
             doc = app.book.create(request, EXECUTOR_ENGINE, Path.cwd())
             engine, started = start_engine(app.layout)

@@ -14,6 +14,8 @@ from typing import Annotated
 
 import typer
 
+from nslab.tui.commands.options import fail, state
+
 SERVE_HOST = "127.0.0.1"
 DEFAULT_SERVE_PORT = 8000
 # textual-serve runs the app with this set to its web driver; no terminal is needed then.
@@ -24,16 +26,8 @@ def has_terminal() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
-def register(app: typer.Typer) -> None:
-    app.command()(dash)
-    app.command()(serve)
-    app.command()(plot)
-
-
 def dash(ctx: typer.Context) -> None:
     """The full-screen dashboard: runs, queue, live curves, populations, artifacts."""
-    from nslab.tui.cli import fail, state
-
     cli = state(ctx)
     if not has_terminal() and TEXTUAL_DRIVER_ENV not in os.environ:
         fail(
@@ -53,8 +47,6 @@ def serve(
 ) -> None:
     """The dashboard in a browser, on 127.0.0.1 only (tunnel: `ssh -L PORT:localhost:PORT`)."""
     from textual_serve.server import Server
-
-    from nslab.tui.cli import state
 
     cli = state(ctx)
     command = [sys.executable, "-m", "nslab", "--home", str(cli.home)]
@@ -86,7 +78,6 @@ def plot(
 ) -> None:
     """Figures of one or more runs (curves overlaid, population, Pareto front) as PNG or SVG."""
     from nslab.core.figures import FigureError
-    from nslab.tui.cli import fail, state
     from nslab.tui.plots import plot_runs
 
     cli = state(ctx)

@@ -1,0 +1,1 @@
+"""The `nslab` commands, a module per group; `nslab.tui.cli` assembles them into the app."""

@@ -1,0 +1,98 @@
+"""What this installation offers: experiments (the kinds) and doctor (the machine)."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from nslab.tui.commands.options import JsonFlag, echo_json, state
+
+if TYPE_CHECKING:
+    from nslab.core.experiment import ExperimentConfig
+
+
+def config_defaults(model: type[ExperimentConfig]) -> dict[str, Any]:
+    """The default value of every field that has one (factories included), as JSON data."""
+    from pydantic import BaseModel
+
+    defaults = {}
+    for name, field_info in model.model_fields.items():
+        if field_info.is_required():
+            continue
+        value = field_info.get_default(call_default_factory=True)
+        defaults[name] = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+    return defaults
+
+
+def experiments(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """The experiment kinds, their presets, figures and config schema."""
+    from nslab.core.figures import figure_description
+
+    registry = state(ctx).registry()
+    described: list[dict[str, Any]] = []
+    for kind in registry.kinds():
+        experiment = registry.get(kind)
+        described.append(
+            {
+                "kind": kind,
+                "description": experiment.description,
+                "presets": {name: dict(values) for name, values in experiment.presets.items()},
+                "figures": {
+                    name: figure_description(function)
+                    for name, function in experiment.figures.items()
+                },
+                "config_schema": experiment.Config.model_json_schema(),
+                "defaults": config_defaults(experiment.Config),
+                "source": registry.source(kind).plugin_file or registry.source(kind).entry_point,
+            }
+        )
+    if as_json:
+        echo_json(described)
+        return
+    if not described:
+        typer.echo("no experiment kinds registered (add one with --plugin FILE.py)")
+    for item in described:
+        typer.echo(f"{item['kind']}  {item['description']}")
+        typer.echo(f"  presets: {', '.join(item['presets'])}")
+        for figure_name, text in item["figures"].items():
+            typer.echo(f"  figure {figure_name}: {text}")
+        defaults = item["defaults"]
+        for field_name, spec in item["config_schema"].get("properties", {}).items():
+            default = json.dumps(defaults[field_name]) if field_name in defaults else "required"
+            if "enum" in spec:
+                kind_text = "|".join(str(choice) for choice in spec["enum"])
+            else:
+                kind_text = spec.get("type") or spec.get("$ref", "").split("/")[-1] or "any"
+            typer.echo(
+                f"  {field_name}: {kind_text} = {default}  {spec.get('description', '')}".rstrip()
+            )
+
+
+def doctor(
+    ctx: typer.Context,
+    as_json: JsonFlag = False,
+    restore_index: Annotated[
+        bool,
+        typer.Option("--restore-index", help="Put back the last good copy of a corrupt index."),
+    ] = False,
+) -> None:
+    """What is installed and what is missing (torch and its device, OCaml binaries, Julia)."""
+    from nslab.tui.doctor import run_checks
+
+    cli = state(ctx)
+    if restore_index:
+        kept = cli.book.index.restore_backup()
+        typer.echo(f"restored the run index from its backup; the damaged file is kept as {kept}")
+        return
+    checks = run_checks(cli.layout)
+    if as_json:
+        echo_json([check.__dict__ for check in checks])
+        return
+    width = max(len(check.name) for check in checks)
+    for check in checks:
+        mark = "ok " if check.ok else ("-- " if check.optional else "!! ")
+        typer.echo(f"{mark} {check.name.ljust(width)}  {check.detail}")
+    if not all(check.ok or check.optional for check in checks):
+        raise typer.Exit(1)

@@ -1,0 +1,71 @@
+"""What every command shares: the CLI's state, its options, one way to fail and to print JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+from nslab.store.home import StoreLayout
+
+if TYPE_CHECKING:
+    from nslab.core.registry import Registry
+    from nslab.core.runs import RunBook
+
+
+@dataclass
+class CliState:
+    home: Path
+    plugin_files: list[str] = field(default_factory=list)
+
+    @property
+    def layout(self) -> StoreLayout:
+        return StoreLayout(self.home)
+
+    @property
+    def book(self) -> RunBook:
+        from nslab.core.runs import RunBook
+
+        return RunBook(self.layout)
+
+    def registry(self) -> Registry:
+        from nslab.core.registry import Registry
+
+        return Registry(self.plugin_files)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(f"nslab: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def echo_json(value: Any) -> None:
+    typer.echo(json.dumps(value, indent=2, default=str))
+
+
+def state(ctx: typer.Context) -> CliState:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, CliState)
+    return obj
+
+
+Preset = Annotated[str, typer.Option("--preset", "-p", help="quick, default or paper.")]
+Overrides = Annotated[
+    list[str] | None,
+    typer.Option("--set", "-s", help="Config override dotted.key=value (repeatable)."),
+]
+ConfigFile = Annotated[Path | None, typer.Option("--config", "-c", help="TOML config file.")]
+Seed = Annotated[int, typer.Option("--seed", help="Seed for Python, numpy and torch.")]
+Name = Annotated[str | None, typer.Option("--name", "-n", help="A name for the run.")]
+Tags = Annotated[list[str] | None, typer.Option("--tag", "-t", help="Tag (repeatable).")]
+Priority = Annotated[int, typer.Option("--priority", help="Higher runs first.")]
+Slots = Annotated[int, typer.Option("--slots", min=1, help="Runs the engine runs at once.")]
+Resources = Annotated[
+    list[str] | None,
+    typer.Option("--resource", help="NAME=AMOUNT a Dask worker must offer, e.g. GPU=1."),
+]
+RunRef = Annotated[str, typer.Argument(help="Run id, a unique prefix of it, or its name.")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]

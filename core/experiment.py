@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
+    from nslab.core.checks import EnvironmentCheck
     from nslab.core.context import RunContext
     from nslab.core.figures import FigureFunction
 
@@ -31,6 +32,8 @@ class Experiment(ABC):
     metrics. `figures` names the family's own pictures for `nslab plot --figure NAME`
     (see `nslab.core.figures`). `main_metrics` names the metrics a finished `run` returns at
     every preset, the ones its results are read by (`nslab.testing` checks them on `quick`).
+    `environment_checks` says what the family needs from the machine beyond its Python
+    packages (a built binary, a Julia), for `nslab doctor`.
     """
 
     kind: ClassVar[str]
@@ -39,6 +42,10 @@ class Experiment(ABC):
     description: ClassVar[str] = ""
     figures: ClassVar[Mapping[str, FigureFunction]] = {}
     main_metrics: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def environment_checks(cls) -> list[EnvironmentCheck]:
+        return []
 
     @abstractmethod
     def run(self, config: Any, ctx: RunContext) -> Mapping[str, float] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from nslab.core.checks import EnvironmentCheck
 from nslab.core.context import RunContext
 from nslab.core.experiment import Experiment
 from nslab.experiments.gssnn.config import PRESETS, GSSNNConfig
@@ -19,6 +20,14 @@ class GSSNN(Experiment):
         "networks whose embedding a synthesized graph program structures, with stitch library "
         "learning, on RAVEN puzzles; compares how well training accuracy predicts validation."
     )
+
+    @classmethod
+    def environment_checks(cls) -> list[EnvironmentCheck]:
+        from nslab.experiments.program_search.engine import engine_status
+
+        status = engine_status()
+        detail = f"{status.path}: {status.detail}"
+        return [EnvironmentCheck("ocaml search", status.available, detail, optional=True)]
 
     def run(self, config: GSSNNConfig, ctx: RunContext) -> dict[str, float]:
         from nslab.experiments.gssnn.run import run_gssnn

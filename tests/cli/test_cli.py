@@ -205,6 +205,27 @@ def test_doctor_reports_the_environment(nslab: Nslab) -> None:
     assert checks["store"]["ok"]
 
 
+def test_doctor_asks_every_registered_kind_for_its_checks(tmp_path: Path, nslab: Nslab) -> None:
+    plugin = tmp_path / "needs_a_tool.py"
+    plugin.write_text(
+        "from nslab.core.checks import EnvironmentCheck\n"
+        "from nslab.core.experiment import Experiment, ExperimentConfig\n\n"
+        "class NeedsATool(Experiment):\n"
+        "    kind = 'needs-a-tool'\n"
+        "    Config = ExperimentConfig\n\n"
+        "    @classmethod\n"
+        "    def environment_checks(cls):\n"
+        "        return [EnvironmentCheck('a tool', False, 'not found: install it')]\n\n"
+        "    def run(self, config, ctx):\n"
+        "        return None\n"
+    )
+    result = nslab("--plugin", str(plugin), "doctor", timeout=120)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("!!  a tool") and "not found: install it" in line for line in lines)
+    assert lines[-1].startswith("ok  store")
+
+
 def test_help_and_ls_import_neither_torch_nor_textual(home: Path) -> None:
     probe = (
         "import sys, runpy\n"

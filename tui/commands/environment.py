@@ -86,7 +86,7 @@ def doctor(
         kept = cli.book.index.restore_backup()
         typer.echo(f"restored the run index from its backup; the damaged file is kept as {kept}")
         return
-    checks = run_checks(cli.layout)
+    checks = run_checks(cli.layout, cli.registry())
     if as_json:
         echo_json([check.__dict__ for check in checks])
         return

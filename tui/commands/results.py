@@ -183,14 +183,14 @@ def logs(
     ] = False,
 ) -> None:
     """A run's log lines (what it printed, messages, status changes)."""
-    from nslab.store.events import EventReader
+    from nslab.core.trace import RunLog
 
     cli = state(ctx)
     doc = cli.book.index.get(run_ref)
-    reader = EventReader(cli.layout.events_path(doc["id"]))
+    log = RunLog(cli.layout.events_path(doc["id"]))
     try:
         while True:
-            for event in reader.read_new():
+            for event in log.read_new():
                 stamp = time.strftime("%H:%M:%S", time.localtime(event.get("t", 0)))
                 if event["type"] == "log":
                     typer.echo(f"{stamp} {event.get('level', 'info'):7} {event['text']}")
@@ -198,7 +198,7 @@ def logs(
                     reason = f" ({event['reason']})" if event.get("reason") else ""
                     typer.echo(f"{stamp} status  {event['status']}{reason}")
             if not follow_log or RunStatus(cli.book.index.get(doc["id"])["status"]).is_final:
-                for event in reader.read_new():
+                for event in log.read_new():
                     if event["type"] == "log":
                         typer.echo(f"{event.get('level', 'info'):7} {event['text']}")
                 return

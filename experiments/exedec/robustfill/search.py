@@ -47,7 +47,7 @@ def _substring_expressions(inputs: tuple[str, ...]) -> Iterator[rf.Substring]:
     # select a non-empty span on every example are built.
     endpoints: dict[tuple[int, ...], tuple[rf.Regex, int, rf.Boundary]] = {}
     for regex, index, bound in itertools.product(regexes, rf.INDICES, rf.Boundary):
-        key = tuple(rf.GetSpan._position(regex, index, bound, text) for text in inputs)
+        key = tuple(rf.span_position(regex, index, bound, text) for text in inputs)
         if min(key) >= 0:
             endpoints.setdefault(key, (regex, index, bound))
     for start, first in endpoints.items():

@@ -16,7 +16,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from distributed import Client, Event, Future, Queue, get_client
@@ -59,7 +59,7 @@ def run_on_worker(payload: dict[str, Any]) -> dict[str, Any]:
     from nslab.store.events import EventWriter
 
     client = get_client()
-    doc: RunDoc = dict(payload["doc"])
+    doc = cast(RunDoc, dict(payload["doc"]))
     events = EventWriter(QueueOutput(Queue(payload["queue"], client=client), payload["next_seq"]))
     checkpoint = payload["checkpoint"]
     files = ForwardedRunFiles(

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired, TypedDict, cast
 
 import orjson
 from tinydb import TinyDB
@@ -29,13 +29,61 @@ from nslab.store.run_ids import next_run_id
 
 RUNS_TABLE = "runs"
 ENVIRONMENTS_TABLE = "environments"
-RunDoc = dict[str, Any]
+
+
+class RunExit(TypedDict):
+    """Why a run ended: the worker's reason (finished, failed, cancelled, lost...) and
+    its process's exit code when there was one."""
+
+    reason: str
+    code: int | None
+
+
+class RunDoc(TypedDict):
+    """A run's document in the index.
+
+    Documents stay sparse: a key a run never had is absent, not null (the whole index is
+    parsed on every mutation). A retried run has `ended_at`, `pid`, `pid_started` and
+    `exit` set back to null.
+    """
+
+    id: str
+    name: str
+    kind: str
+    preset: str
+    config: dict[str, Any]
+    seed: int
+    tags: list[str]
+    priority: int
+    status: str
+    executor: str
+    created_at: float
+    queued_at: float
+    host: str
+    retries: int
+    repro: dict[str, Any]
+    summary: dict[str, Any]
+    plugin_file: NotRequired[str]
+    sweep: NotRequired[str]
+    resources: NotRequired[dict[str, float]]
+    pid: NotRequired[int | None]
+    pid_started: NotRequired[float | None]
+    started_at: NotRequired[float]
+    ended_at: NotRequired[float | None]
+    exit: NotRequired[RunExit | None]
+    cancel_requested: NotRequired[bool]
+    cancel_requested_at: NotRequired[float]
 
 
 def exit_reason(doc: RunDoc) -> str:
     """Why the run ended ("" while it has not, or when the reason was not recorded)."""
     ended = doc.get("exit")
     return (ended.get("reason") or "") if ended else ""
+
+
+def _as_run_doc(fields: Mapping[str, Any]) -> RunDoc:
+    """A copy of a stored document, typed: only `RunBook` writes the index, with these keys."""
+    return cast(RunDoc, dict(fields))
 
 
 IndexData = dict[str, dict[str, Any]]
@@ -133,7 +181,7 @@ class RunIndex:
         """Every run, newest first."""
         if not self.layout.index_path.exists():
             return []
-        docs = [dict(doc) for doc in self._raw_table(self._open_db()).values()]
+        docs = [_as_run_doc(doc) for doc in self._raw_table(self._open_db()).values()]
         docs.sort(key=lambda doc: doc["id"], reverse=True)
         return docs
 
@@ -188,7 +236,7 @@ class RunIndex:
             for fields in fields_list:
                 run_id = next_run_id(ids, time.time())
                 ids.append(run_id)
-                docs.append({"id": run_id, **fields})
+                docs.append(_as_run_doc({"id": run_id, **fields}))
             db.table(RUNS_TABLE, cache_size=0).insert_multiple(docs)
             if environment is not None:
                 known = self._raw_table(db, ENVIRONMENTS_TABLE).values()
@@ -215,7 +263,7 @@ class RunIndex:
             if fields is None:
                 return None
             db.table(RUNS_TABLE, cache_size=0).update(dict(fields), doc_ids=[doc_id])
-            return {**current, **fields}
+            return _as_run_doc({**current, **fields})
 
     def remove(self, run_id: str) -> None:
         with self._locked_db() as db:
@@ -241,11 +289,11 @@ class RunIndex:
     def _find(cls, db: TinyDB, run_id: str) -> tuple[int, RunDoc]:
         for doc_id, doc in cls._raw_table(db).items():
             if doc["id"] == run_id:
-                return int(doc_id), dict(doc)
+                return int(doc_id), _as_run_doc(doc)
         raise UnknownRunError(f"no run with id '{run_id}'")
 
     @staticmethod
-    def _raw_table(db: TinyDB, name: str = RUNS_TABLE) -> dict[str, RunDoc]:
+    def _raw_table(db: TinyDB, name: str = RUNS_TABLE) -> dict[str, dict[str, Any]]:
         """The stored documents by TinyDB doc id, without wrapping each in a Document."""
         data = db.storage.read() or {}
         return data.get(name, {})

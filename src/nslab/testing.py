@@ -29,6 +29,7 @@ from nslab.core.errors import ConfigError
 from nslab.core.experiment import PRESET_NAMES, Experiment, ExperimentConfig
 from nslab.core.inline import InlineRun, run_inline
 from nslab.core.status import RunStatus
+from nslab.store.index import exit_reason
 
 
 class ContractError(AssertionError):
@@ -95,7 +96,7 @@ class QuickRun:
 
 
 def _exit_reason(run: InlineRun) -> str:
-    return str((run.doc.get("exit") or {}).get("reason") or "")
+    return exit_reason(run.doc)
 
 
 def _ending(run: InlineRun) -> str:

@@ -126,6 +126,7 @@ def show(ctx: typer.Context, run_ref: RunRef, as_json: JsonFlag = False) -> None
     if doc.get("started_at"):
         ran_for = (doc.get("ended_at") or time.time()) - doc["started_at"]
     environment = cli.book.index.environment(doc["repro"].get("environment", "")) or {}
+    ended = doc.get("exit")
     if as_json:
         run_dir = str(cli.layout.run_dir(doc["id"]))
         echo_json({**doc, "environment": environment, "artifacts": artifacts, "run_dir": run_dir})
@@ -133,7 +134,7 @@ def show(ctx: typer.Context, run_ref: RunRef, as_json: JsonFlag = False) -> None
     lines = [
         f"run       {doc['id']}  {doc['name']}",
         f"kind      {doc['kind']}  preset {doc['preset']}  seed {doc['seed']}",
-        f"status    {doc['status']}" + (f"  ({doc['exit']['reason']})" if doc.get("exit") else ""),
+        f"status    {doc['status']}" + (f"  ({ended['reason']})" if ended else ""),
         f"created   {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(doc['created_at']))}",
         f"ran for   {formatting.duration(ran_for) if ran_for is not None else '-'}",
         f"retries   {doc.get('retries', 0)}",

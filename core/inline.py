@@ -16,9 +16,8 @@ from nslab.core.processes import process_start_time
 from nslab.core.requests import build_run_request
 from nslab.core.runs import RunBook
 from nslab.core.status import EXECUTOR_FOREGROUND, RunStatus
-from nslab.core.trace import RunTrace
+from nslab.core.trace import RunTrace, read_trace
 from nslab.core.worker import run_worker
-from nslab.store.events import read_events
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunDoc
 
@@ -58,6 +57,5 @@ def run_inline(
         book.retry(run_id)
     book.mark_started(run_id, os.getpid(), process_start_time(os.getpid()))
     run_worker(layout, run_id, capture_process=False, experiment=experiment)
-    trace = RunTrace()
-    trace.apply(read_events(layout.events_path(run_id)))
+    trace = read_trace(layout.events_path(run_id))
     return InlineRun(book.index.get(run_id), trace, layout.run_dir(run_id))

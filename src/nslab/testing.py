@@ -95,12 +95,8 @@ class QuickRun:
     """What `run` returned in the last attempt."""
 
 
-def _exit_reason(run: InlineRun) -> str:
-    return exit_reason(run.doc)
-
-
 def _ending(run: InlineRun) -> str:
-    reason = _exit_reason(run)
+    reason = exit_reason(run.doc)
     return f"{run.status}" + (f" ({reason})" if reason else "")
 
 
@@ -151,7 +147,7 @@ def run_quick_stopped_and_resumed(experiment: type[Experiment], home: Path) -> Q
         if started.status is not RunStatus.SUCCEEDED:
             raise ContractError(f"{experiment.kind}: the quick run ended {_ending(started)}")
         return QuickRun(experiment, False, started, False, first.returned or {})
-    interrupted = StoppedAfterFirstCheckpoint.__name__ in _exit_reason(started)
+    interrupted = StoppedAfterFirstCheckpoint.__name__ in exit_reason(started.doc)
     if started.status is not RunStatus.FAILED or not interrupted:
         raise ContractError(
             f"{experiment.kind}: a quick run interrupted at its first checkpoint ended "

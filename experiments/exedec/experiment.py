@@ -219,6 +219,11 @@ class ExeDec(Experiment):
         "ExeDec (Shi et al., ICLR 2024): execution decomposition vs whole-program enumeration "
         "on DeepCoder and RobustFill compositional-generalization splits."
     )
+    # COMPOSE_NEW_OP is the split every preset runs.
+    main_metrics = (
+        "deepcoder/COMPOSE_NEW_OP/exedec/solve_rate",
+        "robustfill/COMPOSE_NEW_OP/exedec/solve_rate",
+    )
     presets: ClassVar[Mapping[str, Mapping[str, Any]]] = {
         "quick": {
             "source": "generated",

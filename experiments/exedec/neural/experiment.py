@@ -22,6 +22,12 @@ class ExeDecNeural(Experiment):
         "no-subgoal ablation, the whole-program baseline) with beam search, beside the "
         "symbolic searches, on DeepCoder's compositional-generalization splits."
     )
+    # COMPOSE_NEW_OP is the split every preset runs.
+    main_metrics = (
+        "deepcoder/COMPOSE_NEW_OP/neural_exedec/solve_rate",
+        "deepcoder/COMPOSE_NEW_OP/neural_ablation/solve_rate",
+        "deepcoder/COMPOSE_NEW_OP/neural_baseline/solve_rate",
+    )
     presets: ClassVar[Mapping[str, Mapping[str, Any]]] = {
         "quick": {
             "source": "generated",

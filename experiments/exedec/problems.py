@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Literal
 
@@ -16,8 +17,9 @@ from nslab.experiments.exedec.deepcoder import dsl as dc
 
 Domain = Literal["deepcoder", "robustfill"]
 DOMAINS: tuple[Domain, ...] = ("deepcoder", "robustfill")
-# The development problems ship beside a checkout of this repository, in shared/.
-DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "exedec"
+# The development problems are package data (data/README.md: source, licence, attribution).
+# Installed from a checkout or a wheel the package lies on disk, so the folder is a real path.
+DEFAULT_DATA_DIR = Path(str(resources.files("nslab.experiments.exedec").joinpath("data")))
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,32 @@ def test_wheel_holds_package_data(wheel_names: set[str]) -> None:
     assert any(
         name.startswith("nslab/tui/dashboard/") and name.endswith(".tcss") for name in wheel_names
     )
+    exedec_data = REPO / "experiments" / "exedec" / "data"
+    shipped = {
+        "nslab/experiments/exedec/data/" + path.relative_to(exedec_data).as_posix()
+        for path in exedec_data.rglob("*")
+        if path.is_file()
+    }
+    assert len(shipped) == 13  # 2 domains x 6 splits, and the licence and attribution
+    assert shipped <= wheel_names
+
+
+# The workplace keeps reference material beside the checkout; a user's clone has none of it.
+OUTSIDE_THE_CHECKOUT = ("../shared", "shared/data", '"shared" / "data"')
+
+
+def test_no_source_file_reads_outside_the_checkout() -> None:
+    sources = [REPO / "Makefile", REPO / "pyproject.toml"]
+    for folder in (*PARTS, "src", "tests", "bench", "reproduce", "examples", ".ci"):
+        sources += [path for path in (REPO / folder).rglob("*") if path.suffix in {".py", ""}]
+    offending = [
+        f"{path.relative_to(REPO)}: {needle}"
+        for path in sources
+        if path.is_file() and path != Path(__file__)
+        for needle in OUTSIDE_THE_CHECKOUT
+        if needle in path.read_text(errors="replace")
+    ]
+    assert not offending
 
 
 def test_wheel_registers_the_built_in_experiments(wheel: Path, wheel_names: set[str]) -> None:

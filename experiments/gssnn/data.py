@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +22,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 # Bump when the generator's output changes, so cached datasets made by older code are not reused.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
+# raven-gen iterates over sets of enum members, whose order follows Python's string hash seed:
+# with a random one (the default) the same numpy seed drew other puzzles in every process.
+GENERATOR_HASH_SEED = "0"
 BACKGROUND_COLOURS = tuple(range(28, 225, 28))
 LINE_THICKNESS = 1
 SHAPE_BORDER_THICKNESS = 1
@@ -85,7 +92,34 @@ def generate_puzzles(
     seed: int,
     on_progress: Callable[[int], None] | None = None,
 ) -> PuzzleSet:
-    """`count` puzzles rendered at `image_size` pixels; raven-gen draws from numpy's global RNG."""
+    """`count` puzzles rendered at `image_size` pixels, the same for a seed in every process.
+
+    raven-gen runs in a child process started with a fixed hash seed (GENERATOR_HASH_SEED);
+    the child reports each finished puzzle on a line of its standard output.
+    """
+    with tempfile.TemporaryDirectory(prefix="nslab-raven-") as scratch:
+        out, errors = Path(scratch) / "puzzles.npz", Path(scratch) / "stderr.txt"
+        command = [sys.executable, "-m", __name__, str(count), str(image_size), str(seed), str(out)]
+        env = {**os.environ, "PYTHONHASHSEED": GENERATOR_HASH_SEED}
+        with (
+            errors.open("w") as stderr,
+            subprocess.Popen(
+                command, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True
+            ) as child,
+        ):
+            assert child.stdout is not None
+            for line in child.stdout:
+                if on_progress is not None:
+                    on_progress(int(line))
+        if child.returncode != 0:
+            lines = errors.read_text().strip().splitlines()
+            reason = lines[-1] if lines else f"exit status {child.returncode}"
+            raise RuntimeError(f"RAVEN puzzle generation failed: {reason}")
+        return load_set(out)
+
+
+def _generate_in_this_process(count: int, image_size: int, seed: int) -> PuzzleSet:
+    """The draws themselves: raven-gen samples from numpy's global RNG."""
     from raven_gen import Matrix, RuleType
 
     matrix_types, weights, ruleset = _configure_generator()
@@ -109,8 +143,7 @@ def generate_puzzles(
         labels[index] = int(
             any(component.color.name is RuleType.CONSTANT for component in matrix.rules)
         )
-        if on_progress is not None:
-            on_progress(index + 1)
+        print(index + 1, flush=True)
     return PuzzleSet(images=images, labels=labels)
 
 
@@ -180,3 +213,10 @@ def raven_split(
     _save_set(folder / SPLIT_FILES["train"], train)
     _save_set(folder / SPLIT_FILES["validation"], validation)
     return RavenSplit(train, validation, source="generated")
+
+
+if __name__ == "__main__":
+    count_arg, size_arg, seed_arg, out_arg = sys.argv[1:]
+    _save_set(
+        Path(out_arg), _generate_in_this_process(int(count_arg), int(size_arg), int(seed_arg))
+    )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +27,30 @@ def test_generation_is_seeded() -> None:
     assert first.images.shape == (6, 24, 24) and first.images.dtype == np.uint8
     assert np.array_equal(first.images, again.images) and np.array_equal(first.labels, again.labels)
     assert not np.array_equal(first.images, other.images)
+
+
+PUZZLE_DIGEST = """
+import hashlib
+from nslab.experiments.gssnn.data import generate_puzzles
+puzzles = generate_puzzles(12, 24, seed=5)
+print(hashlib.sha256(puzzles.images.tobytes() + puzzles.labels.tobytes()).hexdigest())
+"""
+
+
+def test_a_seed_draws_the_same_puzzles_in_every_process() -> None:
+    # raven-gen's draws followed Python's string hash seed, which differs between processes.
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", PUZZLE_DIGEST],
+            env={**os.environ, "PYTHONHASHSEED": hash_seed},
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        ).stdout
+        for hash_seed in ("1", "2", "3")
+    }
+    assert len(digests) == 1
 
 
 def test_labels_say_whether_a_colour_rule_is_constant() -> None:

@@ -27,6 +27,7 @@ from nslab.core.executors import Executor, LocalExecutor
 from nslab.core.processes import is_alive, process_start_time
 from nslab.core.runs import RunBook
 from nslab.core.status import EXECUTOR_FOREGROUND, RunStatus
+from nslab.core.writer_lock import WriterBusyError
 from nslab.store.atomic import atomic_write_bytes
 from nslab.store.home import StoreLayout
 
@@ -114,12 +115,21 @@ class Engine:
             self._launch(doc["id"])
 
     def _launch(self, run_id: str) -> None:
+        # A live writer left over from an earlier attempt keeps the run queued until it exits.
+        if self.book.has_live_writer(run_id):
+            return
         # Claim the run under our own pid first, so nobody sees it running with no process.
         claimed = self.book.mark_started(
             run_id, os.getpid(), self._pid_started, executor=self.executor.name
         )
-        if claimed is not None:
+        if claimed is None:
+            return
+        try:
             self.executor.launch(claimed)
+        except WriterBusyError as exc:
+            # A writer appeared since the check above: it owns the run and will record
+            # itself; the claim stays until it does or until its lock is released.
+            print(f"not starting {run_id}: {exc}", file=sys.stderr)
 
     def _request_stop(self, signum: int, frame: FrameType | None) -> None:
         self._stopping = True

@@ -27,6 +27,7 @@ from nslab.core.status import (
     RETRYABLE_STATUSES,
     RunStatus,
 )
+from nslab.core.writer_lock import writer_lock_held
 from nslab.store.events import append_event
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunDoc, RunIndex
@@ -139,6 +140,16 @@ class RunBook:
             when=lambda doc: doc["status"] in (RunStatus.QUEUED, RunStatus.RUNNING),
         )
 
+    def record_writer(self, run_id: str, pid: int, pid_started: float | None) -> RunDoc | None:
+        """The worker's record of itself, made while it holds the run's writer lock and
+        before it writes a byte; None when the run is no longer running."""
+        return self.index.update(
+            run_id, {"pid": pid, "pid_started": pid_started}, when=_status_is(RunStatus.RUNNING)
+        )
+
+    def has_live_writer(self, run_id: str) -> bool:
+        return writer_lock_held(self.layout.run_dir(run_id))
+
     # -- finishing --------------------------------------------------------------------
 
     def finish(
@@ -170,10 +181,11 @@ class RunBook:
     def record_worker_exit(self, run_id: str, returncode: int | None) -> RunDoc | None:
         """A worker process is gone; if it left no final state, record why it ended.
 
-        `returncode` is None when the worker was not our child and simply vanished.
+        `returncode` is None when the worker was not our child and simply vanished. A run
+        whose writer lock a live process still holds has not ended, whatever pid it records.
         """
         doc = self.index.get(run_id)
-        if doc["status"] != RunStatus.RUNNING:
+        if doc["status"] != RunStatus.RUNNING or self.has_live_writer(run_id):
             return None
         if doc.get("cancel_requested"):
             return self.finish(run_id, RunStatus.CANCELLED, "cancelled by request", code=returncode)
@@ -188,7 +200,11 @@ class RunBook:
         return self.finish(run_id, RunStatus.FAILED, reason, code=returncode)
 
     def reconcile(self, docs: Iterable[RunDoc], skip: Iterable[str] = ()) -> list[str]:
-        """Mark running runs on this host whose worker is gone; returns their ids."""
+        """Mark running runs on this host whose worker is gone; returns their ids.
+
+        The recorded pid may be a launcher's (the engine's, until its worker records
+        itself), so a dead pid alone is no proof: the run's writer lock is.
+        """
         host = socket.gethostname()
         skipped = set(skip)
         lost = []
@@ -245,6 +261,11 @@ class RunBook:
             raise RunStateError(
                 f"run {doc['id']} is {doc['status']}; only failed, cancelled or interrupted "
                 "runs can be retried"
+            )
+        if self.has_live_writer(doc["id"]):
+            raise RunStateError(
+                f"run {doc['id']} is {doc['status']} but a live process still holds its "
+                "writer lock (runs/<id>/writer.lock); wait for that process to exit"
             )
         updated = self.index.update(
             doc["id"],

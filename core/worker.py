@@ -1,7 +1,8 @@
 """The worker process: runs one experiment run and records how it ended.
 
-Started as `python -m nslab.core.worker --home HOME RUN_ID` by the engine or by a
-foreground `nslab run`; it is the only writer of its run's event log.
+Started as `python -m nslab.core.worker --home HOME --writer-lock-fd FD RUN_ID` by the
+engine or by a foreground `nslab run`; it is the only writer of its run's event log, and
+holds the run's writer lock for its whole life to prove it.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import io
 import math
+import os
 import signal
 import subprocess
 import sys
@@ -21,11 +23,14 @@ from typing import Any, TextIO
 
 from nslab.core.config import validate_config
 from nslab.core.context import RunContext, seed_everything
+from nslab.core.errors import RunStateError
 from nslab.core.experiment import Experiment
+from nslab.core.processes import process_start_time
 from nslab.core.registry import load_experiment
 from nslab.core.run_files import LocalRunFiles
 from nslab.core.runs import RunBook
 from nslab.core.status import RunStatus
+from nslab.core.writer_lock import keep_inherited_writer_lock, take_writer_lock
 from nslab.store.events import EventWriter
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunDoc
@@ -37,17 +42,35 @@ def spawn_worker(layout: StoreLayout, run_id: str, own_session: bool) -> subproc
     An engine's workers lead their own session, so they outlive the engine and can be
     signalled as a group; a foreground run's worker shares the terminal's process group
     so that Ctrl-C reaches it.
+
+    The run's writer lock is taken here and handed to the worker, so it stays held from
+    before the worker exists until the worker dies; raises `WriterBusyError` when another
+    live process holds it.
     """
     log_path = layout.worker_log_path(run_id)
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "ab") as log_file:
-        return subprocess.Popen(
-            [sys.executable, "-m", "nslab.core.worker", "--home", str(layout.home), run_id],
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=log_file,
-            start_new_session=own_session,
-        )
+    lock_fd = take_writer_lock(layout.run_dir(run_id))
+    try:
+        with open(log_path, "ab") as log_file:
+            return subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "nslab.core.worker",
+                    "--home",
+                    str(layout.home),
+                    "--writer-lock-fd",
+                    str(lock_fd),
+                    run_id,
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=log_file,
+                start_new_session=own_session,
+                pass_fds=(lock_fd,),
+            )
+    finally:
+        os.close(lock_fd)
 
 
 class _LinesToEvents(io.TextIOBase):
@@ -146,17 +169,37 @@ def run_worker(
     run_id: str,
     capture_process: bool = True,
     experiment: type[Experiment] | None = None,
+    writer_lock_fd: int | None = None,
 ) -> RunStatus:
     """Run a stored run to its end and record the outcome.
 
     `capture_process` installs the stop signals and turns prints into log events, as a
     worker process does; in-process callers (tests, notebooks) leave both alone and may
-    pass the experiment class instead of having it looked up by kind.
+    pass the experiment class instead of having it looked up by kind. `writer_lock_fd` is
+    the run's writer lock as the launcher handed it over; without it the lock is taken
+    here. Raises `WriterBusyError` when another live process writes the run.
     """
+    lock_fd = (
+        take_writer_lock(layout.run_dir(run_id))
+        if writer_lock_fd is None
+        else keep_inherited_writer_lock(writer_lock_fd)
+    )
+    try:
+        return _run_as_writer(layout, run_id, capture_process, experiment)
+    finally:
+        os.close(lock_fd)
+
+
+def _run_as_writer(
+    layout: StoreLayout,
+    run_id: str,
+    capture_process: bool,
+    experiment: type[Experiment] | None,
+) -> RunStatus:
     book = RunBook(layout)
-    doc = book.index.get(run_id)
-    if doc["status"] != RunStatus.RUNNING:
-        return RunStatus(doc["status"])
+    doc = book.record_writer(run_id, os.getpid(), process_start_time(os.getpid()))
+    if doc is None:
+        return RunStatus(book.index.get(run_id)["status"])
     events = EventWriter(layout.events_path(run_id))
     files = LocalRunFiles(layout.run_dir(run_id))
     ctx = RunContext(run_id, files, events, doc["seed"], layout.cache_dir)
@@ -182,9 +225,14 @@ def run_worker(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nslab-worker")
     parser.add_argument("--home", required=True)
+    parser.add_argument("--writer-lock-fd", type=int, help="the run's writer lock, held open")
     parser.add_argument("run_id")
     args = parser.parse_args(argv)
-    run_worker(StoreLayout(Path(args.home)), args.run_id)
+    try:
+        run_worker(StoreLayout(Path(args.home)), args.run_id, writer_lock_fd=args.writer_lock_fd)
+    except RunStateError as exc:
+        print(f"nslab worker: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

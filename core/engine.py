@@ -127,8 +127,8 @@ class Engine:
         try:
             self.executor.launch(claimed)
         except WriterBusyError as exc:
-            # A writer appeared since the check above: it owns the run and will record
-            # itself; the claim stays until it does or until its lock is released.
+            # A writer took the lock since the check above: the run is its own, and it
+            # replaces our claim with its pid when it records itself.
             print(f"not starting {run_id}: {exc}", file=sys.stderr)
 
     def _request_stop(self, signum: int, frame: FrameType | None) -> None:

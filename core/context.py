@@ -87,6 +87,9 @@ class RunContext:
 
     def checkpoint(self, state: Mapping[str, Any]) -> None:
         """Save resumable state; JSON when it is plain data, else torch (tensors allowed)."""
+        # A resume continues from the checkpoint, so every event logged before it must be
+        # on disk first: a kill between the two would otherwise leave a permanent gap.
+        self._events.flush(fsync=True)
         if _contains_tensors(state):
             import torch
 

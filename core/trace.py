@@ -3,7 +3,8 @@ progress, logs, artifacts.
 
 `RunLog` is the one reader of a log for every view (watch, the dashboard, logs, export,
 plot, reproduce): it reads from a byte offset, leaves a torn last line for the next read,
-and folds what it read into the given folds (`RunTrace`, or a view's own record).
+skips and counts lines that are not well-formed events, and folds what it read into the
+given folds (`RunTrace`, or a view's own record).
 """
 
 from __future__ import annotations
@@ -120,6 +121,11 @@ class RunLog:
     def started(self) -> bool:
         """Whether a read has consumed part of the log (the next read continues after it)."""
         return self._reader.offset > 0
+
+    @property
+    def skipped_lines(self) -> int:
+        """How many lines read so far were not well-formed events (and were left out)."""
+        return self._reader.skipped
 
     def read_new(self, *folds: EventFold) -> list[Event]:
         """The whole events appended since the last read, folded into `folds`."""

@@ -12,7 +12,7 @@ import itertools
 import os
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Protocol, cast, get_args
@@ -216,11 +216,16 @@ class EventWriter:
 
 
 class EventReader:
-    """Tails one run's event log by byte offset; skips lines that do not parse."""
+    """Tails one run's event log by byte offset.
+
+    Lines that are not a well-formed event of a known type (a torn write, a line another
+    program added) are skipped and counted in `skipped`, so a view can say so.
+    """
 
     def __init__(self, path: Path, offset: int = 0) -> None:
         self.path = path
         self.offset = offset
+        self.skipped = 0
 
     def read_new(self) -> list[Event]:
         try:
@@ -233,20 +238,54 @@ class EventReader:
         if end < 0:
             return []
         self.offset += end + 1
-        return list(_parse_lines(chunk[: end + 1]))
+        events, skipped = _parse_lines(chunk[: end + 1])
+        self.skipped += skipped
+        return events
 
 
-def _parse_lines(chunk: bytes) -> Iterator[Event]:
+_NUMBER: Final = (int, float)
+_FIELD_TYPES: Final[Mapping[str, Mapping[str, tuple[type, ...]]]] = {
+    "metric": {"step": _NUMBER, "values": (dict,)},
+    "population": {"generation": _NUMBER, "members": (list,)},
+    "artifact": {"name": (str,), "kind": (str,), "version": (int,), "path": (str,)},
+    "log": {"level": (str,), "text": (str,)},
+    "progress": {"done": _NUMBER, "total": _NUMBER},
+    "status": {"status": (str,)},
+}
+
+
+def _is_event(record: Any) -> bool:
+    """Whether a parsed line has the fields its type promises (readers index them freely)."""
+    if not isinstance(record, dict):
+        return False
+    event_type = record.get("type")
+    if not isinstance(event_type, str) or event_type not in _FIELD_TYPES:
+        return False
+    fields = _FIELD_TYPES[event_type]
+    typed = {"seq": (int,), "t": _NUMBER, **fields}
+    return all(
+        isinstance(record.get(name), kinds) and not isinstance(record.get(name), bool)
+        for name, kinds in typed.items()
+    )
+
+
+def _parse_lines(chunk: bytes) -> tuple[list[Event], int]:
+    """The events among whole lines, and how many non-empty lines were not events."""
+    events: list[Event] = []
+    skipped = 0
     for line in chunk.splitlines():
-        if not line:
+        if not line.strip():
             continue
         try:
-            event = orjson.loads(line)
+            record = orjson.loads(line)
         except orjson.JSONDecodeError:
+            skipped += 1
             continue
-        if isinstance(event, dict):
-            # Trusted as written by `EventWriter`: readers of old stores see the same shapes.
-            yield cast(Event, event)
+        if _is_event(record):
+            events.append(cast(Event, record))
+        else:
+            skipped += 1
+    return events, skipped
 
 
 def append_event(path: Path, event_type: EventType, **fields: Any) -> None:
@@ -278,4 +317,4 @@ def read_tail(path: Path, max_bytes: int = _TAIL_PROBE_BYTES) -> list[Event]:
     if start > 0:
         chunk = chunk[chunk.find(b"\n") + 1 :]
     end = chunk.rfind(b"\n")
-    return list(_parse_lines(chunk[: end + 1])) if end >= 0 else []
+    return _parse_lines(chunk[: end + 1])[0] if end >= 0 else []

@@ -118,3 +118,32 @@ class _CollectedLines:
 
     def close(self) -> None:
         pass
+
+
+NOT_EVENTS = [
+    b'{"seq": 5, "t": 1.0}',
+    b'{"seq": 6, "t": 1.0, "type": "weather", "sky": "grey"}',
+    b'{"seq": 7, "t": 1.0, "type": "metric", "step": 3}',
+    b'{"seq": 8, "t": 1.0, "type": "progress", "done": "half", "total": 10}',
+    b"[1, 2, 3]",
+    b"42",
+    b"not json at all",
+]
+
+
+def test_lines_that_are_not_events_are_skipped_and_counted(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    writer = EventWriter(path, flush_interval_s=None)
+    writer.metric(0, {"loss": 1.0})
+    writer.close()
+    with open(path, "ab") as handle:
+        handle.write(b"\n".join(NOT_EVENTS) + b"\n")
+    writer = EventWriter(path, flush_interval_s=None)
+    writer.metric(1, {"loss": 0.5})
+    writer.close()
+
+    reader = EventReader(path)
+    events = reader.read_new()
+    assert [event["type"] for event in events] == ["metric", "metric"]
+    assert reader.skipped == len(NOT_EVENTS)
+    assert [event["type"] for event in read_tail(path)] == ["metric", "metric"]

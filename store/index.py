@@ -144,15 +144,40 @@ class IndexFile:
             gc.freeze()
             if collecting:
                 gc.enable()
-        if not isinstance(data, dict):
-            raise CorruptIndexError(self._corrupt_message("not a JSON object"))
-        return data
+        problem = _shape_problem(data)
+        if problem is not None:
+            raise CorruptIndexError(self._corrupt_message(problem))
+        return cast(IndexData, data)
 
     def _corrupt_message(self, problem: str) -> str:
         hint = "run `nslab doctor --restore-index` to restore the last good copy"
         if not self.backup.exists():
             hint = "no backup copy exists; move the file aside to start a new index"
         return f"run index {self.path} is corrupt: {problem}; {hint}"
+
+
+_REQUIRED_FIELDS = {RUNS_TABLE: ("id", "status"), ENVIRONMENTS_TABLE: ("key",)}
+
+
+def _shape_problem(data: Any) -> str | None:
+    """What makes parsed JSON not an index (None when it is one).
+
+    Every reader indexes these fields without looking, so a file of another shape is
+    reported as corrupt here rather than failing somewhere later.
+    """
+    if not isinstance(data, dict):
+        return "not a JSON object"
+    for table_name, table in data.items():
+        if not isinstance(table, dict):
+            return f"table {table_name!r} is not an object of documents"
+        required = _REQUIRED_FIELDS.get(table_name, ())
+        for doc_id, doc in table.items():
+            if not doc_id.isdigit() or not isinstance(doc, dict):
+                return f"entry {doc_id!r} of table {table_name!r} is not a numbered document"
+            missing = [name for name in required if not isinstance(doc.get(name), str)]
+            if missing:
+                return f"document {doc_id!r} of table {table_name!r} has no {missing[0]!r}"
+    return None
 
 
 class IndexFileStorage(Storage):

@@ -105,3 +105,30 @@ def test_corrupt_index_is_reported_and_the_last_good_copy_restores(home: Path) -
     assert moved_to.read_bytes() == damaged
     names = {doc["name"] for doc in index.all()}
     assert "kept" in names and index.get(kept["id"])["status"] == "succeeded"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'{"runs": []}',
+        b"[]",
+        b'{"runs": {"1": "x"}}',
+        b'{"runs": {"1": {"status": "queued"}}}',
+        b'{"runs": {"1": {"id": "a"}}}',
+        b'{"runs": {"one": {"id": "a", "status": "queued"}}}',
+    ],
+)
+def test_an_index_of_the_wrong_shape_is_reported_as_corrupt_and_left_as_it_is(
+    home: Path, content: bytes
+) -> None:
+    layout = StoreLayout(home)
+    home.mkdir(parents=True)
+    layout.index_path.write_bytes(content)
+    index = RunIndex(layout)
+    for read in (index.all, lambda: index.get("a")):
+        with pytest.raises(CorruptIndexError, match=str(layout.index_path)) as raised:
+            read()
+        assert "\n" not in str(raised.value)
+    with pytest.raises(CorruptIndexError):
+        index.update("a", {"status": "failed"})
+    assert layout.index_path.read_bytes() == content

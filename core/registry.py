@@ -49,7 +49,8 @@ def load_plugin_file(path: str | os.PathLike[str]) -> list[type[Experiment]]:
         sys.modules[module_name] = module
         try:
             spec.loader.exec_module(module)
-        except Exception as exc:
+        # A plugin calling sys.exit() at import must not end nslab silently with its code.
+        except (Exception, SystemExit) as exc:
             del sys.modules[module_name]
             raise PluginError(f"plugin file {plugin_path} failed to import: {exc!r}") from None
     found = [

@@ -20,7 +20,7 @@ ARTIFACT_SUFFIXES: Final = {
     "svg": ".svg",
     "png": ".png",
 }
-_NAME_PATTERN: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_NAME_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _VERSION_PATTERN: Final = re.compile(r"^v(\d+)\.")
 
 
@@ -33,7 +33,7 @@ class ArtifactVersion:
 
 
 def validate_artifact(name: str, kind: str) -> None:
-    if not _NAME_PATTERN.match(name):
+    if not _NAME_PATTERN.fullmatch(name):
         raise ValueError(
             f"artifact name {name!r} must be letters, digits, '.', '_' or '-' (at most 128)"
         )

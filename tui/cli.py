@@ -84,6 +84,16 @@ engine_app.command("stop")(queue_engine.engine_stop)
 engine_app.command("status")(queue_engine.engine_status)
 
 
+def describe_os_error(exc: OSError) -> str:
+    """A file the store could not create, read or write, as one line saying what to check."""
+    if exc.filename is None:
+        return str(exc)
+    return (
+        f"{exc.strerror}: {exc.filename} (check that the store folder, --home or $NSLAB_HOME, "
+        "can be created and written and its disk has free space)"
+    )
+
+
 def main() -> None:
     """Console entry point: user errors become one line on stderr and a non-zero exit."""
     try:
@@ -91,5 +101,8 @@ def main() -> None:
     except (NslabError, StoreError) as exc:
         typer.echo(f"nslab: {exc}", err=True)
         sys.exit(2)
+    except OSError as exc:
+        typer.echo(f"nslab: {describe_os_error(exc)}", err=True)
+        sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)

@@ -236,7 +236,10 @@ def export(
     if out is None:
         sys.stdout.write(text)
     else:
-        out.write_text(text)
+        try:
+            out.write_text(text)
+        except OSError as exc:
+            fail(f"cannot write {out}: {exc.strerror}; choose another --out")
         typer.echo(f"wrote {out}", err=True)
 
 

@@ -24,7 +24,13 @@ from nslab.core.runs import RunBook
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunDoc
 from nslab.tui.dashboard.feed import StoreFeed
-from nslab.tui.dashboard.messages import ActionDone, EngineRead, EventsRead, IndexRead
+from nslab.tui.dashboard.messages import (
+    ActionDone,
+    EngineRead,
+    EventsRead,
+    IndexRead,
+    IndexUnreadable,
+)
 from nslab.tui.records import RunRecord
 
 POLL_INTERVAL_S = 0.25
@@ -54,6 +60,8 @@ class NslabDashboard(App[None]):
         self.records: dict[str, RunRecord] = {}
         self.engine: EngineState | None = None
         self.index_loaded = False
+        # Why the run index cannot be read, while it cannot (the screens show it).
+        self.index_error: str | None = None
         # Bumped by every handler that changes state; screens redraw when it moved.
         self.data_version = 0
         self._wake = threading.Event()
@@ -73,6 +81,8 @@ class NslabDashboard(App[None]):
             update = self.feed.poll()
             if update.docs is not None:
                 self.post_message(IndexRead(update.docs))
+            if update.index_error is not None:
+                self.post_message(IndexUnreadable(update.index_error))
             if update.engine_changed:
                 self.post_message(EngineRead(update.engine))
             if update.records or update.events:
@@ -100,6 +110,15 @@ class NslabDashboard(App[None]):
         self.docs = message.docs
         self.docs_by_id = {doc["id"]: doc for doc in message.docs}
         self.index_loaded = True
+        self.index_error = None
+        self.data_version += 1
+
+    @on(IndexUnreadable)
+    def _index_unreadable(self, message: IndexUnreadable) -> None:
+        if message.problem == self.index_error:
+            return
+        self.index_error = message.problem
+        self.notify(message.problem, title="run index unreadable", severity="error")
         self.data_version += 1
 
     @on(EngineRead)

@@ -2,7 +2,8 @@
 
 `StoreFeed.poll` returns what changed since the last call: the run index (re-read only
 when the file was replaced), the engine's state, and the new events of the runs being
-followed (tailed from byte offsets). It never writes anything.
+followed (tailed from byte offsets). It never writes anything. An index that cannot be
+read is reported (`index_error`) and read again at every poll until it can.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from nslab.core.engine import EngineState, engine_state
 from nslab.core.status import RunStatus
 from nslab.core.trace import RunLog
+from nslab.store.errors import StoreError
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunDoc, RunIndex
 from nslab.store.records import Event
@@ -25,6 +27,7 @@ FileStamp = tuple[int, int, int]
 @dataclass
 class FeedUpdate:
     docs: list[RunDoc] | None = None
+    index_error: str | None = None
     engine: EngineState | None = None
     engine_changed: bool = False
     # A run read for the first time arrives folded (built here, off the UI thread, and
@@ -53,11 +56,19 @@ class StoreFeed:
         update = FeedUpdate()
         stamp = self._stamp(self.layout.index_path)
         if stamp != self._index_stamp:
-            self._index_stamp = stamp
-            update.docs = self.index.all() if stamp is not None else []
-            self._running = frozenset(
-                doc["id"] for doc in update.docs if doc["status"] in _LIVE_STATUSES
-            )
+            try:
+                update.docs = self.index.all() if stamp is not None else []
+            except StoreError as exc:
+                update.index_error = str(exc)
+            except OSError as exc:
+                update.index_error = (
+                    f"cannot read run index {self.layout.index_path}: {exc.strerror}"
+                )
+            else:
+                self._index_stamp = stamp
+                self._running = frozenset(
+                    doc["id"] for doc in update.docs if doc["status"] in _LIVE_STATUSES
+                )
         engine = engine_state(self.layout)
         if not self._engine_known or engine != self._engine:
             self._engine, self._engine_known = engine, True

@@ -21,6 +21,18 @@ class IndexRead(Message):
         return isinstance(message, IndexRead)
 
 
+class IndexUnreadable(Message):
+    """The run index could not be read (corrupt, wrong shape, not readable): why, and
+    what to do, in one line."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__()
+        self.problem = problem
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, IndexUnreadable)
+
+
 class EngineRead(Message):
     def __init__(self, engine: EngineState | None) -> None:
         super().__init__()

@@ -120,6 +120,7 @@ class RunsScreen(FollowingScreen):
         yield Input(
             placeholder="filter: words, status:running kind:K tag:T (enter applies)", id="filter"
         )
+        yield Static(id="store-error")
         yield RunsTable(id="runs")
         yield Static(id="queue")
         yield KeyBar(self.BINDINGS)
@@ -160,6 +161,7 @@ class RunsScreen(FollowingScreen):
         table.set_rows([doc["id"] for doc in docs], lambda run_id: self._row(run_id, now))
         app.refresh_following()
         self._draw_bar(len(docs))
+        self._draw_store_error()
         self._draw_queue()
 
     def _row(self, run_id: str, now: float) -> RunRow:
@@ -195,11 +197,21 @@ class RunsScreen(FollowingScreen):
         )
         total = len(app.docs)
         described = f"{shown} of {total} runs" if self.run_filter else f"{total} runs"
-        if not app.index_loaded:
+        if app.index_error is not None:
+            described = "run index unreadable"
+        elif not app.index_loaded:
             described = "reading the store…"
         selected = len(self.query_one(RunsTable).selected)
         extra = f"  {selected} selected" if selected else ""
         self._show_text("runs-count", f"{described}  sort: {self.run_order}{extra}")
+
+    def _draw_store_error(self) -> None:
+        problem = self.dashboard.index_error
+        banner = self.query_one("#store-error", Static)
+        if banner.display != (problem is not None):
+            banner.display = problem is not None
+        if problem is not None:
+            self._show_text("store-error", escape(problem))
 
     def _draw_queue(self) -> None:
         queued = self.dashboard.book.queued_in_order(self.dashboard.docs)

@@ -17,6 +17,7 @@ from nslab.core.requests import build_run_request
 from nslab.core.runs import RunBook
 from nslab.core.status import EXECUTOR_ENGINE
 from nslab.store.artifacts import validate_artifact
+from nslab.store.events import encode_event
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunIndex
 from nslab.tui.cli import main
@@ -74,7 +75,7 @@ MALFORMED: list[list[str]] = [
     ["export", "zzzz"],
     ["export", "--sweep", "no-such-sweep"],
     ["export"],
-    ["export", QUEUED_NAME, "--out", "/nonexistent/dir/x.csv"],
+    ["export", QUEUED_NAME, "--out", "missing-folder/x.csv"],
     ["export", QUEUED_NAME, "--format", "xml"],
     ["compare", "zzzz"],
     ["ls", "--status", "sleeping"],
@@ -82,6 +83,7 @@ MALFORMED: list[list[str]] = [
     ["plot", QUEUED_NAME, "--out", "x.gif"],
     ["plot", QUEUED_NAME, "--out", "x.svg", "--figure", "no-such-figure"],
     ["plot", "zzzz", "--out", "x.svg"],
+    ["plot", QUEUED_NAME, "--out", "/proc/nslab/x.svg"],
     ["serve", "--port", "99999999999999999999"],
     # Unknown commands and options, missing arguments, a home that cannot be made.
     ["frobnicate"],
@@ -99,7 +101,10 @@ def cli_home(home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Ite
     monkeypatch.setenv("NSLAB_PLUGINS", str(TOY_PLUGIN))
     monkeypatch.chdir(tmp_path)
     request = build_run_request("counter", "quick", name=QUEUED_NAME)
-    RunBook(StoreLayout(home)).create(request, EXECUTOR_ENGINE, tmp_path)
+    layout = StoreLayout(home)
+    doc = RunBook(layout).create(request, EXECUTOR_ENGINE, tmp_path)
+    metric = {"seq": 1, "t": 0.0, "type": "metric", "step": 1, "values": {"loss": 0.5}}
+    layout.events_path(doc["id"]).write_bytes(encode_event(metric))
     yield home
     stop_engine_of(home)
 

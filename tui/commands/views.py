@@ -86,4 +86,6 @@ def plot(
         written = plot_runs(cli.layout, docs, out, metric or [], log_scale, figure, cli.registry())
     except FigureError as exc:
         fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot write {out}: {exc.strerror}; choose another --out")
     typer.echo(f"wrote {written}")

@@ -225,6 +225,9 @@ class RunIndex:
 
     @staticmethod
     def resolve(run_ref: str, docs: list[RunDoc]) -> RunDoc:
+        if not run_ref.strip():
+            # An empty prefix would name the only run there is.
+            raise UnknownRunError("an empty run id names no run; `nslab ls` lists the runs")
         exact = [doc for doc in docs if doc["id"] == run_ref]
         if exact:
             return exact[0]

@@ -65,6 +65,7 @@ MALFORMED: list[list[str]] = [
     ["sweeps", "no-such-sweep"],
     # Unknown runs, sweeps, statuses and figures.
     ["show", "zzzz"],
+    ["show", ""],
     ["watch", "zzzz"],
     ["logs", "zzzz"],
     ["tag", "zzzz", "keep"],

@@ -47,6 +47,14 @@ def test_insert_get_and_prefix_resolution(home: Path) -> None:
         index.get("zzzz")
 
 
+def test_an_empty_reference_names_no_run_even_when_one_run_is_stored(home: Path) -> None:
+    index = make_index(home)
+    index.insert({"name": "only", "status": "queued"})
+    for empty in ("", " "):
+        with pytest.raises(UnknownRunError, match="empty run id"):
+            index.get(empty)
+
+
 def test_conditional_update_only_applies_when_condition_holds(home: Path) -> None:
     index = make_index(home)
     run_id = index.insert({"status": "queued"})["id"]

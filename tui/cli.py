@@ -17,7 +17,7 @@ import typer
 from nslab.core.errors import NslabError
 from nslab.store.errors import StoreError
 from nslab.store.home import resolve_home
-from nslab.tui.commands import environment, queue_engine, results, runs, sweeps, views
+from nslab.tui.commands import artifacts, environment, queue_engine, results, runs, sweeps, views
 from nslab.tui.commands.options import CliState
 
 app = typer.Typer(
@@ -59,6 +59,7 @@ def main_options(
 app.command()(runs.run)
 app.command("ls")(results.list_runs)
 app.command()(results.show)
+app.command()(artifacts.artifacts)
 app.command()(results.watch)
 app.command()(results.logs)
 app.command()(runs.cancel)

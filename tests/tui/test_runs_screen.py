@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 from nslab.core.engine import engine_state
@@ -167,3 +168,21 @@ async def test_no_color_draws_in_greys_only(
             pictures[no_color] = _colours(app.export_screenshot())
     assert any(max(c) - min(c) > 60 for c in pictures[False]), "colours without NO_COLOR"
     assert all(max(c) - min(c) <= 8 for c in pictures[True]), "greys only with NO_COLOR"
+
+
+async def test_empty_store_says_how_to_start_until_a_run_appears(
+    tmp_path: Path, filled_store: tuple[Path, dict[str, str]]
+) -> None:
+    home = tmp_path / "home"
+    app = NslabDashboard(home)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        hint = app.screen.query_one("#empty-store")
+        await settle(pilot, lambda: hint.display)
+        text = str(hint.render())
+        assert "No runs yet" in text and str(home) in text
+        assert "nslab run KIND -p quick" in text and "nslab demo" in text
+        assert "reading the store" not in str(app.screen.query_one("#runs-count").render())
+        home.mkdir(parents=True, exist_ok=True)
+        shutil.copy(StoreLayout(filled_store[0]).index_path, StoreLayout(home).index_path)
+        await settle(pilot, lambda: not hint.display)
+        assert len(listed_ids(app)) == 6

@@ -43,7 +43,9 @@ class StoreFeed:
         self.layout = layout
         self.index = RunIndex(layout)
         self.wanted: frozenset[str] = frozenset()
-        self._index_stamp: FileStamp | None = None
+        # Unset until the first read: a store with no index file yet is read (as no runs)
+        # once, so the dashboard can tell "empty" from "not read yet".
+        self._index_stamp: FileStamp | object | None = _NEVER_READ
         self._running: frozenset[str] = frozenset()
         self._logs: dict[str, RunLog] = {}
         self._engine: EngineState | None = None
@@ -100,5 +102,7 @@ class StoreFeed:
             return None
         return (info.st_ino, info.st_mtime_ns, info.st_size)
 
+
+_NEVER_READ = object()
 
 _LIVE_STATUSES = frozenset({str(RunStatus.RUNNING), str(RunStatus.QUEUED)})

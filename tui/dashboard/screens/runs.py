@@ -121,6 +121,7 @@ class RunsScreen(FollowingScreen):
             placeholder="filter: words, status:running kind:K tag:T (enter applies)", id="filter"
         )
         yield Static(id="store-error")
+        yield Static(id="empty-store")
         yield RunsTable(id="runs")
         yield Static(id="queue")
         yield KeyBar(self.BINDINGS)
@@ -162,6 +163,7 @@ class RunsScreen(FollowingScreen):
         app.refresh_following()
         self._draw_bar(len(docs))
         self._draw_store_error()
+        self._draw_empty_store()
         self._draw_queue()
 
     def _row(self, run_id: str, now: float) -> RunRow:
@@ -212,6 +214,21 @@ class RunsScreen(FollowingScreen):
             banner.display = problem is not None
         if problem is not None:
             self._show_text("store-error", escape(problem))
+
+    def _draw_empty_store(self) -> None:
+        app = self.dashboard
+        empty = app.index_loaded and app.index_error is None and not app.docs
+        hint = self.query_one("#empty-store", Static)
+        if hint.display != empty:
+            hint.display = empty
+        if empty:
+            self._show_text(
+                "empty-store",
+                f"No runs yet in {escape(str(app.layout.home))}.\n"
+                "Press [b]n[/b] to start one here, or from a shell: "
+                "[b]nslab run KIND -p quick[/b] (e.g. symbolic-distillation) "
+                "or [b]nslab demo[/b].",
+            )
 
     def _draw_queue(self) -> None:
         queued = self.dashboard.book.queued_in_order(self.dashboard.docs)

@@ -6,13 +6,15 @@ from __future__ import annotations
 import json
 import re
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from nslab.core.requests import build_run_request
 from nslab.core.runs import RunBook
-from nslab.core.status import EXECUTOR_ENGINE
+from nslab.core.status import EXECUTOR_ENGINE, RunStatus
 from nslab.store.artifacts import ArtifactStore
 from nslab.store.events import encode_event
 from nslab.store.home import StoreLayout
@@ -130,3 +132,36 @@ def test_an_unknown_name_or_version_is_one_line(
     code, out, err = invoke([RUN_NAME, *args], monkeypatch, capsys)
     assert code != 0 and out == ""
     assert len(err.strip().splitlines()) == 1 and err.startswith("nslab: ")
+
+
+def test_follow_prints_each_new_version_until_the_run_ends(
+    run_with_code: str,
+    home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    layout = StoreLayout(home)
+    third = "def f(x):\n    return 2 * x\n"
+
+    def write_a_version_then_finish() -> None:
+        time.sleep(0.3)
+        written = ArtifactStore(layout.artifacts_dir(run_with_code)).write("phi", "code", third)
+        event = {
+            "seq": 3,
+            "t": 1_700_000_003.0,
+            "type": "artifact",
+            "name": "phi",
+            "kind": "code",
+            "version": written.version,
+            "path": str(written.path.relative_to(layout.run_dir(run_with_code))),
+        }
+        with open(layout.events_path(run_with_code), "ab") as events:
+            events.write(encode_event(event) + b"\n")
+        RunBook(layout).finish(run_with_code, RunStatus.SUCCEEDED, "done")
+
+    writer = threading.Thread(target=write_a_version_then_finish)
+    writer.start()
+    code, out, _ = invoke([RUN_NAME, "phi", "--follow"], monkeypatch, capsys)
+    writer.join()
+    assert code == 0
+    assert out == SECOND + "--- phi v3\n" + third

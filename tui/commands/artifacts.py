@@ -15,7 +15,10 @@ from nslab.tui.commands.options import JsonFlag, RunRef, echo_json, fail, state
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from nslab.core.trace import RunTrace
     from nslab.store.artifacts import ArtifactStore
+    from nslab.store.index import RunDoc
+    from nslab.store.records import Event
 
 
 def _version_path(store: ArtifactStore, name: str, version: int) -> Path:
@@ -48,6 +51,9 @@ def artifacts(
     versions: Annotated[
         list[int] | None, typer.Argument(help="With --diff: the versions A and B to compare.")
     ] = None,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Then print each new version until the run ends.")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """A run's artifacts: a table, one version printed as it reads, or a diff of two."""
@@ -94,17 +100,53 @@ def artifacts(
         _print_diff(store, name, old, new, as_json)
         return
     shown = version if version is not None else latest
-    from nslab.tui.artifact_views import read_text, render_artifact
+    from nslab.tui.artifact_views import read_text
 
     text = read_text(_version_path(store, name, shown))
     if as_json:
         echo_json({"run": doc["id"], "name": name, "kind": kind, "version": shown, "text": text})
-    elif _prints_styled():
+    else:
+        _print_version(kind, text)
+    if follow:
+        from nslab.tui.live import follow as follow_run
+
+        try:
+            follow_run(cli.book, doc["id"], _NewVersionPrinter(name, latest))
+        except KeyboardInterrupt:
+            raise typer.Exit(0) from None
+
+
+def _print_version(kind: str, text: str) -> None:
+    from nslab.tui.artifact_views import render_artifact
+
+    if _prints_styled():
         from rich.console import Console
 
         Console().print(render_artifact(kind, text))
     else:
         typer.echo(text, nl=not text.endswith("\n"))
+
+
+class _NewVersionPrinter:
+    """Prints each version of one artifact written after `seen`, as `nslab artifacts` does."""
+
+    def __init__(self, name: str, seen: int) -> None:
+        self.name = name
+        self.seen = seen
+
+    def update(self, doc: RunDoc, trace: RunTrace, new_events: list[Event], run_dir: Path) -> None:
+        from nslab.tui.artifact_views import read_text
+
+        for event in new_events:
+            if event["type"] != "artifact" or event["name"] != self.name:
+                continue
+            if event["version"] > self.seen:
+                self.seen = event["version"]
+                typer.echo(f"--- {self.name} v{self.seen}")
+                _print_version(event["kind"], read_text(run_dir / event["path"]))
+
+    def close(self, doc: RunDoc, trace: RunTrace, run_dir: Path) -> None:
+        """Nothing to tidy: every version was printed as it came."""
 
 
 def _diff_versions(latest: int, versions: list[int]) -> tuple[int, int]:

@@ -120,7 +120,14 @@ def test_diff_defaults_to_the_last_two_versions(
 
 @pytest.mark.parametrize(
     "args",
-    [["phi", "--version", "3"], ["phi", "--diff", "1", "7"], ["nope"], ["phi", "1"]],
+    [
+        ["phi", "--version", "3"],
+        ["phi", "--diff", "1", "7"],
+        ["nope"],
+        ["phi", "1"],
+        ["phi", "--follow", "--json"],
+        ["--follow"],
+    ],
     ids=" ".join,
 )
 def test_an_unknown_name_or_version_is_one_line(

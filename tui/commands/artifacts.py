@@ -60,6 +60,8 @@ def artifacts(
     from nslab.core.trace import read_trace
     from nslab.store.artifacts import ArtifactStore
 
+    if follow and (name is None or diff or as_json):
+        fail("--follow needs NAME and takes neither --diff nor --json")
     cli = state(ctx)
     doc = cli.book.index.get(run_ref)
     store = ArtifactStore(cli.layout.artifacts_dir(doc["id"]))

@@ -87,6 +87,8 @@ class RunRecord:
         while len(self.members_by_generation) > GENERATIONS_WITH_MEMBERS:
             self.members_by_generation.popitem(last=False)
 
-    def main_metric(self) -> str | None:
-        """The first metric the run logged: what the runs table shows and sparks."""
-        return next(iter(self.trace.metrics), None)
+    def main_metric(self, declared: Sequence[str] = ()) -> str | None:
+        """What the runs table shows and sparks: the first of the kind's declared main
+        metrics that the run logged per step, else the first metric it logged."""
+        logged = self.trace.metrics
+        return next((name for name in declared if name in logged), next(iter(logged), None))

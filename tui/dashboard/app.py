@@ -54,10 +54,12 @@ class NslabDashboard(App[None]):
         self.plugin_files = list(plugin_files or [])
         self.poll_interval_s = poll_interval_s
         self.clock = clock
-        self.feed = StoreFeed(self.layout)
+        self.feed = StoreFeed(self.layout, self.plugin_files)
         self.docs: list[RunDoc] = []
         self.docs_by_id: dict[str, RunDoc] = {}
         self.records: dict[str, RunRecord] = {}
+        # Each listed kind's declared main metrics, resolved by the feed.
+        self.main_metrics: dict[str, tuple[str, ...]] = {}
         self.engine: EngineState | None = None
         self.index_loaded = False
         # Why the run index cannot be read, while it cannot (the screens show it).
@@ -80,7 +82,7 @@ class NslabDashboard(App[None]):
         while not worker.is_cancelled:
             update = self.feed.poll()
             if update.docs is not None:
-                self.post_message(IndexRead(update.docs))
+                self.post_message(IndexRead(update.docs, update.main_metrics))
             if update.index_error is not None:
                 self.post_message(IndexUnreadable(update.index_error))
             if update.engine_changed:
@@ -108,6 +110,7 @@ class NslabDashboard(App[None]):
     @on(IndexRead)
     def _index_read(self, message: IndexRead) -> None:
         self.docs = message.docs
+        self.main_metrics = message.main_metrics
         self.docs_by_id = {doc["id"]: doc for doc in message.docs}
         self.index_loaded = True
         self.index_error = None

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from nslab.core.engine import EngineState, engine_state
+from nslab.core.registry import Registry
 from nslab.core.status import RunStatus
 from nslab.core.trace import RunLog
 from nslab.store.errors import StoreError
@@ -27,6 +28,8 @@ FileStamp = tuple[int, int, int]
 @dataclass
 class FeedUpdate:
     docs: list[RunDoc] | None = None
+    # Each kind's declared main metrics (empty when it declares none or cannot load).
+    main_metrics: dict[str, tuple[str, ...]] = field(default_factory=dict)
     index_error: str | None = None
     engine: EngineState | None = None
     engine_changed: bool = False
@@ -39,8 +42,11 @@ class FeedUpdate:
 class StoreFeed:
     """Follows one store home; `wanted` (set from the UI thread) names extra runs to tail."""
 
-    def __init__(self, layout: StoreLayout) -> None:
+    def __init__(self, layout: StoreLayout, plugin_files: list[str] | None = None) -> None:
         self.layout = layout
+        self.plugin_files = list(plugin_files or [])
+        self._registry: Registry | None = None
+        self._main_metrics: dict[str, tuple[str, ...]] = {}
         self.index = RunIndex(layout)
         self.wanted: frozenset[str] = frozenset()
         # Unset until the first read: a store with no index file yet is read (as no runs)
@@ -68,6 +74,7 @@ class StoreFeed:
                 )
             else:
                 self._index_stamp = stamp
+                update.main_metrics = self._kinds_main_metrics(doc["kind"] for doc in update.docs)
                 self._running = frozenset(
                     doc["id"] for doc in update.docs if doc["status"] in _LIVE_STATUSES
                 )
@@ -87,6 +94,19 @@ class StoreFeed:
                 if log.read_new(record):
                     update.records[run_id] = record
         return update
+
+    def _kinds_main_metrics(self, kinds: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """Each kind's main metrics, loading its class once (here, off the UI thread)."""
+        for kind in set(kinds) - self._main_metrics.keys():
+            try:
+                if self._registry is None:
+                    self._registry = Registry(self.plugin_files)
+                declared = tuple(self._registry.get(kind).main_metrics)
+            # A kind whose plugin is gone or broken still lists: it shows its first metric.
+            except Exception:
+                declared = ()
+            self._main_metrics[kind] = declared
+        return dict(self._main_metrics)
 
     def _log(self, run_id: str) -> RunLog:
         log = self._logs.get(run_id)

@@ -13,9 +13,10 @@ from nslab.tui.records import RunRecord
 class IndexRead(Message):
     """A fresh copy of the run index; a newer one replaces an unhandled older one."""
 
-    def __init__(self, docs: list[RunDoc]) -> None:
+    def __init__(self, docs: list[RunDoc], main_metrics: dict[str, tuple[str, ...]]) -> None:
         super().__init__()
         self.docs = docs
+        self.main_metrics = main_metrics
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, IndexRead)

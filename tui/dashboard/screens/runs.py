@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 
 from rich.markup import escape
 from textual import on
@@ -30,7 +30,13 @@ def spark_text(record: RunRecord, name: str) -> str:
     return spark_blocks(sparkline_values(record.trace.metrics[name].values, SPARK_WIDTH))
 
 
-def run_row(doc: RunDoc, record: RunRecord | None, now: float, cache: RowCache) -> RunRow:
+def run_row(
+    doc: RunDoc,
+    record: RunRecord | None,
+    now: float,
+    cache: RowCache,
+    main_metrics: Sequence[str] = (),
+) -> RunRow:
     """One table row from the index document and, when read, the run's events."""
     progress = metric = curve = ""
     if record is not None:
@@ -38,7 +44,7 @@ def run_row(doc: RunDoc, record: RunRecord | None, now: float, cache: RowCache) 
         if trace.progress is not None and trace.progress[1]:
             done, total = trace.progress
             progress = f"{100 * done / total:.0f}%"
-        name = record.main_metric()
+        name = record.main_metric(main_metrics)
         if name is not None:
             series = trace.metrics[name]
             metric = f"{name} {number(series.values[-1])}"
@@ -72,11 +78,17 @@ class RowCache:
         self._rows: dict[str, tuple[object, RunRow]] = {}
         self._sparks: dict[str, tuple[int, str, str]] = {}
 
-    def row(self, doc: RunDoc, record: RunRecord | None, now: float) -> RunRow:
-        key = (id(doc), record.version if record else -1, int(now))
+    def row(
+        self,
+        doc: RunDoc,
+        record: RunRecord | None,
+        now: float,
+        main_metrics: tuple[str, ...] = (),
+    ) -> RunRow:
+        key = (id(doc), record.version if record else -1, int(now), main_metrics)
         cached = self._rows.get(doc["id"])
         if cached is None or cached[0] != key:
-            cached = (key, run_row(doc, record, now, self))
+            cached = (key, run_row(doc, record, now, self, main_metrics))
             self._rows[doc["id"]] = cached
         return cached[1]
 
@@ -171,7 +183,9 @@ class RunsScreen(FollowingScreen):
         doc = app.docs_by_id.get(run_id)
         if doc is None:  # removed from the index since the list was made
             return RunRow(run_id, "", {"id": run_id})
-        return self._rows.row(doc, app.records.get(run_id), now)
+        return self._rows.row(
+            doc, app.records.get(run_id), now, app.main_metrics.get(doc["kind"], ())
+        )
 
     def _show_text(self, widget_id: str, text: str) -> None:
         """Update a Static only when its text changed: each update costs a layout pass."""

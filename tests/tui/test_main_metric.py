@@ -1,0 +1,51 @@
+"""The runs table's METRIC column: a kind's declared main metric over the first logged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nslab.store.home import StoreLayout
+from nslab.store.index import RunDoc
+from nslab.store.records import MetricEvent
+from nslab.tui.dashboard.feed import StoreFeed
+from nslab.tui.dashboard.screens.runs import RowCache, run_row
+from nslab.tui.records import RunRecord
+from tests.tui.conftest import PROBE_PLUGIN
+
+
+def logged_record() -> RunRecord:
+    record = RunRecord()
+    events: list[MetricEvent] = [
+        {
+            "seq": step,
+            "t": 0.0,
+            "type": "metric",
+            "step": step,
+            "values": {"loss": 1.0 / (step + 1), "r2": step / 4},
+        }
+        for step in range(4)
+    ]
+    record.apply(events)
+    return record
+
+
+def doc() -> RunDoc:
+    return {"id": "r1", "kind": "probe", "status": "running"}  # type: ignore[typeddict-item]
+
+
+def test_declared_main_metric_wins_over_the_first_logged() -> None:
+    row = run_row(doc(), logged_record(), 0.0, RowCache(), ("law_match", "r2"))
+    assert row.cells["metric"] == "r2 0.75"
+    assert row.cells["curve"]
+
+
+def test_no_declared_or_none_logged_keeps_the_first_logged() -> None:
+    assert run_row(doc(), logged_record(), 0.0, RowCache()).cells["metric"].startswith("loss ")
+    row = run_row(doc(), logged_record(), 0.0, RowCache(), ("solve_rate",))
+    assert row.cells["metric"].startswith("loss ")
+
+
+def test_feed_resolves_main_metrics_per_kind_and_a_broken_kind_quietly(tmp_path: Path) -> None:
+    feed = StoreFeed(StoreLayout(tmp_path), [str(PROBE_PLUGIN)])
+    resolved = feed._kinds_main_metrics(["probe", "no-such-kind"])
+    assert resolved == {"probe": (), "no-such-kind": ()}

@@ -134,22 +134,20 @@ def queue_add(
     resources: Resources = None,
 ) -> None:
     """Queue a run for the engine (starting the engine if needed)."""
-    from nslab.core.requests import build_run_request
-
-    cli = state(ctx)
-    request = build_run_request(
+    run(
+        ctx,
         kind,
         preset,
-        registry=cli.registry(),
-        config_file=config_file,
-        overrides=overrides or [],
-        seed=seed,
-        name=name,
-        tags=tags or [],
-        priority=priority,
-        resources=resources or [],
+        overrides,
+        config_file,
+        seed,
+        name,
+        tags,
+        priority,
+        detach=True,
+        slots=slots,
+        resources=resources,
     )
-    enqueue(cli, request, slots)
 
 
 def cancel(

@@ -12,16 +12,13 @@ curves over the clause count (`maxsat_<method>_satisfied`, step = number of clau
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
 
 from nslab.core.context import RunContext
 from nslab.core.experiment import Experiment, ExperimentConfig
-from nslab.experiments.deep_distilling import maxsat
-from nslab.experiments.deep_distilling.condense import compile_function, condense
-from nslab.experiments.deep_distilling.enn import ENN, ENNSettings, train_enn
 from nslab.experiments.deep_distilling.figures import (
     MAXSAT_ARTIFACT,
     ORIENTATION_ARTIFACT,
@@ -29,6 +26,9 @@ from nslab.experiments.deep_distilling.figures import (
     orientation_figure,
 )
 from nslab.experiments.deep_distilling.orientation import OOD_SETS, ood_set, training_lines
+
+if TYPE_CHECKING:
+    from nslab.experiments.deep_distilling.enn import ENN
 
 Task = Literal["orientation", "maxsat"]
 Distilled = Callable[[np.ndarray], int]
@@ -132,6 +132,8 @@ class DeepDistilling(Experiment):
     @staticmethod
     def _distil(enn: ENN, task: str, ctx: RunContext) -> tuple[str, Distilled]:
         """Condense layer by layer, streaming each version of the code and its length."""
+        from nslab.experiments.deep_distilling.condense import compile_function, condense
+
         code = ""
         for layers_done, code in condense(enn, f"distilled_{task}"):
             ctx.artifact(f"{task}_code", "code", code)
@@ -142,6 +144,9 @@ class DeepDistilling(Experiment):
     # -- shape orientation ----------------------------------------------------------------
 
     def _orientation(self, config: DeepDistillingConfig, ctx: RunContext) -> dict[str, float]:
+        # scikit-learn and scipy load with the training code, not with the class.
+        from nslab.experiments.deep_distilling.enn import ENNSettings, train_enn
+
         x_train, y_train = training_lines()
         settings = ENNSettings(
             subclasses_per_class=config.subclasses_per_class, svm_cost=config.svm_cost
@@ -186,6 +191,8 @@ class DeepDistilling(Experiment):
     # -- MAXSAT ---------------------------------------------------------------------------
 
     def _maxsat(self, config: DeepDistillingConfig, ctx: RunContext) -> dict[str, float]:
+        from nslab.experiments.deep_distilling import maxsat
+
         n_vars, width = config.maxsat_vars, config.maxsat_clauses
         enn = maxsat.tile_over_clauses(maxsat.train_clause_enn(n_vars, config.svm_cost), width)
         code, distilled = self._distil(enn, "maxsat", ctx)

@@ -7,8 +7,9 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
 from rich.syntax import Syntax
@@ -17,7 +18,15 @@ from rich.text import Text
 
 from nslab.tui.formatting import number
 
+if TYPE_CHECKING:
+    from nslab.store.records import ArtifactEvent
+
 MAX_SHOWN_BYTES = 200_000
+# What a run exists to find, in the order `nslab show` leads with them; tables, JSON and
+# images are progress records better read whole with `nslab artifacts` or `nslab plot`.
+HEADLINE_KINDS = ("equation", "code", "program")
+HEADLINE_COUNT = 3
+HEADLINE_LINES = 20
 SYNTAX_THEME = "ansi_dark"
 _EQUATION_SIDES = re.compile(r"^\s*([A-Za-z_][\w]*)\s*=\s*(.+)$", re.DOTALL)
 
@@ -102,3 +111,24 @@ def read_text(path: Path) -> str:
     with open(path, "rb") as handle:
         data = handle.read(MAX_SHOWN_BYTES)
     return data.decode(errors="replace")
+
+
+def headline_artifacts(written: Mapping[str, ArtifactEvent]) -> list[ArtifactEvent]:
+    """The latest versions of a run's equations, code and programs (by kind, then the most
+    recently written first), at most HEADLINE_COUNT of them."""
+    found = [event for event in written.values() if event["kind"] in HEADLINE_KINDS]
+    found.sort(key=lambda event: (HEADLINE_KINDS.index(event["kind"]), -event["t"]))
+    return found[:HEADLINE_COUNT]
+
+
+def rendered_lines(kind: str, text: str, styled: bool) -> list[str]:
+    """An artifact version as the lines `nslab artifacts` prints: rendered with terminal
+    styles, or the text as written when plain."""
+    if not styled:
+        return text.splitlines()
+    from rich.console import Console
+
+    console = Console()
+    with console.capture() as capture:
+        console.print(render_artifact(kind, text))
+    return capture.get().splitlines()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import os
+import shutil
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -27,9 +29,10 @@ def ago(stamp: float | None, now: float | None = None) -> str:
 
 
 def duration(seconds: float | None) -> str:
-    if seconds is None or math.isnan(seconds):
+    if seconds is None or not math.isfinite(seconds):
         return "-"
-    seconds = max(0.0, seconds)
+    # Rounded first, so that 299.7 s reads 5m00s, not 4m60s.
+    seconds = round(max(0.0, seconds))
     if seconds < 60:
         return f"{seconds:.0f}s"
     if seconds < 3600:
@@ -39,7 +42,8 @@ def duration(seconds: float | None) -> str:
     return f"{seconds // 86400:.0f}d{seconds % 86400 // 3600:02.0f}h"
 
 
-def number(value: Any) -> str:
+def number(value: Any, significant: int = 4) -> str:
+    """A value as logged (no scaling to percent), to `significant` digits."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
     if isinstance(value, int) or (value.is_integer() and abs(value) < 1e15):
@@ -48,14 +52,20 @@ def number(value: Any) -> str:
         return str(value)
     magnitude = abs(value)
     if magnitude != 0 and (magnitude < 1e-3 or magnitude >= 1e5):
-        return f"{value:.3e}"
-    return f"{value:.4g}"
+        return f"{value:.{significant - 1}e}"
+    return f"{value:.{significant}g}"
 
 
 def summary_text(summary: Mapping[str, Any], count: int) -> str:
-    """The first `count` entries of a run's summary as `key=value`, in stored order: the
-    worker stores what the run returned first, which is what a listing should lead with."""
-    return " ".join(f"{key}={number(value)}" for key, value in list(summary.items())[:count])
+    """The first `count` entries of a run's summary as `key=value` to 3 significant digits,
+    in stored order: the worker stores what the run returned first, which is what a
+    one-line listing should lead with."""
+    return " ".join(f"{key}={number(value, 3)}" for key, value in list(summary.items())[:count])
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 run`, `2 runs`: a count with its noun."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def sparkline(values: Sequence[float], width: int = 16) -> str:
@@ -114,3 +124,71 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], colour: bool = 
 
 def stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
+
+
+def output_width() -> int | None:
+    """Columns a table must fit: $COLUMNS if set, else the terminal's; None when piped,
+    so a pipe into grep or a file gets every column whole."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
+
+
+def table_width(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> int:
+    widths = [max([len(head), *(len(row[i]) for row in rows)]) for i, head in enumerate(headers)]
+    return sum(widths) + 2 * (len(widths) - 1)
+
+
+def shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def fit_table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    width: int,
+    droppable: Sequence[str],
+    shrinkable: Sequence[str],
+) -> tuple[list[str], list[list[str]]]:
+    """The table cut to `width` columns of text: columns with no values go first, then the
+    `droppable` ones in that order, then the widest of the `shrinkable` ones is cut short
+    with `…` (never below its header) until each row fits on one line."""
+    kept = list(headers)
+    table = [list(row) for row in rows]
+
+    def drop(header: str) -> None:
+        position = kept.index(header)
+        del kept[position]
+        for row in table:
+            del row[position]
+
+    for header in [h for h in headers if not any(row[headers.index(h)] for row in rows)]:
+        if table_width(kept, table) <= width:
+            break
+        drop(header)
+    for header in droppable:
+        if table_width(kept, table) <= width:
+            break
+        if header in kept:
+            drop(header)
+    widths = {
+        header: max([len(header), *(len(row[kept.index(header)]) for row in table)])
+        for header in shrinkable
+        if header in kept
+    }
+    excess = table_width(kept, table) - width
+    # One character at a time from the widest, so long names and long results share the cut.
+    while excess > 0:
+        header = max(widths, key=lambda h: widths[h] - len(h), default=None)
+        if header is None or widths[header] <= len(header):
+            break
+        widths[header] -= 1
+        excess -= 1
+    for header, target in widths.items():
+        position = kept.index(header)
+        for row in table:
+            row[position] = shorten(row[position], target)
+    return kept, table

@@ -52,10 +52,31 @@ def run_with_code(home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     return doc["id"]
 
 
+def add_version(layout: StoreLayout, run_id: str, name: str, kind: str, text: str) -> None:
+    """Write a version of an artifact and its event, as a run's context would."""
+    written = ArtifactStore(layout.artifacts_dir(run_id)).write(name, kind, text)
+    events = layout.events_path(run_id)
+    seq = len(events.read_bytes().splitlines()) + 1
+    event = {
+        "seq": seq,
+        "t": 1_700_000_000.0 + seq,
+        "type": "artifact",
+        "name": name,
+        "kind": kind,
+        "version": written.version,
+        "path": str(written.path.relative_to(layout.run_dir(run_id))),
+    }
+    with open(events, "ab") as log:
+        log.write(encode_event(event) + b"\n")
+
+
 def invoke(
-    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    args: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: str = "artifacts",
 ) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["nslab", "artifacts", *args])
+    monkeypatch.setattr(sys, "argv", ["nslab", command, *args])
     with pytest.raises(SystemExit) as exited:
         main()
     captured = capsys.readouterr()
@@ -172,3 +193,48 @@ def test_follow_prints_each_new_version_until_the_run_ends(
     writer.join()
     assert code == 0
     assert out == SECOND + "--- phi v3\n" + third
+
+
+def test_show_ends_with_the_headline_artifacts_cut_to_a_screenful(
+    run_with_code: str,
+    home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    layout = StoreLayout(home)
+    programs = "".join(f"(+ x {i})\n" for i in range(30))
+    add_version(layout, run_with_code, "programs", "program", programs)
+    add_version(layout, run_with_code, "law", "equation", "y = x^2 + x\n")
+    add_version(layout, run_with_code, "curve", "table", '[{"step": 1, "loss": 0.5}]')
+    code, out, _ = invoke([RUN_NAME], monkeypatch, capsys, command="show")
+    assert code == 0
+    headline = out[out.index("── law") :].splitlines()
+    assert headline == [
+        "── law (equation, version 1)",
+        "y = x^2 + x",
+        "── phi (code, version 2)",
+        *SECOND.splitlines(),
+        "── programs (program, version 1)",
+        *programs.splitlines()[:20],
+        f"… 10 more lines: nslab artifacts {run_with_code} programs",
+    ]
+    code, out, _ = invoke([RUN_NAME, "--json"], monkeypatch, capsys, command="show")
+    assert code == 0 and set(json.loads(out)["artifacts"]) == {"phi", "programs", "law", "curve"}
+
+
+def test_show_renders_the_headline_artifacts_on_a_terminal(
+    run_with_code: str,
+    home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    add_version(StoreLayout(home), run_with_code, "law", "equation", "y = x^2 + x\n")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    code, out, _ = invoke([RUN_NAME], monkeypatch, capsys, command="show")
+    assert code == 0 and "\x1b[" in out
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", out)
+    headline = plain[plain.index("── law") :].splitlines()
+    assert "y = x^2 + x" in headline[1]
+    assert any("2" in line for line in headline[2:5])  # sympy's raised square
+    assert any(line.split()[:3] == ["2", "return", "x"] for line in headline)

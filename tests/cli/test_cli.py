@@ -17,6 +17,7 @@ import pytest
 
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunIndex
+from nslab.tui import formatting
 from tests.conftest import nslab_env, wait_for
 
 Nslab = Callable[..., subprocess.CompletedProcess[str]]
@@ -133,7 +134,7 @@ def test_listing_showing_tagging_and_exporting(home: Path, nslab: Nslab) -> None
     assert shown["environment"]["key"] == shown["repro"]["environment"]
     assert "torch" in shown["environment"]["packages"]
     text = nslab("show", counter_id, check=True).stdout
-    assert "steps = 10" in text and "program: 1 version(s)" in text
+    assert "steps = 10" in text and "program: 1 version," in text
     rows = list(csv.DictReader(io.StringIO(nslab("export", counter_id, check=True).stdout)))
     assert [int(row["step"]) for row in rows] == list(range(10))
     assert set(rows[0]) == {"run", "step", "time", "loss", "lr"}
@@ -144,6 +145,40 @@ def test_listing_showing_tagging_and_exporting(home: Path, nslab: Nslab) -> None
     assert exported["metrics"]["loss"]["steps"] == list(range(10))
     logs = nslab("logs", counter_id, check=True).stdout
     assert "first step done" in logs and "status  succeeded" in logs
+
+
+def test_ls_fits_the_terminal_width_and_rounds_results(home: Path, nslab: Nslab) -> None:
+    long_name = "a-rather-long-run-name-that-would-wrap-the-table"
+    for tag in ("smoke", "paper-figure-three"):
+        nslab("run", "counter", "-p", "quick", "--name", long_name, "--tag", tag, check=True)
+    wide = nslab("ls", check=True).stdout.splitlines()
+    assert max(len(line) for line in wide) > 80 and "PRESET" in wide[0]
+    narrow = subprocess.run(
+        [sys.executable, "-m", "nslab", "ls"],
+        env={**nslab_env(home), "COLUMNS": "80"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    assert all(len(line) <= 80 for line in narrow), narrow
+    assert narrow[0].split() == ["ID", "NAME", "STATUS", "RESULT", "AGE"]
+    assert "succeeded" in narrow[1] and "steps_done=10" in narrow[1]
+    assert "a-rather-long-run-name" in narrow[1]
+
+
+def test_results_show_three_significant_digits_as_logged() -> None:
+    summary = {"val_acc": 0.51234, "peak_acc_16": 2.0, "loss": 0.000123456, "steps": 10}
+    assert formatting.summary_text(summary, 4) == (
+        "val_acc=0.512 peak_acc_16=2 loss=1.23e-04 steps=10"
+    )
+
+
+def test_ls_kind_typo_is_an_error_with_a_suggestion(home: Path, nslab: Nslab) -> None:
+    typo = nslab("ls", "--kind", "countr")
+    assert typo.returncode != 0
+    assert typo.stderr.startswith("nslab: unknown kind 'countr' (kinds: ")
+    assert typo.stderr.strip().endswith("did you mean 'counter'?")
+    assert nslab("ls", "--kind", "sleeper", check=True).stdout.strip() == "no runs match"
 
 
 def test_user_errors_are_one_line_without_a_traceback(home: Path, nslab: Nslab) -> None:

@@ -34,7 +34,7 @@ def _local_time(seconds: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds))
 
 
-def _prints_styled() -> bool:
+def prints_styled() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
@@ -121,7 +121,7 @@ def artifacts(
 def _print_version(kind: str, text: str) -> None:
     from nslab.tui.artifact_views import render_artifact
 
-    if _prints_styled():
+    if prints_styled():
         from rich.console import Console
 
         Console().print(render_artifact(kind, text))
@@ -171,7 +171,7 @@ def _print_diff(store: ArtifactStore, name: str, old: int, new: int, as_json: bo
     text = unified_diff(name, (old, old_text), (new, new_text))
     if as_json:
         echo_json({"name": name, "from": old, "to": new, "diff": text})
-    elif _prints_styled():
+    elif prints_styled():
         from rich.console import Console
 
         from nslab.tui.artifact_views import version_diff

@@ -54,6 +54,7 @@ def list_runs(
     for value in status or []:
         if value not in {str(s) for s in RunStatus}:
             fail(f"unknown status '{value}' (statuses: {', '.join(RunStatus)})")
+    check_kinds(cli, kind or [], docs)
     docs = [
         doc
         for doc in docs
@@ -103,7 +104,33 @@ def list_runs(
         filtered = status or kind or tag or sweep
         typer.echo("no runs match" if filtered else f"no runs in {cli.home}")
         return
+    width = formatting.output_width()
+    if width is not None:
+        # A run's default name is KIND-PRESET, so those two columns go before anything cut.
+        headers, rows = formatting.fit_table(
+            headers,
+            rows,
+            width,
+            droppable=("TAGS", "PRESET", "KIND", "PROGRESS"),
+            shrinkable=("RESULT", "NAME"),
+        )
     typer.echo(formatting.table(headers, rows, colour=formatting.stdout_is_terminal()))
+
+
+def check_kinds(cli: CliState, kinds: list[str], docs: list[RunDoc]) -> None:
+    """A `--kind` that no stored run has and no registered experiment is is a typo."""
+    import difflib
+
+    stored = {doc["kind"] for doc in docs}
+    unknown = [kind for kind in kinds if kind not in stored]
+    if not unknown:
+        return
+    known = stored | set(cli.registry().kinds())
+    for kind in unknown:
+        if kind not in known:
+            close = difflib.get_close_matches(kind, sorted(known), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            fail(f"unknown kind '{kind}' (kinds: {', '.join(sorted(known)) or 'none'}){hint}")
 
 
 def show(ctx: typer.Context, run_ref: RunRef, as_json: JsonFlag = False) -> None:
@@ -149,14 +176,40 @@ def show(ctx: typer.Context, run_ref: RunRef, as_json: JsonFlag = False) -> None
         ),
         "artifacts",
         *(
-            f"  {name}: {len(paths)} version(s), latest {paths[-1]}"
+            f"  {name}: {formatting.plural(len(paths), 'version')}, latest {paths[-1]}"
             for name, paths in artifacts.items()
         ),
         "reproducibility",
         *(f"  {key} = {json.dumps(value)}" for key, value in doc["repro"].items()),
         *(f"  {key} = {json.dumps(value)}" for key, value in environment.items() if key != "key"),
+        *headline_lines(cli, doc["id"]),
     ]
     typer.echo("\n".join(lines))
+
+
+def headline_lines(cli: CliState, run_id: str) -> list[str]:
+    """What the run found (its latest equations, code, programs), each cut to a screenful
+    with the command that prints it whole."""
+    from nslab.core.trace import read_trace
+    from nslab.tui.artifact_views import (
+        HEADLINE_LINES,
+        headline_artifacts,
+        read_text,
+        rendered_lines,
+    )
+    from nslab.tui.commands.artifacts import prints_styled
+
+    styled = prints_styled()
+    lines: list[str] = []
+    run_dir = cli.layout.run_dir(run_id)
+    for event in headline_artifacts(read_trace(cli.layout.events_path(run_id)).artifacts):
+        shown = rendered_lines(event["kind"], read_text(run_dir / event["path"]), styled)
+        lines.append(f"── {event['name']} ({event['kind']}, version {event['version']})")
+        lines += shown[:HEADLINE_LINES]
+        if len(shown) > HEADLINE_LINES:
+            cut = formatting.plural(len(shown) - HEADLINE_LINES, "more line")
+            lines.append(f"… {cut}: nslab artifacts {run_id} {event['name']}")
+    return lines
 
 
 def watch(

@@ -181,11 +181,11 @@ def fit_table(
     }
     excess = table_width(kept, table) - width
     # One character at a time from the widest, so long names and long results share the cut.
-    while excess > 0:
-        header = max(widths, key=lambda h: widths[h] - len(h), default=None)
-        if header is None or widths[header] <= len(header):
+    while excess > 0 and widths:
+        widest = max(widths, key=lambda h: widths[h] - len(h))
+        if widths[widest] <= len(widest):
             break
-        widths[header] -= 1
+        widths[widest] -= 1
         excess -= 1
     for header, target in widths.items():
         position = kept.index(header)

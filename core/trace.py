@@ -5,21 +5,38 @@ progress, logs, artifacts.
 plot, reproduce): it reads from a byte offset, leaves a torn last line for the next read,
 skips and counts lines that are not well-formed events, and folds what it read into the
 given folds (`RunTrace`, or a view's own record).
+
+Population snapshots are most of a long search's log, and a curve needs none of them: a
+reader that does not show populations drops their lines by a byte match, unparsed.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Final, Literal, Protocol, TypeVar
 
-from nslab.store.events import EventReader
+from nslab.store.events import _parse_lines
 from nslab.store.records import ArtifactEvent, Event, LogEvent, PopulationEvent
 
 LOG_LINES_KEPT = 200
+# A whole-log fold reads this much at a time, so memory stays bounded on a huge log.
+FOLD_BLOCK_BYTES: Final = 1 << 24
+
+# Which population snapshots a reader parses: every one, only the last of each read (what
+# a view of the latest generation needs), or none.
+PopulationReads = Literal["all", "last", "none"]
+
+# The writer (store/events.py) encodes seq, t and type first, in that order and with no
+# spaces, so its population lines are known by their start. A line in any other shape is
+# parsed as usual, so skipping never changes what the other events fold into.
+_POPULATION_LINE: Final = re.compile(
+    rb'^\{"seq":\d+,"t":[-+.\deE]+,"type":"population",[^\n]*\n', re.MULTILINE
+)
 
 
 @dataclass
@@ -112,35 +129,89 @@ FoldT = TypeVar("FoldT", bound=EventFold)
 
 class RunLog:
     """One run's event log, tailed from a byte offset; what each read returns is also
-    folded into the folds passed to it."""
+    folded into the folds passed to it.
 
-    def __init__(self, path: Path) -> None:
-        self._reader = EventReader(path)
+    `populations` says which population snapshots are parsed; the others are dropped
+    unread (and not counted in `skipped_lines`).
+    """
+
+    def __init__(self, path: Path, populations: PopulationReads = "all") -> None:
+        self.path = path
+        self.populations = populations
+        self._offset = 0
+        self._skipped = 0
+
+    @property
+    def offset(self) -> int:
+        """Bytes of the log consumed so far (whole lines only)."""
+        return self._offset
 
     @property
     def started(self) -> bool:
         """Whether a read has consumed part of the log (the next read continues after it)."""
-        return self._reader.offset > 0
+        return self._offset > 0
 
     @property
     def skipped_lines(self) -> int:
         """How many lines read so far were not well-formed events (and were left out)."""
-        return self._reader.skipped
+        return self._skipped
 
-    def read_new(self, *folds: EventFold) -> list[Event]:
-        """The whole events appended since the last read, folded into `folds`."""
-        events = self._reader.read_new()
+    def read_new(self, *folds: EventFold, max_bytes: int | None = None) -> list[Event]:
+        """The whole events appended since the last read, folded into `folds`.
+
+        `max_bytes` bounds one read (a longer single line is still read whole), so a
+        caller catching up on a huge log can do it in steps.
+        """
+        chunk = self._read_whole_lines(max_bytes)
+        if self.populations != "all":
+            chunk = _drop_populations(chunk, keep_last=self.populations == "last")
+        events, skipped = _parse_lines(chunk)
+        self._skipped += skipped
         if events:
             for fold in folds:
                 fold.apply(events)
         return events
 
+    def _read_whole_lines(self, max_bytes: int | None) -> bytes:
+        try:
+            with open(self.path, "rb") as handle:
+                handle.seek(self._offset)
+                if max_bytes is None:
+                    chunk = handle.read()
+                else:
+                    chunk = more = handle.read(max_bytes)
+                    while more and b"\n" not in more:
+                        more = handle.read(max_bytes)
+                        chunk += more
+        except FileNotFoundError:
+            return b""
+        end = chunk.rfind(b"\n")
+        if end < 0:
+            return b""
+        self._offset += end + 1
+        return chunk[: end + 1]
 
-def fold_log(path: Path, fold: FoldT) -> FoldT:
+
+def _drop_populations(chunk: bytes, keep_last: bool) -> bytes:
+    """`chunk` without the writer's population lines, or without all but the last one."""
+    if not keep_last:
+        return _POPULATION_LINE.sub(b"", chunk)
+    last = deque(_POPULATION_LINE.finditer(chunk), maxlen=1)
+    if not last:
+        return chunk
+    start = last[0].start()
+    return _POPULATION_LINE.sub(b"", chunk[:start]) + chunk[start:]
+
+
+def fold_log(path: Path, fold: FoldT, populations: PopulationReads = "all") -> FoldT:
     """Every whole event of a finished or running log, folded into `fold`."""
-    RunLog(path).read_new(fold)
-    return fold
+    log = RunLog(path, populations)
+    while True:
+        consumed = log.offset
+        log.read_new(fold, max_bytes=FOLD_BLOCK_BYTES)
+        if log.offset == consumed:
+            return fold
 
 
-def read_trace(path: Path) -> RunTrace:
-    return fold_log(path, RunTrace())
+def read_trace(path: Path, populations: PopulationReads = "all") -> RunTrace:
+    return fold_log(path, RunTrace(), populations)

@@ -17,7 +17,7 @@ def _rows_by_step(doc: RunDoc, layout: StoreLayout) -> tuple[list[dict[str, Any]
     """One row per step of one run (values logged at the same step merged)."""
     rows: dict[Any, dict[str, Any]] = {}
     names: dict[str, None] = {}
-    for event in RunLog(layout.events_path(doc["id"])).read_new():
+    for event in RunLog(layout.events_path(doc["id"]), populations="none").read_new():
         if event["type"] != "metric":
             continue
         step = event["step"]
@@ -48,7 +48,7 @@ def metrics_json(docs: Sequence[RunDoc], layout: StoreLayout) -> str:
     """One object per run: its identity, config, summary and one series per metric."""
     runs = []
     for doc in docs:
-        trace = read_trace(layout.events_path(doc["id"]))
+        trace = read_trace(layout.events_path(doc["id"]), populations="none")
         runs.append(
             {
                 "run": doc["id"],

@@ -245,7 +245,8 @@ def follow(
     """Feed the view until the run is over; returns the final document."""
     is_over = finished or (lambda doc: RunStatus(doc["status"]).is_final)
     run_dir = book.layout.run_dir(run_id)
-    log = RunLog(book.layout.events_path(run_id))
+    # The view shows the latest generation only: older snapshots are read past unparsed.
+    log = RunLog(book.layout.events_path(run_id), populations="last")
     trace = RunTrace()
     doc = book.index.get(run_id)
     checked_at = time.monotonic()

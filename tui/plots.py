@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from nslab.core.figures import FigureError, FigureFunction, FigureRun, use_headless_backend
 from nslab.core.registry import Registry
-from nslab.core.trace import fold_log
+from nslab.core.trace import PopulationReads, fold_log
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunDoc
 from nslab.tui.records import RunRecord
@@ -42,8 +42,10 @@ class FigureKind(StrEnum):
 GENERIC_FIGURES = [kind.value for kind in FigureKind]
 
 
-def load_record(layout: StoreLayout, run_id: str) -> RunRecord:
-    return fold_log(layout.events_path(run_id), RunRecord())
+def load_record(
+    layout: StoreLayout, run_id: str, populations: PopulationReads = "all"
+) -> RunRecord:
+    return fold_log(layout.events_path(run_id), RunRecord(), populations)
 
 
 def run_label(doc: RunDoc) -> str:
@@ -123,7 +125,9 @@ def plot_runs(
         )
     if out.suffix.lower() not in IMAGE_SUFFIXES:
         raise FigureError(f"--out must end in .png or .svg, not '{out.suffix or out.name}'")
-    records = {doc["id"]: load_record(layout, doc["id"]) for doc in docs}
+    # Only the population figure draws populations; the others read past them unparsed.
+    populations: PopulationReads = "all" if figure == FigureKind.POPULATION else "none"
+    records = {doc["id"]: load_record(layout, doc["id"], populations) for doc in docs}
     drawers: dict[FigureKind, Callable[..., Figure]] = {
         FigureKind.CURVES: curves_figure,
         FigureKind.POPULATION: population_figure,

@@ -8,6 +8,7 @@ of recent generations, and every artifact version in order.
 
 from __future__ import annotations
 
+import bisect
 import math
 import statistics
 from collections import OrderedDict
@@ -47,6 +48,10 @@ def summarize_generation(generation: int, members: list[dict[str, Any]]) -> Gene
     )
 
 
+def _generation_number(summary: GenerationSummary) -> int:
+    return summary.generation
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -78,10 +83,17 @@ class RunRecord:
 
     def _add_generation(self, generation: int, members: list[dict[str, Any]]) -> None:
         summary = summarize_generation(generation, members)
-        # A resumed run repeats generations after its checkpoint: the newer one wins.
-        self.generations = [g for g in self.generations if g.generation != generation]
-        self.generations.append(summary)
-        self.generations.sort(key=lambda g: g.generation)
+        generations = self.generations
+        # Generations nearly always arrive in order: appending keeps each event O(1).
+        if not generations or generations[-1].generation < generation:
+            generations.append(summary)
+        else:
+            at = bisect.bisect_left(generations, generation, key=_generation_number)
+            # A resumed run repeats generations after its checkpoint: the newer one wins.
+            if at < len(generations) and generations[at].generation == generation:
+                generations[at] = summary
+            else:
+                generations.insert(at, summary)
         self.members_by_generation.pop(generation, None)
         self.members_by_generation[generation] = members
         while len(self.members_by_generation) > GENERATIONS_WITH_MEMBERS:

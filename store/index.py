@@ -2,33 +2,50 @@
 
 TinyDB rewrites its whole file on every write and neither locks nor writes atomically,
 so every mutation here takes an inter-process lock, opens a fresh TinyDB on a storage
-that parses with orjson and replaces the file atomically, and keeps the previous file
-as a backup. Readers never lock: they always see a whole file. A long-lived process
-(the engine, a dashboard) re-parses the file only when it changed.
+that parses with orjson and replaces the file atomically, keeping its last good copies
+(`nslab.store.index_file`). Readers never lock: they always see a whole file. A
+long-lived process (the engine, a dashboard) re-parses the file only when it changed.
+
+Each change of a run's document is also written to its folder (`run.json`), so a
+deleted or damaged index can be rebuilt without losing a run
+(`nslab.store.index_recovery`).
 """
 
 from __future__ import annotations
 
-import fcntl
-import gc
-import os
+import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, NotRequired, TypedDict, cast
 
-import orjson
 from tinydb import TinyDB
 from tinydb.storages import Storage
 
-from nslab.store.atomic import atomic_write_bytes
-from nslab.store.errors import AmbiguousRunError, CorruptIndexError, UnknownRunError
+from nslab.store.errors import AmbiguousRunError, UnknownRunError
 from nslab.store.home import StoreLayout
-from nslab.store.run_ids import next_run_id
+from nslab.store.index_file import (
+    ENVIRONMENTS_TABLE,
+    RUNS_TABLE,
+    IndexData,
+    IndexFile,
+    MissingIndexError,
+    generation_of,
+    index_lock,
+    store_has_runs,
+)
+from nslab.store.index_recovery import (
+    FolderDisagreement,
+    IndexRecovery,
+    folder_disagreement,
+    rebuild_index,
+    recover_locked,
+    restore_index,
+)
+from nslab.store.run_ids import next_run_ids
+from nslab.store.run_records import RunRecord, run_record_path, write_run_record
 
-RUNS_TABLE = "runs"
-ENVIRONMENTS_TABLE = "environments"
+_log = logging.getLogger(__name__)
 
 
 class RunExit(TypedDict):
@@ -86,100 +103,6 @@ def _as_run_doc(fields: Mapping[str, Any]) -> RunDoc:
     return cast(RunDoc, dict(fields))
 
 
-IndexData = dict[str, dict[str, Any]]
-
-
-class IndexFile:
-    """The index file, parsed with orjson and replaced atomically.
-
-    The last parse is kept with the file's identity (inode, size, mtime): as long as the
-    file is unchanged, reading it again costs one `stat`. Every write replaces the file
-    (a new inode), so a change by any process is seen.
-    """
-
-    def __init__(self, path: Path, backup: Path) -> None:
-        self.path = path
-        self.backup = backup
-        self._snapshot: tuple[tuple[int, int, int], IndexData] | None = None
-
-    def load(self) -> IndexData | None:
-        try:
-            identity = self._identity()
-        except FileNotFoundError:
-            return None
-        if self._snapshot is not None and self._snapshot[0] == identity:
-            return self._snapshot[1]
-        data = self._parse(self.path.read_bytes())
-        self._snapshot = (identity, data)
-        return data
-
-    def store(self, data: IndexData) -> None:
-        try:
-            atomic_write_bytes(self.path, orjson.dumps(data), backup=self.backup)
-        except BaseException:
-            self.forget()
-            raise
-        self._snapshot = (self._identity(), data)
-
-    def forget(self) -> None:
-        """Drop the kept parse (after a mutation that failed half-way through it)."""
-        self._snapshot = None
-
-    def _identity(self) -> tuple[int, int, int]:
-        stat = os.stat(self.path)
-        return stat.st_ino, stat.st_size, stat.st_mtime_ns
-
-    def _parse(self, raw: bytes) -> IndexData:
-        # Parsing creates hundreds of thousands of containers, which the cyclic collector
-        # would scan again and again, during the parse and after it (this doubled the time
-        # of `nslab ls` at 10,000 runs). Parsed JSON holds no cycles, so it is moved out of
-        # the collector's view; reference counting still frees it.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            data = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise CorruptIndexError(self._corrupt_message(f"not valid JSON ({exc})")) from None
-        finally:
-            gc.freeze()
-            if collecting:
-                gc.enable()
-        problem = _shape_problem(data)
-        if problem is not None:
-            raise CorruptIndexError(self._corrupt_message(problem))
-        return cast(IndexData, data)
-
-    def _corrupt_message(self, problem: str) -> str:
-        hint = "run `nslab doctor --restore-index` to restore the last good copy"
-        if not self.backup.exists():
-            hint = "no backup copy exists; move the file aside to start a new index"
-        return f"run index {self.path} is corrupt: {problem}; {hint}"
-
-
-_REQUIRED_FIELDS = {RUNS_TABLE: ("id", "status"), ENVIRONMENTS_TABLE: ("key",)}
-
-
-def _shape_problem(data: Any) -> str | None:
-    """What makes parsed JSON not an index (None when it is one).
-
-    Every reader indexes these fields without looking, so a file of another shape is
-    reported as corrupt here rather than failing somewhere later.
-    """
-    if not isinstance(data, dict):
-        return "not a JSON object"
-    for table_name, table in data.items():
-        if not isinstance(table, dict):
-            return f"table {table_name!r} is not an object of documents"
-        required = _REQUIRED_FIELDS.get(table_name, ())
-        for doc_id, doc in table.items():
-            if not doc_id.isdigit() or not isinstance(doc, dict):
-                return f"entry {doc_id!r} of table {table_name!r} is not a numbered document"
-            missing = [name for name in required if not isinstance(doc.get(name), str)]
-            if missing:
-                return f"document {doc_id!r} of table {table_name!r} has no {missing[0]!r}"
-    return None
-
-
 class IndexFileStorage(Storage):
     """The TinyDB storage over an `IndexFile`."""
 
@@ -198,23 +121,19 @@ class RunIndex:
 
     def __init__(self, layout: StoreLayout) -> None:
         self.layout = layout
-        self._file = IndexFile(layout.index_path, layout.index_backup_path)
+        self._file = IndexFile(layout)
 
     # -- reading (never locks) -------------------------------------------------------
 
     def all(self) -> list[RunDoc]:
         """Every run, newest first."""
-        if not self.layout.index_path.exists():
-            return []
-        docs = [_as_run_doc(doc) for doc in self._raw_table(self._open_db()).values()]
+        docs = [_as_run_doc(doc) for doc in self._read_table(RUNS_TABLE).values()]
         docs.sort(key=lambda doc: doc["id"], reverse=True)
         return docs
 
     def environment(self, key: str) -> dict[str, Any] | None:
         """The software environment a run recorded (shared by runs made in the same one)."""
-        if not self.layout.index_path.exists():
-            return None
-        for doc in self._raw_table(self._open_db(), ENVIRONMENTS_TABLE).values():
+        for doc in self._read_table(ENVIRONMENTS_TABLE).values():
             if doc["key"] == key:
                 return dict(doc)
         return None
@@ -244,6 +163,10 @@ class RunIndex:
             f"'{run_ref}' matches {len(by_prefix)} runs ({shown}{more}); type more of the id"
         )
 
+    def folder_disagreement(self) -> FolderDisagreement:
+        """Run folders the index does not list, and listed runs with no folder."""
+        return folder_disagreement(self.layout)
+
     # -- mutating (locked, atomic) ---------------------------------------------------
 
     def insert(
@@ -259,17 +182,20 @@ class RunIndex:
         self, fields_list: list[Mapping[str, Any]], environment: Mapping[str, Any] | None = None
     ) -> list[RunDoc]:
         with self._locked_db() as db:
-            ids = [doc["id"] for doc in self._raw_table(db).values()]
-            docs = []
-            for fields in fields_list:
-                run_id = next_run_id(ids, time.time())
-                ids.append(run_id)
-                docs.append(_as_run_doc({"id": run_id, **fields}))
+            existing = (doc["id"] for doc in self._raw_table(db).values())
+            run_ids = next_run_ids(existing, time.time(), len(fields_list))
+            docs = [
+                _as_run_doc({"id": run_id, **fields})
+                for run_id, fields in zip(run_ids, fields_list, strict=True)
+            ]
             db.table(RUNS_TABLE, cache_size=0).insert_multiple(docs)
             if environment is not None:
                 known = self._raw_table(db, ENVIRONMENTS_TABLE).values()
                 if all(doc["key"] != environment["key"] for doc in known):
                     db.table(ENVIRONMENTS_TABLE, cache_size=0).insert(dict(environment))
+            data = db.storage.read() or {}
+            for doc in docs:
+                self._write_run_record(data, doc)
         return docs
 
     def update(
@@ -291,27 +217,41 @@ class RunIndex:
             if fields is None:
                 return None
             db.table(RUNS_TABLE, cache_size=0).update(dict(fields), doc_ids=[doc_id])
-            return _as_run_doc({**current, **fields})
+            updated = _as_run_doc({**current, **fields})
+            self._write_run_record(db.storage.read() or {}, updated)
+            return updated
 
     def remove(self, run_id: str) -> None:
         with self._locked_db() as db:
             doc_id, _ = self._find(db, run_id)
             db.table(RUNS_TABLE, cache_size=0).remove(doc_ids=[doc_id])
+            run_record_path(self.layout.run_dir(run_id)).unlink(missing_ok=True)
 
-    def restore_backup(self) -> Path:
-        """Put the last good copy back; the corrupt file is kept beside it. Returns its path."""
-        backup = self.layout.index_backup_path
-        if not backup.exists():
-            raise CorruptIndexError(f"no backup copy of the run index at {backup}")
-        orjson.loads(backup.read_bytes())
-        with self._lock():
-            kept = self.layout.index_path.with_name(f"index.json.corrupt-{int(time.time())}")
-            if self.layout.index_path.exists():
-                os.replace(self.layout.index_path, kept)
-            atomic_write_bytes(self.layout.index_path, backup.read_bytes())
-        return kept
+    def restore_backup(self) -> IndexRecovery:
+        """Put back the newest good copy of an unreadable index, with what the run folders
+        add; a readable index is left as it is."""
+        recovery = restore_index(self.layout)
+        self._file.forget()
+        return recovery
+
+    def rebuild(self) -> IndexRecovery:
+        """Re-create the documents the index lacks from the run folders."""
+        recovery = rebuild_index(self.layout)
+        self._file.forget()
+        return recovery
 
     # -- internals -------------------------------------------------------------------
+
+    def _read_table(self, name: str) -> dict[str, dict[str, Any]]:
+        data = self._file.load()
+        if data is None:
+            if store_has_runs(self.layout):
+                raise MissingIndexError(
+                    f"run index {self.layout.index_path} is missing but the store has runs; "
+                    "run `nslab doctor --rebuild-index` to re-create it from the run folders"
+                )
+            return {}
+        return data.get(name, {})
 
     @classmethod
     def _find(cls, db: TinyDB, run_id: str) -> tuple[int, RunDoc]:
@@ -326,22 +266,29 @@ class RunIndex:
         data = db.storage.read() or {}
         return data.get(name, {})
 
+    def _write_run_record(self, data: IndexData, doc: RunDoc) -> None:
+        environment_key = doc.get("repro", {}).get("environment")
+        environment = next(
+            (
+                dict(env)
+                for env in data.get(ENVIRONMENTS_TABLE, {}).values()
+                if env["key"] == environment_key
+            ),
+            None,
+        )
+        record = RunRecord(generation_of(data), dict(doc), environment)
+        write_run_record(self.layout.run_dir(doc["id"]), record)
+
     def _open_db(self) -> TinyDB:
         return TinyDB(index_file=self._file, storage=IndexFileStorage)
 
     @contextmanager
-    def _lock(self) -> Iterator[None]:
-        self.layout.home.mkdir(parents=True, exist_ok=True)
-        with open(self.layout.index_lock_path, "a+b") as lock_file:
-            fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
-
-    @contextmanager
     def _locked_db(self) -> Iterator[TinyDB]:
-        with self._lock():
+        with index_lock(self.layout):
+            if not self.layout.index_path.exists() and store_has_runs(self.layout):
+                # Starting an empty index here would hide every run, and its next writes
+                # would rotate the good copies out: rebuild it first, which loses nothing.
+                _log.warning("%s", recover_locked(self._file).describe())
             try:
                 yield self._open_db()
             except BaseException:

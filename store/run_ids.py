@@ -26,8 +26,9 @@ def decode(run_id: str) -> int:
     return int(run_id, 36)
 
 
-def next_run_id(existing_ids: Iterable[str], now: float) -> str:
-    """An id later than every existing one and no earlier than `now`."""
+def next_run_ids(existing_ids: Iterable[str], now: float, count: int) -> list[str]:
+    """`count` ids, in order, later than every existing one and no earlier than `now`."""
     floor = max(0, int(now) - EPOCH) * SEQUENCE_SLOTS
     latest = max((decode(run_id) for run_id in existing_ids), default=-1)
-    return encode(max(floor, latest + 1))
+    first = max(floor, latest + 1)
+    return [encode(number) for number in range(first, first + count)]

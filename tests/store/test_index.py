@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
+import shutil
 from pathlib import Path
 
 import orjson
@@ -9,7 +11,8 @@ import pytest
 from nslab.store.errors import AmbiguousRunError, CorruptIndexError, UnknownRunError
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunIndex
-from nslab.store.run_ids import next_run_id
+from nslab.store.index_file import KEPT_BACKUPS, MissingIndexError, backup_path
+from nslab.store.run_ids import next_run_ids
 
 
 def make_index(home: Path) -> RunIndex:
@@ -25,8 +28,9 @@ def test_ids_are_sortable_unique_and_short() -> None:
         1_800_000_001.0,
         1_700_000_000.0,
     ):
-        ids.append(next_run_id(ids, now))
-    assert len(set(ids)) == len(ids)
+        ids.extend(next_run_ids(ids, now, 1))
+    ids.extend(next_run_ids(ids, 1_700_000_000.0, 3))
+    assert len(set(ids)) == len(ids) == 8
     assert ids == sorted(ids)
     assert all(len(run_id) == 8 and run_id.isalnum() and run_id.islower() for run_id in ids)
 
@@ -109,10 +113,11 @@ def test_corrupt_index_is_reported_and_the_last_good_copy_restores(home: Path) -
     with pytest.raises(CorruptIndexError):
         index.insert({"name": "must not overwrite"})
     assert layout.index_path.read_bytes() == damaged
-    moved_to = index.restore_backup()
-    assert moved_to.read_bytes() == damaged
+    recovery = index.restore_backup()
+    assert recovery.kept_aside is not None and recovery.kept_aside.read_bytes() == damaged
+    assert recovery.restored_from == backup_path(layout, 1)
     names = {doc["name"] for doc in index.all()}
-    assert "kept" in names and index.get(kept["id"])["status"] == "succeeded"
+    assert names == {"kept", "second"} and index.get(kept["id"])["status"] == "succeeded"
 
 
 @pytest.mark.parametrize(
@@ -140,3 +145,119 @@ def test_an_index_of_the_wrong_shape_is_reported_as_corrupt_and_left_as_it_is(
     with pytest.raises(CorruptIndexError):
         index.update("a", {"status": "failed"})
     assert layout.index_path.read_bytes() == content
+
+
+def fill(index: RunIndex, count: int) -> list[str]:
+    environment = {"key": "env-1", "python": "3.11"}
+    return [
+        index.insert(
+            {"name": f"run-{i}", "status": "queued", "repro": {"environment": "env-1"}},
+            environment,
+        )["id"]
+        for i in range(count)
+    ]
+
+
+def test_restore_on_a_readable_index_keeps_the_newest_write(home: Path) -> None:
+    index = make_index(home)
+    run_id = fill(index, 2)[0]
+    index.update(run_id, {"tags": ["keep-me"]})
+    recovery = index.restore_backup()
+    assert not recovery.changed and "nothing to put back" in recovery.describe()
+    assert index.get(run_id)["tags"] == ["keep-me"]
+
+
+def test_the_index_keeps_its_last_good_copies(home: Path) -> None:
+    index = make_index(home)
+    layout = StoreLayout(home)
+    fill(index, KEPT_BACKUPS + 3)
+    copies = [orjson.loads(backup_path(layout, n).read_bytes()) for n in range(1, KEPT_BACKUPS + 1)]
+    assert [len(copy["runs"]) for copy in copies] == list(range(KEPT_BACKUPS + 2, 2, -1))
+    assert not backup_path(layout, KEPT_BACKUPS + 1).exists()
+
+
+def test_a_deleted_index_is_refused_to_readers_and_rebuilt_with_every_run(home: Path) -> None:
+    index = make_index(home)
+    run_ids = fill(index, 3)
+    index.update(run_ids[0], {"status": "succeeded", "summary": {"loss": 0.5}})
+    layout = StoreLayout(home)
+    layout.index_path.unlink()
+    for number in range(1, KEPT_BACKUPS + 1):
+        backup_path(layout, number).unlink(missing_ok=True)
+    with pytest.raises(MissingIndexError, match="doctor --rebuild-index"):
+        make_index(home).all()
+    recovery = make_index(home).rebuild()
+    assert sorted(recovery.added) == sorted(run_ids) and "3 runs re-created" in recovery.describe()
+    rebuilt = make_index(home)
+    assert {doc["id"] for doc in rebuilt.all()} == set(run_ids)
+    assert rebuilt.get(run_ids[0])["summary"] == {"loss": 0.5}
+    assert rebuilt.environment("env-1") == {"key": "env-1", "python": "3.11"}
+
+
+def test_a_write_to_a_deleted_index_rebuilds_it_first(home: Path) -> None:
+    index = make_index(home)
+    run_ids = fill(index, 2)
+    StoreLayout(home).index_path.unlink()
+    added = make_index(home).insert({"name": "after", "status": "queued"})
+    assert {doc["id"] for doc in make_index(home).all()} == {*run_ids, added["id"]}
+
+
+@pytest.mark.parametrize("content", [b"", b"{}", b'{"runs": {}}'])
+def test_an_empty_index_is_rebuilt_from_the_run_folders(home: Path, content: bytes) -> None:
+    index = make_index(home)
+    run_ids = fill(index, 3)
+    layout = StoreLayout(home)
+    layout.index_path.write_bytes(content)
+    recovery = make_index(home).rebuild()
+    if content:
+        assert sorted(recovery.added) == sorted(run_ids)
+    else:
+        # Not JSON: put back from the newest good copy, which lacks only the last run.
+        assert recovery.kept_aside is not None and recovery.restored_from is not None
+        assert recovery.added == run_ids[-1:]
+    assert {doc["id"] for doc in make_index(home).all()} == set(run_ids)
+
+
+def test_a_restore_keeps_the_runs_queued_after_its_copy(home: Path) -> None:
+    index = make_index(home)
+    first = fill(index, 1)[0]
+    index.update(first, {"status": "running"})
+    queued = index.insert({"name": "queued-late", "status": "queued"})["id"]
+    index.update(first, {"status": "succeeded"})
+    layout = StoreLayout(home)
+    layout.index_path.write_bytes(b'{"runs": ')
+    make_index(home).restore_backup()
+    restored = make_index(home)
+    assert restored.get(queued)["status"] == "queued"
+    assert restored.get(first)["status"] == "succeeded"
+
+
+def test_folder_disagreement_lists_both_sides(home: Path) -> None:
+    index = make_index(home)
+    listed, gone = fill(index, 2)
+    layout = StoreLayout(home)
+    shutil.rmtree(layout.run_dir(gone))
+    layout.run_dir("zzzzzzzz").mkdir()
+    disagreement = index.folder_disagreement()
+    assert disagreement.unlisted_folders == ["zzzzzzzz"] and disagreement.missing_folders == [gone]
+    recovery = index.rebuild()
+    assert recovery.unrecoverable == {"zzzzzzzz": "no run.json"} and listed not in recovery.added
+
+
+def test_a_rewritten_index_with_the_same_inode_size_and_mtime_is_read_again(home: Path) -> None:
+    index = make_index(home)
+    run_id = fill(index, 1)[0]
+    layout = StoreLayout(home)
+    before = os.stat(layout.index_path)
+    index.all()
+    raw = layout.index_path.read_bytes()
+    generation = orjson.loads(raw)["meta"]["1"]["generation"]
+    # A coarse-timestamp file system: another write lands in the same inode, size and mtime.
+    rewritten = raw.replace(b'"queued"', b'"failed"').replace(
+        f'"generation":{generation}'.encode(), f'"generation":{generation + 1}'.encode()
+    )
+    with open(layout.index_path, "r+b") as handle:
+        handle.write(rewritten)
+    os.utime(layout.index_path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert os.stat(layout.index_path).st_size == before.st_size
+    assert index.get(run_id)["status"] == "failed"

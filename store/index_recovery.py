@@ -1,0 +1,184 @@
+"""Putting the run index back: from its newest good copy and from the run folders.
+
+A restore replaces only an index that cannot be read, so it never rolls back a write;
+a rebuild merges what the run folders keep into whatever index survives (a readable
+one, or the newest good copy of an unreadable or missing one). Both keep the damaged
+file aside and never drop a run a folder still records.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nslab.store.errors import CorruptIndexError
+from nslab.store.home import StoreLayout
+from nslab.store.index_file import (
+    ENVIRONMENTS_TABLE,
+    KEPT_BACKUPS,
+    RUNS_TABLE,
+    IndexData,
+    IndexFile,
+    backup_path,
+    generation_of,
+    index_lock,
+)
+from nslab.store.run_records import read_run_record, run_folder_ids
+
+
+@dataclass(frozen=True)
+class IndexRecovery:
+    """What a restore or a rebuild did."""
+
+    index: Path
+    restored_from: Path | None = None  # the good copy the index was put back from
+    kept_aside: Path | None = None  # where the unreadable index was moved
+    added: list[str] = field(default_factory=list)  # runs re-created from their folders
+    updated: list[str] = field(default_factory=list)  # runs whose folder held a newer doc
+    unrecoverable: dict[str, str] = field(default_factory=dict)  # unlisted folder -> why
+    runs: int = 0  # runs in the index afterwards
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.restored_from or self.kept_aside or self.added or self.updated)
+
+    def describe(self) -> str:
+        """One line for a person."""
+        if not self.changed:
+            text = f"run index {self.index} is readable ({self.runs} runs); nothing to put back"
+        else:
+            parts = []
+            if self.restored_from is not None:
+                parts.append(f"restored from {self.restored_from.name}")
+            if self.added:
+                parts.append(f"{len(self.added)} runs re-created from their folders")
+            if self.updated:
+                parts.append(f"{len(self.updated)} runs updated from their folders")
+            if self.kept_aside is not None:
+                parts.append(f"the unreadable file is kept as {self.kept_aside}")
+            text = f"run index {self.index} rebuilt with {self.runs} runs: " + "; ".join(parts)
+        if self.unrecoverable:
+            shown = ", ".join(sorted(self.unrecoverable)[:5])
+            text += f"; {len(self.unrecoverable)} run folders have no readable run.json ({shown})"
+        return text
+
+
+@dataclass(frozen=True)
+class FolderDisagreement:
+    """Where the index and the run folders disagree."""
+
+    unlisted_folders: list[str]  # run folders the index does not list
+    missing_folders: list[str]  # runs in the index with no folder
+
+    @property
+    def agree(self) -> bool:
+        return not self.unlisted_folders and not self.missing_folders
+
+
+def restore_index(layout: StoreLayout) -> IndexRecovery:
+    """Replace an unreadable index with its newest good copy plus what the run folders add.
+
+    A readable index is left as it is (a restore must not roll back its newest write).
+    """
+    with index_lock(layout):
+        index_file = IndexFile(layout)
+        try:
+            data = index_file.load()
+        except CorruptIndexError:
+            return recover_locked(index_file)
+        runs = len(data.get(RUNS_TABLE, {})) if data is not None else 0
+        return IndexRecovery(layout.index_path, runs=runs)
+
+
+def rebuild_index(layout: StoreLayout) -> IndexRecovery:
+    """Re-create the documents the index lacks from the run folders (restoring it first
+    when it cannot be read)."""
+    with index_lock(layout):
+        return recover_locked(IndexFile(layout))
+
+
+def folder_disagreement(layout: StoreLayout) -> FolderDisagreement:
+    """Run folders the index does not list, and listed runs with no folder.
+
+    Raises `CorruptIndexError` when the index cannot be read.
+    """
+    data = IndexFile(layout).load() or {}
+    listed = {doc["id"] for doc in data.get(RUNS_TABLE, {}).values()}
+    folders = set(run_folder_ids(layout))
+    return FolderDisagreement(sorted(folders - listed), sorted(listed - folders))
+
+
+def recover_locked(index_file: IndexFile) -> IndexRecovery:
+    """The rebuild, for a caller that holds the index lock."""
+    layout = index_file.layout
+    kept_aside: Path | None = None
+    restored_from: Path | None = None
+    try:
+        surviving = index_file.load()
+    except CorruptIndexError:
+        kept_aside = layout.index_path.with_name(f"index.json.corrupt-{time.time_ns()}")
+        os.replace(layout.index_path, kept_aside)
+        index_file.forget()
+        surviving = None
+    if surviving is None:
+        restored_from, surviving = _newest_good_copy(index_file)
+    data: IndexData = {name: dict(table) for name, table in (surviving or {}).items()}
+    base_generation = generation_of(data)
+    runs = data.setdefault(RUNS_TABLE, {})
+    environments = data.setdefault(ENVIRONMENTS_TABLE, {})
+    doc_ids = {doc["id"]: doc_id for doc_id, doc in runs.items()}
+    known_environments = {doc["key"] for doc in environments.values()}
+    added: list[str] = []
+    updated: list[str] = []
+    unrecoverable: dict[str, str] = {}
+    newest_generation = base_generation
+    next_run_doc_id = _next_doc_id(runs)
+    for run_id in run_folder_ids(layout):
+        try:
+            record = read_run_record(layout.run_dir(run_id))
+        except ValueError as exc:
+            if run_id not in doc_ids:
+                unrecoverable[run_id] = str(exc)
+            continue
+        newest_generation = max(newest_generation, record.generation)
+        if run_id not in doc_ids:
+            doc_ids[run_id] = str(next_run_doc_id)
+            next_run_doc_id += 1
+            runs[doc_ids[run_id]] = record.doc
+            added.append(run_id)
+        elif record.generation > base_generation and runs[doc_ids[run_id]] != record.doc:
+            runs[doc_ids[run_id]] = record.doc
+            updated.append(run_id)
+        else:
+            continue
+        if record.environment is not None and record.environment["key"] not in known_environments:
+            known_environments.add(record.environment["key"])
+            environments[str(_next_doc_id(environments))] = record.environment
+    recovery = IndexRecovery(
+        layout.index_path,
+        restored_from=restored_from,
+        kept_aside=kept_aside,
+        added=added,
+        updated=updated,
+        unrecoverable=unrecoverable,
+        runs=len(runs),
+    )
+    if recovery.changed:
+        index_file.store(data, generation=newest_generation + 1)
+    return recovery
+
+
+def _newest_good_copy(index_file: IndexFile) -> tuple[Path | None, IndexData | None]:
+    for number in range(1, KEPT_BACKUPS + 1):
+        path = backup_path(index_file.layout, number)
+        try:
+            return path, index_file.parse(path.read_bytes())
+        except (OSError, CorruptIndexError):
+            continue
+    return None, None
+
+
+def _next_doc_id(table: dict[str, object]) -> int:
+    return max((int(doc_id) for doc_id in table), default=0) + 1

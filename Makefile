@@ -33,7 +33,7 @@ ocaml:
 	fi
 
 demo: setup
-	$(VENV)/bin/nslab --plugin examples/expression_search.py demo
+	$(VENV)/bin/nslab demo
 
 # The tests drive the dashboard in tmux and in a headless Chromium (Debian's packages).
 TEST_PACKAGES := tmux chromium

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -12,6 +13,7 @@ if TYPE_CHECKING:
     from nslab.core.checks import EnvironmentCheck
     from nslab.core.context import RunContext
     from nslab.core.figures import FigureFunction
+    from nslab.core.reproduction import Reproduction
 
 PRESET_NAMES = ("quick", "default", "paper")
 
@@ -33,7 +35,8 @@ class Experiment(ABC):
     (see `nslab.core.figures`). `main_metrics` names the metrics a finished `run` returns at
     every preset, the ones its results are read by (`nslab.testing` checks them on `quick`).
     `environment_checks` says what the family needs from the machine beyond its Python
-    packages (a built binary, a Julia), for `nslab doctor`.
+    packages (a built binary, a Julia), for `nslab doctor`. `reproduction` is what
+    `nslab reproduce` runs and reports (see `nslab.core.reproduction`).
     """
 
     kind: ClassVar[str]
@@ -46,6 +49,19 @@ class Experiment(ABC):
     @classmethod
     def environment_checks(cls) -> list[EnvironmentCheck]:
         return []
+
+    @classmethod
+    def reproduction(cls) -> Reproduction | None:
+        """`REPRODUCTION` of the `reproduction` module beside the class's module, if any.
+
+        Looked up only when asked, so listing kinds imports no reproduction.
+        """
+        package = cls.__module__.rpartition(".")[0]
+        if not package or importlib.util.find_spec(f"{package}.reproduction") is None:
+            return None
+        module = importlib.import_module(f"{package}.reproduction")
+        declared: Reproduction | None = getattr(module, "REPRODUCTION", None)
+        return declared if declared is not None and declared.kind == cls.kind else None
 
     @abstractmethod
     def run(self, config: Any, ctx: RunContext) -> Mapping[str, float] | None:

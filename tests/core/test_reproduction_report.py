@@ -1,0 +1,203 @@
+"""The report's arithmetic on planted runs: k/n, intervals, pending and missing seeds."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nslab.core.errors import ConfigError
+from nslab.core.reproduction import (
+    Bar,
+    PooledFigure,
+    Reproduction,
+    ReproductionRun,
+    SeedFigure,
+    summary_value,
+)
+from nslab.core.reproduction_plan import label_runs, parse_seeds, run_name
+from nslab.core.reproduction_report import (
+    SCHEMA,
+    reproduction_report,
+    seeds_needed,
+    student_t_interval,
+    wilson_interval,
+)
+from nslab.store.home import StoreLayout
+from nslab.store.index import RunDoc
+
+SWEEP = "reproduce-toy-default-0101-000000"
+TOY = Reproduction(
+    kind="toy",
+    source="planted",
+    runs=(ReproductionRun("a"), ReproductionRun("b", {"x": 1})),
+    figures=(
+        SeedFigure("acc", "accuracy", "a", summary_value("acc"), "1.0", Bar(">=", 0.9), 0.8),
+        SeedFigure("loss", "loss", "b", summary_value("loss"), "0"),
+        PooledFigure(
+            "total",
+            "acc over all seeds",
+            "a",
+            lambda runs: sum(run.summary.get("acc", 0.0) for run in runs),
+            "-",
+            Bar(">", 1.0),
+        ),
+    ),
+)
+
+
+def planted(label: str, seed: int, status: str, **summary: float) -> RunDoc:
+    doc: dict[str, Any] = {
+        "id": f"{label}{seed}",
+        "name": run_name(SWEEP, label, seed),
+        "kind": "toy",
+        "preset": "default",
+        "config": {},
+        "seed": seed,
+        "status": status,
+        "sweep": SWEEP,
+        "repro": {"cpu_seconds": 3.5},
+        "summary": dict(summary),
+    }
+    if status not in ("queued", "running"):
+        doc |= {"started_at": 100.0, "ended_at": 112.5}
+    return doc  # type: ignore[return-value]
+
+
+def report_of(docs: list[RunDoc], tmp_path: Path) -> Any:
+    return reproduction_report(TOY, SWEEP, docs, StoreLayout(tmp_path))
+
+
+def test_wilson_and_t_intervals_match_their_formulas() -> None:
+    low, high = wilson_interval(4, 5)
+    assert (round(low, 3), round(high, 3)) == (0.376, 0.964)
+    assert wilson_interval(0, 0) == (0.0, 1.0)
+    assert wilson_interval(5, 5)[1] == 1.0
+    low, high = student_t_interval([1.0, 2.0, 3.0])
+    half = 4.302652729911275 * 1.0 / math.sqrt(3)  # t(0.975, 2) * s / sqrt(n)
+    assert (low, high) == pytest.approx((2.0 - half, 2.0 + half))
+    assert student_t_interval([1.0]) is None
+    assert [seeds_needed(0.8, 5), seeds_needed(1.0, 5), seeds_needed(0.8, 3)] == [4, 5, 3]
+
+
+def test_k_of_n_counts_failed_and_unreported_seeds_as_missing_the_bar(tmp_path: Path) -> None:
+    docs = [
+        planted("a", 0, "succeeded", acc=0.95),
+        planted("a", 1, "succeeded", acc=0.85),
+        planted("a", 2, "failed"),
+        planted("a", 3, "succeeded"),  # finished without reporting acc
+        planted("a", 4, "succeeded", acc=1.0),
+    ]
+    report = report_of(docs, tmp_path)
+    acc = report["figures"][0]
+    assert [entry["meets"] for entry in acc["seeds"]] == [True, False, False, False, True]
+    assert [entry["value"] for entry in acc["seeds"]] == [0.95, 0.85, None, None, 1.0]
+    assert (acc["k"], acc["n"], acc["verdict"]) == (2, 5, "fails")
+    assert acc["success_interval"] == pytest.approx(list(wilson_interval(2, 5)))
+    assert acc["mean"] == pytest.approx((0.95 + 0.85 + 1.0) / 3)
+    assert acc["mean_interval"] == pytest.approx(list(student_t_interval([0.95, 0.85, 1.0])))
+    # no run of label b at all: every seed of the loss figure is missing
+    loss = report["figures"][1]
+    assert {entry["status"] for entry in loss["seeds"]} == {"missing"}
+    assert (loss["k"], loss["bar"], loss["verdict"]) == (None, None, "reported")
+    assert report["complete"] and report["seeds_finished"] == 5
+    assert report["runs"][0] == {
+        "label": "a",
+        "seed": 0,
+        "id": "a0",
+        "status": "succeeded",
+        "wall_s": 12.5,
+        "cpu_s": 3.5,
+    }
+    assert report["runs"][1]["id"] is None
+
+
+def test_a_half_done_reproduction_judges_only_what_has_ended(tmp_path: Path) -> None:
+    docs = [
+        planted("a", 0, "succeeded", acc=0.95),
+        planted("b", 0, "succeeded", loss=0.2),
+        planted("a", 1, "succeeded", acc=0.91),
+        planted("b", 1, "running"),
+        planted("a", 2, "running"),
+        planted("b", 2, "queued"),
+    ]
+    report = report_of(docs, tmp_path)
+    acc, loss, total = report["figures"]
+    # 2 of 3 seeds met the bar and one is running: 3 of 3 are needed (0.8 of 3, rounded up)
+    assert (acc["k"], acc["n"], acc["verdict"]) == (2, 2, "pending")
+    assert acc["seeds"][2] == {"seed": 2, "status": "running", "value": None, "meets": None}
+    assert (loss["n"], loss["mean"], loss["mean_interval"]) == (1, 0.2, None)
+    assert (total["mean"], total["k"], total["verdict"]) == (pytest.approx(1.86), None, "pending")
+    assert (report["seeds_finished"], report["complete"]) == (1, False)
+
+
+def test_a_pooled_figure_is_judged_once_every_seed_has_ended(tmp_path: Path) -> None:
+    docs = [planted("a", seed, "succeeded", acc=0.4) for seed in range(3)]
+    total = report_of(docs, tmp_path)["figures"][2]
+    assert (total["pooled"], total["mean"], total["k"], total["verdict"]) == (
+        True,
+        pytest.approx(1.2),
+        1,
+        "holds",
+    )
+    docs = [planted("a", seed, "succeeded", acc=0.3) for seed in range(3)]
+    assert report_of(docs, tmp_path)["figures"][2]["verdict"] == "fails"
+
+
+def test_the_json_schema_keys_are_stable(tmp_path: Path) -> None:
+    report = report_of([planted("a", 0, "succeeded", acc=1.0)], tmp_path)
+    assert report["schema"] == SCHEMA
+    assert list(report) == [
+        "schema",
+        "sweep",
+        "kind",
+        "source",
+        "preset",
+        "seeds",
+        "seeds_finished",
+        "complete",
+        "intervals",
+        "runs",
+        "figures",
+    ]
+    assert list(report["figures"][0]) == [
+        "name",
+        "title",
+        "run",
+        "pooled",
+        "published",
+        "bar",
+        "holds_in",
+        "seeds",
+        "n",
+        "k",
+        "success_interval",
+        "mean",
+        "mean_interval",
+        "verdict",
+    ]
+
+
+def test_runs_are_recognised_by_their_names_within_the_sweep() -> None:
+    docs = [planted("a", 0, "succeeded"), planted("b", 3, "queued")]
+    stray = planted("a", 1, "succeeded")
+    stray["name"] = "someone-else"
+    assert set(label_runs(TOY, SWEEP, [*docs, stray])) == {("a", 0), ("b", 3)}
+
+
+def test_seeds_come_from_a_count_or_a_list() -> None:
+    assert parse_seeds(None, None) == [0, 1, 2, 3, 4]
+    assert parse_seeds(2, None) == [0, 1]
+    assert parse_seeds(None, "0,3,7") == [0, 3, 7]
+    for count, listed in ((2, "1"), (0, None), (None, "1,1"), (None, "a")):
+        with pytest.raises(ConfigError):
+            parse_seeds(count, listed)
+
+
+def test_a_declaration_must_name_its_runs_consistently() -> None:
+    with pytest.raises(ValueError, match="undeclared"):
+        Reproduction("x", "-", (ReproductionRun("a"),), (SeedFigure("f", "f", "b", len, "-"),))
+    with pytest.raises(ValueError, match="distinct"):
+        Reproduction("x", "-", (ReproductionRun("a"), ReproductionRun("a")), ())

@@ -1,0 +1,373 @@
+"""`nslab reproduce`: a family's reproduction times the seeds as one sweep, and its report."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, TextIO
+
+import typer
+
+from nslab.core.status import EXECUTOR_ENGINE, RunStatus
+from nslab.tui import formatting
+from nslab.tui.commands.options import (
+    CliState,
+    JsonFlag,
+    Preset,
+    Priority,
+    Slots,
+    echo_json,
+    fail,
+    state,
+)
+
+if TYPE_CHECKING:
+    from nslab.core.reproduction import Reproduction
+    from nslab.core.reproduction_report import FigureReport, ReproductionReport
+    from nslab.store.index import RunDoc
+
+_ENDED = {str(status) for status in RunStatus} - {str(RunStatus.QUEUED), str(RunStatus.RUNNING)}
+
+
+def reproduce(
+    ctx: typer.Context,
+    kinds: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="KIND", help="Kinds to reproduce (default: every kind that declares one)."
+        ),
+    ] = None,
+    preset: Preset = "default",
+    seeds: Annotated[int | None, typer.Option("--seeds", help="Seeds 0..N-1 (default 5).")] = None,
+    seed_list: Annotated[
+        str | None, typer.Option("--seed-list", help="These seeds, e.g. 0,3,7.")
+    ] = None,
+    report: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--report",
+            help="Re-attach to this reproduction's sweep, or re-print its report (repeatable).",
+        ),
+    ] = None,
+    detach: Annotated[
+        bool,
+        typer.Option(
+            "--detach", "-d", help="Queue and return; with --report, print what has finished."
+        ),
+    ] = False,
+    as_json: JsonFlag = False,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print the report as Markdown tables.")
+    ] = False,
+    priority: Priority = 0,
+    slots: Slots = 1,
+    interval: Annotated[
+        float, typer.Option("--interval", min=0.1, help="Seconds between progress updates.")
+    ] = 2.0,
+) -> None:
+    """Run each family's published table over several seeds and report k/n seeds per bar.
+
+    The runs form one sweep per kind through the engine (slots, priorities, Dask, cancel and
+    retry apply); without --detach the progress shows live and the report follows. Ctrl-C
+    leaves the runs going. Intervals: Student t on the mean, Wilson on k of n.
+    """
+    cli = state(ctx)
+    if as_json and markdown:
+        fail("give --json or --markdown, not both")
+    if report:
+        if kinds or seeds is not None or seed_list is not None:
+            fail("--report SWEEP takes no kinds and no seeds: the sweep has its own")
+        sweeps = dict.fromkeys(report, "")
+    else:
+        # With --json or --markdown, stdout holds the report alone.
+        notes_to_stderr = as_json or markdown
+        sweeps = _queue(cli, kinds or [], preset, seeds, seed_list, priority, slots)
+        for sweep, note in sweeps.items():
+            typer.echo(note, err=notes_to_stderr)
+            if detach:
+                typer.echo(
+                    f"nslab reproduce --report {sweep}  follows it and prints its report",
+                    err=notes_to_stderr,
+                )
+        if detach:
+            return
+    reproductions = {sweep: _reproduction_of(cli, sweep) for sweep in sweeps}
+    if not detach:
+        live = sys.stderr if as_json or markdown else sys.stdout
+        try:
+            _follow(cli, list(sweeps), reproductions, interval, live)
+        except KeyboardInterrupt:
+            _print_reports(cli, reproductions, as_json, markdown)
+            typer.echo(
+                "detached: the runs go on; "
+                + "; ".join(f"nslab reproduce --report {sweep}" for sweep in sweeps)
+                + " re-attaches",
+                err=True,
+            )
+            return
+    _print_reports(cli, reproductions, as_json, markdown)
+
+
+def _queue(
+    cli: CliState,
+    kinds: Sequence[str],
+    preset: str,
+    seeds: int | None,
+    seed_list: str | None,
+    priority: int,
+    slots: int,
+) -> dict[str, str]:
+    """Queue each kind's reproduction as a sweep; each sweep's name and what was queued."""
+    from nslab.core.engine import start_engine
+    from nslab.core.reproduction_plan import parse_seeds, reproduction_requests, sweep_name
+
+    chosen_seeds = parse_seeds(seeds, seed_list)
+    registry = cli.registry()
+    declared: dict[str, Reproduction] = {}
+    for kind in kinds or registry.kinds():
+        reproduction = registry.get(kind).reproduction()
+        if reproduction is not None:
+            declared[kind] = reproduction
+        elif kinds:
+            fail(f"kind '{kind}' declares no reproduction")
+    if not declared:
+        fail("no kind declares a reproduction")
+    taken = {doc.get("sweep") for doc in cli.book.index.all()}
+    planned = []
+    for kind, reproduction in declared.items():
+        name = base = sweep_name(kind, preset)
+        copy = 1
+        while name in taken:
+            copy += 1
+            name = f"{base}-{copy}"
+        taken.add(name)
+        requests = reproduction_requests(
+            reproduction, preset, chosen_seeds, name, registry, priority
+        )
+        planned.append((name, requests))
+    for _, requests in planned:
+        for request in requests:
+            cli.book.create(request, EXECUTOR_ENGINE, Path.cwd())
+    engine, _ = start_engine(cli.layout, slots)
+    return {
+        name: f"queued reproduction {name}: {formatting.plural(len(requests), 'run')} "
+        f"({formatting.plural(len(chosen_seeds), 'seed')} x "
+        f"{formatting.plural(len(reproduction.runs), 'run')}; engine pid {engine.pid})"
+        for (name, requests), reproduction in zip(planned, declared.values(), strict=True)
+    }
+
+
+def _reproduction_of(cli: CliState, sweep: str) -> Reproduction:
+    docs = [doc for doc in cli.book.index.all() if doc.get("sweep") == sweep]
+    if not docs:
+        fail(f"no sweep named '{sweep}'; `nslab sweeps` lists them")
+    reproduction = cli.registry().get(docs[0]["kind"]).reproduction()
+    if reproduction is None:
+        fail(f"sweep '{sweep}' is of kind {docs[0]['kind']}, which declares no reproduction")
+    return reproduction
+
+
+# -- following ------------------------------------------------------------------------------
+
+
+def _progress_rows(cli: CliState, docs: Sequence[RunDoc], now: float) -> list[list[str]]:
+    from nslab.tui.commands.results import live_progress
+
+    rows = []
+    for doc in docs:
+        started, ended = doc.get("started_at"), doc.get("ended_at")
+        wall = (ended or now) - started if started is not None else None
+        progress = live_progress(cli, doc) if doc["status"] == RunStatus.RUNNING else ""
+        rows.append(
+            [doc["name"], str(doc["seed"]), doc["status"], progress, formatting.duration(wall)]
+        )
+    return rows
+
+
+def _follow(
+    cli: CliState,
+    sweeps: Sequence[str],
+    reproductions: dict[str, Reproduction],
+    interval: float,
+    out: TextIO,
+) -> None:
+    """Until every run of `sweeps` has ended: a table redrawn in place on a terminal, else a
+    line per run each time its status changes."""
+    from nslab.core.reproduction_plan import label_runs
+
+    redraw = out.isatty()
+    drawn_lines = 0
+    seen: dict[str, str] = {}
+    while True:
+        everything = cli.book.index.all()
+        docs = [
+            doc
+            for sweep in sweeps
+            for doc in sorted(
+                label_runs(reproductions[sweep], sweep, everything).values(),
+                key=lambda doc: (doc["seed"], doc["name"]),
+            )
+        ]
+        ended = sum(1 for doc in docs if doc["status"] in _ENDED)
+        if redraw:
+            rows = _progress_rows(cli, docs, time.time())
+            text = formatting.table(["RUN", "SEED", "STATUS", "PROGRESS", "WALL"], rows, True)
+            text += f"\n{ended} of {formatting.plural(len(docs), 'run')} ended (Ctrl-C detaches)"
+            if drawn_lines:
+                out.write(f"\x1b[{drawn_lines}F\x1b[J")
+            out.write(text + "\n")
+            drawn_lines = text.count("\n") + 1
+        else:
+            for doc in docs:
+                if seen.get(doc["id"]) != doc["status"]:
+                    seen[doc["id"]] = doc["status"]
+                    out.write(f"{doc['name']}: {doc['status']} ({ended}/{len(docs)} ended)\n")
+        out.flush()
+        if ended == len(docs):
+            return
+        time.sleep(interval)
+
+
+# -- the report -----------------------------------------------------------------------------
+
+
+def _reports(cli: CliState, reproductions: dict[str, Reproduction]) -> list[ReproductionReport]:
+    from nslab.core.reproduction_report import reproduction_report
+
+    docs = cli.book.index.all()
+    return [
+        reproduction_report(reproduction, sweep, docs, cli.layout)
+        for sweep, reproduction in reproductions.items()
+    ]
+
+
+def _print_reports(
+    cli: CliState, reproductions: dict[str, Reproduction], as_json: bool, markdown: bool
+) -> None:
+    reports = _reports(cli, reproductions)
+    if as_json:
+        echo_json(reports)
+        return
+    render = markdown_report if markdown else text_report
+    typer.echo("\n\n".join(render(report) for report in reports))
+
+
+def _value(value: float | None) -> str:
+    return formatting.number(value, 3) if value is not None else "-"
+
+
+def _interval(bounds: list[float] | None) -> str:
+    return f"{_value(bounds[0])}-{_value(bounds[1])}" if bounds else "-"
+
+
+def _seed_cell(seed: int, value: float | None, status: str, meets: bool | None) -> str:
+    shown = _value(value) if status == RunStatus.SUCCEEDED else status
+    mark = "" if meets is None else " ok" if meets else " MISS"
+    return f"{seed}: {shown}{mark}"
+
+
+def _k_of_n(figure: FigureReport, seeds: int) -> str:
+    if figure["k"] is None:
+        return "-"
+    if figure["pooled"]:
+        return "meets" if figure["k"] else "misses"
+    from nslab.core.reproduction_report import seeds_needed
+
+    assert figure["holds_in"] is not None
+    needed = seeds_needed(figure["holds_in"], seeds)
+    return (
+        f"{figure['k']}/{figure['n']} (Wilson {_interval(figure['success_interval'])}; "
+        f"needs {needed}/{seeds})"
+    )
+
+
+def _header(report: ReproductionReport) -> str:
+    seeds = len(report["seeds"])
+    return (
+        f"{report['kind']} reproduction {report['sweep']}: preset {report['preset']}, "
+        f"seeds {', '.join(map(str, report['seeds']))}; published: {report['source']}\n"
+        f"{report['seeds_finished']} of {formatting.plural(seeds, 'seed')} finished"
+        + ("" if report["complete"] else " (the figures count the finished ones)")
+    )
+
+
+def text_report(report: ReproductionReport) -> str:
+    """Per figure: the published value, each seed's value against the bar, k/n, mean."""
+    seeds = len(report["seeds"])
+    lines = [_header(report)]
+    for figure in report["figures"]:
+        lines.append("")
+        lines.append(f"{figure['name']}: {figure['title']}")
+        bar = f"bar {figure['bar']}" if figure["bar"] else "no bar (reported)"
+        lines.append(f"  published {figure['published']}; {bar}; {figure['verdict'].upper()}")
+        if figure["pooled"]:
+            lines.append(
+                f"  pooled over {figure['n']} seeds: {_value(figure['mean'])} "
+                f"({_k_of_n(figure, seeds)})"
+            )
+            continue
+        lines.append(
+            "  "
+            + "  ".join(
+                _seed_cell(entry["seed"], entry["value"], entry["status"], entry["meets"])
+                for entry in figure["seeds"]
+            )
+        )
+        lines.append(
+            f"  mean {_value(figure['mean'])} (t {_interval(figure['mean_interval'])})"
+            + (f"; k/n meeting the bar {_k_of_n(figure, seeds)}" if figure["bar"] else "")
+        )
+    lines.append("")
+    rows = [
+        [
+            str(run["seed"]),
+            run["label"],
+            run["id"] or "-",
+            run["status"],
+            formatting.duration(run["wall_s"]),
+            formatting.duration(run["cpu_s"]),
+        ]
+        for run in report["runs"]
+    ]
+    lines.append(formatting.table(["SEED", "RUN", "ID", "STATUS", "WALL", "CPU"], rows))
+    lines.append(
+        f"intervals: mean {report['intervals']['mean']}; k/n {report['intervals']['success_rate']}"
+    )
+    return "\n".join(lines)
+
+
+def markdown_report(report: ReproductionReport) -> str:
+    """The figures and the time per seed as Markdown tables, for the README."""
+    seeds = len(report["seeds"])
+    lines = [
+        f"`nslab reproduce {report['kind']} --preset {report['preset']} "
+        f"--seed-list {','.join(map(str, report['seeds']))}` "
+        f"({report['seeds_finished']} of {seeds} seeds finished; sweep {report['sweep']})",
+        "",
+        "| figure | published | bar | per seed | k/n meeting the bar (95% Wilson) "
+        "| mean (95% t) | verdict |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for figure in report["figures"]:
+        if figure["pooled"]:
+            per_seed = f"pooled over {figure['n']} seeds: {_value(figure['mean'])}"
+            mean = "-"
+        else:
+            per_seed = ", ".join(
+                _seed_cell(entry["seed"], entry["value"], entry["status"], entry["meets"])
+                for entry in figure["seeds"]
+            )
+            mean = f"{_value(figure['mean'])} ({_interval(figure['mean_interval'])})"
+        lines.append(
+            f"| {figure['title']} | {figure['published']} | {figure['bar'] or '-'} "
+            f"| {per_seed} | {_k_of_n(figure, seeds)} | {mean} | {figure['verdict']} |"
+        )
+    lines += ["", "| seed | run | status | wall | CPU |", "|---|---|---|---|---|"]
+    lines += [
+        f"| {run['seed']} | {run['label']} | {run['status']} | "
+        f"{formatting.duration(run['wall_s'])} | {formatting.duration(run['cpu_s'])} |"
+        for run in report["runs"]
+    ]
+    return "\n".join(lines)

@@ -17,7 +17,16 @@ import typer
 from nslab.core.errors import NslabError
 from nslab.store.errors import StoreError
 from nslab.store.home import resolve_home
-from nslab.tui.commands import artifacts, environment, queue_engine, results, runs, sweeps, views
+from nslab.tui.commands import (
+    artifacts,
+    environment,
+    queue_engine,
+    reproduce,
+    results,
+    runs,
+    sweeps,
+    views,
+)
 from nslab.tui.commands.options import CliState
 
 app = typer.Typer(
@@ -69,6 +78,7 @@ app.command()(results.export)
 app.command()(results.compare)
 app.command()(sweeps.sweep)
 app.command()(sweeps.sweeps)
+app.command()(reproduce.reproduce)
 app.command()(environment.experiments)
 app.command()(environment.doctor)
 app.command()(runs.demo)

@@ -13,10 +13,9 @@ from typing import Any
 
 import orjson
 
-from nslab.core.run_files import CHECKPOINT_FILES, RunFiles
+from nslab.core.run_files import CHECKPOINT_JSON, CHECKPOINT_TORCH, RunFiles, decode_checkpoint
+from nslab.store.errors import describe_os_error, is_disk_full
 from nslab.store.events import EventWriter
-
-CHECKPOINT_JSON, CHECKPOINT_TORCH = CHECKPOINT_FILES
 
 
 def seed_everything(seed: int) -> None:
@@ -40,7 +39,9 @@ class RunContext:
     """Handed to `Experiment.run`: metrics, populations, artifacts, progress, checkpoints.
 
     Metric logging is buffered in memory and written by a background thread, so
-    `log` costs about a microsecond and never waits on disk.
+    `log` costs about a microsecond and never waits on disk. Once the run's event log has
+    stayed unwritable (a full disk) for as long as the writer retries, every call that
+    records something raises that `OSError`, and the run ends failed.
     """
 
     def __init__(
@@ -59,20 +60,25 @@ class RunContext:
 
     def log(self, step: int | float, **values: Any) -> None:
         """Record metric values at a step (e.g. `ctx.log(epoch, loss=0.3, acc=0.9)`)."""
+        if self._events.failure is not None:
+            self._events.raise_failure()
         self._events.metric(step, values)
         self.last_values.update(values)
 
     def population(self, generation: int, members: Sequence[Mapping[str, Any]]) -> None:
         """Snapshot a population: one dict per member (id, program, fitness, kept, ...)."""
+        self._events.raise_failure()
         self._events.emit("population", generation=generation, members=list(members))
 
     def artifact(self, name: str, kind: str, content: Any) -> int:
         """Store a new version of a named artifact (code, equation, program, table...)."""
+        self._events.raise_failure()
         version, relative_path = self._files.write_artifact(name, kind, content)
         self._events.emit("artifact", name=name, kind=kind, version=version, path=relative_path)
         return version
 
     def progress(self, done: int | float, total: int | float) -> None:
+        self._events.raise_failure()
         self._events.emit("progress", done=done, total=total)
 
     def emit_status(self, **fields: Any) -> None:
@@ -87,31 +93,35 @@ class RunContext:
 
     def checkpoint(self, state: Mapping[str, Any]) -> None:
         """Save resumable state; JSON when it is plain data, else torch (tensors allowed)."""
+        self._events.raise_failure()
         # A resume continues from the checkpoint, so every event logged before it must be
         # on disk first: a kill between the two would otherwise leave a permanent gap.
-        self._events.flush(fsync=True)
+        # While the disk is full the previous checkpoint stays; the run goes on until
+        # the event writer gives up.
+        try:
+            self._events.flush(fsync=True)
+        except OSError as exc:
+            self.message(f"checkpoint skipped: {describe_os_error(exc)}", "warning")
+            return
         if _contains_tensors(state):
             import torch
 
             buffer = io.BytesIO()
             torch.save(dict(state), buffer)
-            self._files.write_checkpoint(CHECKPOINT_TORCH, buffer.getvalue())
+            filename, data = CHECKPOINT_TORCH, buffer.getvalue()
         else:
-            self._files.write_checkpoint(CHECKPOINT_JSON, orjson.dumps(dict(state)))
+            filename, data = CHECKPOINT_JSON, orjson.dumps(dict(state))
+        try:
+            self._files.write_checkpoint(filename, data)
+        except OSError as exc:
+            if not is_disk_full(exc):
+                raise
+            self.message(f"checkpoint skipped: {describe_os_error(exc)}", "warning")
 
     def restore(self) -> dict[str, Any] | None:
         """The last checkpoint of this run (after a retry), or None on a fresh start."""
         found = self._files.read_checkpoint()
-        if found is None:
-            return None
-        filename, data = found
-        if filename == CHECKPOINT_JSON:
-            state: dict[str, Any] = orjson.loads(data)
-            return state
-        import torch
-
-        loaded: dict[str, Any] = torch.load(io.BytesIO(data), weights_only=True)
-        return loaded
+        return None if found is None else decode_checkpoint(*found)
 
     # -- control ----------------------------------------------------------------------
 

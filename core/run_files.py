@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 from typing import Any, Protocol
+
+import orjson
 
 from nslab.store.artifacts import ARTIFACT_SUFFIXES, ArtifactStore, content_bytes, validate_artifact
 from nslab.store.atomic import atomic_write_bytes
 from nslab.store.events import EventWriter
 
-CHECKPOINT_FILES = ("checkpoint.json", "checkpoint.pt")
+CHECKPOINT_JSON = "checkpoint.json"
+CHECKPOINT_TORCH = "checkpoint.pt"
+CHECKPOINT_FILES = (CHECKPOINT_JSON, CHECKPOINT_TORCH)
 
 
 def store_checkpoint(run_dir: Path, filename: str, data: bytes) -> None:
@@ -36,6 +41,17 @@ def receive_file(run_dir: Path, relative_path: str, data: bytes) -> None:
         atomic_write_bytes(target, data)
     else:
         raise ValueError(f"refusing a forwarded file at {relative_path!r}")
+
+
+def decode_checkpoint(filename: str, data: bytes) -> dict[str, Any]:
+    """A checkpoint's state, as a resume gets it (torch's `weights_only`: no code runs)."""
+    if filename == CHECKPOINT_JSON:
+        state: dict[str, Any] = orjson.loads(data)
+        return state
+    import torch
+
+    loaded: dict[str, Any] = torch.load(io.BytesIO(data), weights_only=True)
+    return loaded
 
 
 def load_checkpoint(run_dir: Path) -> tuple[str, bytes] | None:

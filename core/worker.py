@@ -8,6 +8,7 @@ holds the run's writer lock for its whole life to prove it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import math
 import os
@@ -31,6 +32,7 @@ from nslab.core.run_files import LocalRunFiles
 from nslab.core.runs import RunBook
 from nslab.core.status import RunStatus
 from nslab.core.writer_lock import keep_inherited_writer_lock, take_writer_lock
+from nslab.store.errors import describe_os_error, is_disk_full
 from nslab.store.events import EventWriter
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunDoc
@@ -81,7 +83,9 @@ class _LinesToEvents(io.TextIOBase):
         self._partial = ""
 
     def write(self, text: str) -> int:
-        self._passthrough.write(text)
+        # worker.log only copies the events; a full disk must not fail the experiment's print.
+        with contextlib.suppress(OSError):
+            self._passthrough.write(text)
         lines = (self._partial + text).split("\n")
         self._partial = lines.pop()
         for line in lines:
@@ -90,7 +94,8 @@ class _LinesToEvents(io.TextIOBase):
         return len(text)
 
     def flush(self) -> None:
-        self._passthrough.flush()
+        with contextlib.suppress(OSError):
+            self._passthrough.flush()
 
 
 class _StopSignals:
@@ -119,6 +124,18 @@ def _numeric_summary(values: Mapping[str, Any]) -> dict[str, float]:
         if math.isfinite(number):
             summary[key] = number
     return summary
+
+
+def failure_reason(exc: Exception) -> str:
+    if isinstance(exc, OSError) and exc.filename is not None and is_disk_full(exc):
+        return f"disk full writing {exc.filename}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _say(line: str) -> None:
+    """One line in worker.log, which may be on the very disk that is full."""
+    with contextlib.suppress(OSError):
+        os.write(sys.stderr.fileno(), f"nslab worker: {line}\n".encode())
 
 
 @dataclass(frozen=True)
@@ -155,7 +172,7 @@ def execute(
         status, reason = RunStatus.CANCELLED, "interrupted from the keyboard"
     except Exception as exc:
         ctx.message(traceback.format_exc().rstrip(), "error")
-        status, reason = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
+        status, reason = RunStatus.FAILED, failure_reason(exc)
     # The returned result leads, so `nslab ls` shows what the run measured, not its last losses.
     result_summary = _numeric_summary(result or {})
     logged = _numeric_summary(ctx.last_values)
@@ -214,11 +231,31 @@ def _run_as_writer(
         )
     finally:
         sys.stdout, sys.stderr = stdout, stderr
-    events.close()
-    book.index.update(run_id, {"repro": {**doc["repro"], "device": outcome.device}})
-    book.finish(
-        run_id, outcome.status, outcome.reason, summary=outcome.summary, code=0, write_event=False
-    )
+    events_lost = False
+    try:
+        events.close()
+    except OSError as exc:
+        # Its last events are lost, so whatever the experiment returned, the run failed.
+        outcome = Outcome(RunStatus.FAILED, failure_reason(exc), outcome.summary, outcome.device)
+        events_lost = True
+    try:
+        book.index.update(run_id, {"repro": {**doc["repro"], "device": outcome.device}})
+        book.finish(
+            run_id,
+            outcome.status,
+            outcome.reason,
+            summary=outcome.summary,
+            code=0,
+            write_event=False,
+        )
+    except OSError as exc:
+        _say(
+            f"run {run_id} ended {outcome.status} ({outcome.reason}) but the index could not "
+            f"record it: {describe_os_error(exc)}"
+        )
+        return outcome.status
+    if events_lost:
+        _say(f"run {run_id} failed: {outcome.reason}; its last events are lost")
     return outcome.status
 
 
@@ -228,10 +265,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--writer-lock-fd", type=int, help="the run's writer lock, held open")
     parser.add_argument("run_id")
     args = parser.parse_args(argv)
+    # Past a file-size limit a write then fails with EFBIG, handled as a full disk,
+    # instead of the signal killing the worker without a word.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     try:
         run_worker(StoreLayout(Path(args.home)), args.run_id, writer_lock_fd=args.writer_lock_fd)
     except RunStateError as exc:
-        print(f"nslab worker: {exc}", file=sys.stderr)
+        _say(str(exc))
+        return 1
+    except OSError as exc:
+        _say(f"run {args.run_id}: {describe_os_error(exc)}")
         return 1
     return 0
 

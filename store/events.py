@@ -1,13 +1,16 @@
 """Per-run event logs: append-only JSON lines with a type and a sequence number.
 
 One process writes a run's log. `EventWriter` buffers events in memory and a background
-thread serializes and appends them, so the training loop never waits on disk. Readers
+thread serializes and appends them, so the training loop never waits on disk. A write
+that fails (a full disk) loses nothing: the lines wait for the next flush, and only when
+the log stays unwritable for `WRITE_RETRY_S` does the writer give up and say so. Readers
 tail the file from a byte offset and leave a torn last line for the next read.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import os
 import threading
@@ -25,6 +28,7 @@ EVENT_TYPES: Final[tuple[EventType, ...]] = get_args(EventType)
 FILE_RECORD: Final = "file"
 FLUSH_INTERVAL_S: Final = 0.25
 FSYNC_INTERVAL_S: Final = 2.0
+WRITE_RETRY_S: Final = 10.0
 _TAIL_PROBE_BYTES: Final = 1 << 16
 
 
@@ -62,7 +66,12 @@ def last_sequence_number(path: Path) -> int:
 
 
 class EventOutput(Protocol):
-    """Where an `EventWriter` sends its encoded lines."""
+    """Where an `EventWriter` sends its encoded lines.
+
+    A `write` that raises `OSError` keeps whatever it did not write and writes it first
+    on the next call (which may pass no new lines), so a retry neither loses nor repeats
+    a byte.
+    """
 
     def next_sequence(self) -> int: ...
     def write(self, lines: bytes) -> None: ...
@@ -76,32 +85,40 @@ class FileOutput:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._handle = open(path, "ab")  # noqa: SIM115 - closed in close()
-        self._terminate_torn_line()
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        # Unbuffered appends, so that after a short or failed write this is exactly
+        # what did not reach the file.
+        self._unwritten = self._torn_line_end()
 
     def next_sequence(self) -> int:
         return last_sequence_number(self.path) + 1
 
     def write(self, lines: bytes) -> None:
-        self._handle.write(lines)
-        self._handle.flush()
+        data = memoryview(self._unwritten + lines)
+        try:
+            while data:
+                data = data[os.write(self._fd, data) :]
+        except OSError as exc:
+            self._unwritten = bytes(data)
+            raise OSError(exc.errno, exc.strerror, str(self.path)) from exc
+        self._unwritten = b""
 
     def sync(self) -> None:
-        os.fsync(self._handle.fileno())
+        try:
+            os.fsync(self._fd)
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, str(self.path)) from exc
 
     def close(self) -> None:
-        self._handle.close()
+        os.close(self._fd)
 
-    def _terminate_torn_line(self) -> None:
-        """A writer killed mid-line left no newline; end that line so ours start clean."""
-        size = self._handle.tell()
-        if size == 0:
-            return
+    def _torn_line_end(self) -> bytes:
+        """A writer killed mid-line left no newline: ours must start on a line of their own."""
         with open(self.path, "rb") as reader:
-            reader.seek(size - 1)
-            if reader.read(1) != b"\n":
-                self._handle.write(b"\n")
-                self._handle.flush()
+            if reader.seek(0, os.SEEK_END) == 0:
+                return b""
+            reader.seek(-1, os.SEEK_END)
+            return b"" if reader.read(1) == b"\n" else b"\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,12 +174,18 @@ class EventWriter:
         output: Path | EventOutput,
         flush_interval_s: float | None = FLUSH_INTERVAL_S,
         fsync_interval_s: float = FSYNC_INTERVAL_S,
+        write_retry_s: float | None = None,
     ) -> None:
         self._output = FileOutput(output) if isinstance(output, Path) else output
         self._seq = itertools.count(self._output.next_sequence())
         self._pending: list[_Pending] = []
         self._fsync_interval_s = fsync_interval_s
         self._last_fsync = time.monotonic()
+        self._write_retry_s = WRITE_RETRY_S if write_retry_s is None else write_retry_s
+        self._failing_since: float | None = None
+        self.failure: OSError | None = None
+        """The write error once the log stayed unwritable for `write_retry_s`; the run
+        should end, as nothing it records from then on can be kept."""
         self._write_lock = threading.Lock()
         self._closed = threading.Event()
         self._thread: threading.Thread | None = None
@@ -192,27 +215,62 @@ class EventWriter:
         self._pending.append(_PendingFile(file))
 
     def flush(self, fsync: bool = False) -> None:
+        """Write the buffered events; raises the `OSError` of a write that failed, whose
+        lines stay with the output for the next flush."""
         with self._write_lock:
             batch, self._pending = self._pending, []
-            if batch:
-                self._output.write(b"".join(encode_event(item.record()) + b"\n" for item in batch))
+            lines = b"".join(encode_event(item.record()) + b"\n" for item in batch)
+            retrying = self._failing_since is not None
             due = time.monotonic() - self._last_fsync >= self._fsync_interval_s
-            if fsync or (batch and due):
-                self._output.sync()
-                self._last_fsync = time.monotonic()
+            try:
+                if lines or retrying:
+                    self._output.write(lines)
+                if fsync or ((lines or retrying) and due):
+                    self._output.sync()
+                    self._last_fsync = time.monotonic()
+            except OSError as exc:
+                self._note_write_error(exc)
+                raise
+            self._failing_since = None
 
     def close(self) -> None:
+        """Write everything still buffered, retrying a failing disk for up to
+        `write_retry_s`; raises the write's `OSError` if it never succeeded."""
         if self._closed.is_set():
             return
         self._closed.set()
         if self._thread is not None:
             self._thread.join()
-        self.flush(fsync=True)
-        self._output.close()
+        try:
+            while True:
+                try:
+                    self.flush(fsync=True)
+                    break
+                except OSError:
+                    if self.failure is not None:
+                        raise
+                    time.sleep(min(FLUSH_INTERVAL_S, self._write_retry_s))
+        finally:
+            self._output.close()
+
+    def raise_failure(self) -> None:
+        """Raise the write error that ended the log (see `failure`), if there is one."""
+        if self.failure is not None:
+            raise OSError(self.failure.errno, self.failure.strerror, self.failure.filename)
+
+    def _note_write_error(self, exc: OSError) -> None:
+        now = time.monotonic()
+        if self._failing_since is None:
+            self._failing_since = now
+        if now - self._failing_since >= self._write_retry_s:
+            self.failure = exc
 
     def _flush_loop(self, interval_s: float) -> None:
         while not self._closed.wait(interval_s):
-            self.flush()
+            # A failed write keeps its lines for the next round; `failure` tells the
+            # run when to give up.
+            with contextlib.suppress(OSError):
+                self.flush()
 
 
 class EventReader:
@@ -292,8 +350,9 @@ def append_event(path: Path, event_type: EventType, **fields: Any) -> None:
     """Write one event now, for a process that is not the run's worker.
 
     Only called when no worker is writing the log: before one starts or after it died.
+    A write that fails raises at once (no retries: the caller is a command, not a run).
     """
-    writer = EventWriter(path, flush_interval_s=None)
+    writer = EventWriter(path, flush_interval_s=None, write_retry_s=0)
     writer.emit(event_type, **fields)
     writer.close()
 

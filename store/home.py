@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
+
+from nslab.store.errors import NotAStoreError
 
 HOME_ENV = "NSLAB_HOME"
 DEFAULT_HOME = ".nslab"
@@ -18,6 +21,24 @@ def resolve_home(explicit: str | os.PathLike[str] | None = None) -> Path:
     if from_env:
         return Path(from_env).expanduser().resolve()
     return (Path.cwd() / DEFAULT_HOME).resolve()
+
+
+def check_store_folder(home: Path) -> None:
+    """Raise `NotAStoreError` when `home` is a file or a file stands where a folder above
+    it should be: every command would otherwise read such a home as an empty store."""
+    for candidate in (home, *home.parents):
+        try:
+            mode = candidate.stat().st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError:
+            return  # it cannot be looked at: the first command that uses it says why
+        if stat.S_ISDIR(mode):
+            return
+        where = "it is a file" if candidate == home else f"{candidate} is not a folder"
+        raise NotAStoreError(
+            f"{home} is not a store folder ({where}); choose another with --home or $NSLAB_HOME"
+        )
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from nslab.core.inline import InlineRun, run_inline
     from nslab.core.registry import Registry, load_plugin_file
     from nslab.core.status import RunStatus
+    from nslab.core.tracking import TrackedRun, init
     from nslab.testing import ContractError, check_experiment
 
 __version__ = "0.1.0"
@@ -29,8 +30,10 @@ __all__ = [
     "Registry",
     "RunContext",
     "RunStatus",
+    "TrackedRun",
     "__version__",
     "check_experiment",
+    "init",
     "load_plugin_file",
     "run_inline",
 ]
@@ -44,7 +47,9 @@ _MODULE_OF = {
     "Registry": "nslab.core.registry",
     "RunContext": "nslab.core.context",
     "RunStatus": "nslab.core.status",
+    "TrackedRun": "nslab.core.tracking",
     "check_experiment": "nslab.testing",
+    "init": "nslab.core.tracking",
     "load_plugin_file": "nslab.core.registry",
     "run_inline": "nslab.core.inline",
 }

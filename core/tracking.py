@@ -1,0 +1,379 @@
+"""Tracking a run from any Python process: `run = nslab.init(kind=...)`, `run.log(step, loss=...)`.
+
+The run is stored like any other (same index, event log and artifacts), so every command
+shows it. The process is the run's single writer for its life, as a worker is: it holds the
+run's writer lock and records its own pid as a foreground run's, so a `kill -9` is noticed
+by `reconcile` like any dead worker. Logging goes through a `RunContext`, so `run.log` costs
+what `ctx.log` costs and never waits on disk.
+
+Under `nslab exec` the program's `nslab.init()` attaches to the exec run instead: the
+worker hands it a pipe (`NSLAB_ATTACH_FD`), the run object sends its events there as JSON
+lines, and the worker, the run's one writer, forwards them into the run's log.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Iterable, Mapping, Sequence
+from importlib.metadata import entry_points
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import Any, Final
+
+from nslab.core.context import RunContext, seed_everything
+from nslab.core.processes import process_start_time
+from nslab.core.registry import ENTRY_POINT_GROUP
+from nslab.core.requests import check_seed, check_storable
+from nslab.core.run_files import ForwardedRunFiles, LocalRunFiles
+from nslab.core.runs import RunBook, RunRequest
+from nslab.core.status import EXECUTOR_FOREGROUND, RunStatus
+from nslab.core.worker import _numeric_summary
+from nslab.core.writer_lock import take_writer_lock
+from nslab.store.events import EventWriter
+from nslab.store.home import StoreLayout, resolve_home
+
+TRACKED_PRESET: Final = "script"
+"""The preset a tracked run records: it has none, its script decides everything."""
+ATTACH_FD_ENV: Final = "NSLAB_ATTACH_FD"
+ATTACH_RUN_ENV: Final = "NSLAB_ATTACH_RUN"
+EXITED_WITHOUT_FINISH: Final = "the process exited without run.finish()"
+
+
+class TrackingError(RuntimeError):
+    """A tracked run was asked for something it cannot do."""
+
+
+def _json_config(value: Any, field: str = "config") -> Any:
+    """A copy of `value` made of JSON types; numpy scalars become numbers, tuples lists."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, Mapping):
+        copied = {}
+        for key, child in value.items():
+            if not isinstance(key, str):
+                raise TrackingError(f"{field}: key {key!r} is not a string")
+            copied[key] = _json_config(child, f"{field}.{key}")
+        return copied
+    if isinstance(value, (list, tuple)):
+        return [_json_config(child, f"{field}[{i}]") for i, child in enumerate(value)]
+    if hasattr(value, "item") and callable(value.item):
+        return _json_config(value.item(), field)
+    raise TrackingError(
+        f"{field}: a value of type {type(value).__name__} cannot be stored; a config holds "
+        "JSON values only (numbers, strings, booleans, None, lists and dicts): pass "
+        "str(value) to keep it as text"
+    )
+
+
+class _PipeOutput:
+    """An `EventWriter` output that sends the lines down the pipe an exec worker reads."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._broken = False
+
+    def next_sequence(self) -> int:
+        return 1
+
+    def write(self, lines: bytes) -> None:
+        view = memoryview(lines)
+        while view and not self._broken:
+            try:
+                view = view[os.write(self._fd, view) :]
+            except BrokenPipeError:
+                # The worker is gone; the run already ended without us.
+                self._broken = True
+
+    def sync(self) -> None:
+        return
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+class _StoredRun:
+    """The tracked process owns the run: it created it and ends it in the index."""
+
+    def __init__(self, book: RunBook, run_id: str, lock_fd: int) -> None:
+        self._book, self._run_id, self._lock_fd = book, run_id, lock_fd
+
+    def end(self, status: RunStatus, reason: str, summary: dict[str, float], device: str) -> None:
+        doc = self._book.index.get(self._run_id)
+        self._book.index.update(self._run_id, {"repro": {**doc["repro"], "device": device}})
+        self._book.finish(self._run_id, status, reason, summary=summary, code=0, write_event=False)
+        os.close(self._lock_fd)
+
+
+class _AttachedRun:
+    """The run belongs to an exec worker, which ends it when the program exits."""
+
+    def end(self, status: RunStatus, reason: str, summary: dict[str, float], device: str) -> None:
+        return
+
+
+class TrackedRun:
+    """A run that a Python process reports into: made by `nslab.init`.
+
+    Use as a context manager (`with nslab.init(...) as run:`) or call `finish()`; an
+    exception ends the run `failed` with its traceback in the log, Ctrl-C and SIGTERM end it
+    `cancelled`, and a process that exits without `finish()` ends it `succeeded`.
+    """
+
+    def __init__(
+        self,
+        ctx: RunContext,
+        events: EventWriter,
+        owner: _StoredRun | _AttachedRun,
+        config: dict[str, Any],
+    ) -> None:
+        self.id = ctx.run_id
+        self.config = config
+        self._ctx = ctx
+        self._events = events
+        self._owner = owner
+        # Taken once and never released: the first ending wins, and a SIGTERM arriving
+        # while the main thread ends the run must not wait on it.
+        self._end_guard = threading.Lock()
+        self._ended = False
+        self._terminated = False
+
+    @property
+    def attached(self) -> bool:
+        """True when this process reports into the run of an `nslab exec` that started it."""
+        return isinstance(self._owner, _AttachedRun)
+
+    @property
+    def ended(self) -> bool:
+        return self._ended
+
+    # -- reporting --------------------------------------------------------------------
+
+    def log(self, step: int | float, **metrics: Any) -> None:
+        """Record metric values at a step: `run.log(epoch, loss=0.3, accuracy=0.9)`."""
+        if self._ended:
+            raise TrackingError(f"run {self.id} has ended; start another with nslab.init()")
+        self._ctx.log(step, **metrics)
+
+    def artifact(self, name: str, kind: str, content: Any) -> int:
+        """Store a new version of a named artifact; returns its version."""
+        self._check_open()
+        return self._ctx.artifact(name, kind, content)
+
+    def population(self, generation: int, members: Sequence[Mapping[str, Any]]) -> None:
+        self._check_open()
+        self._ctx.population(generation, members)
+
+    def progress(self, done: int | float, total: int | float) -> None:
+        self._check_open()
+        self._ctx.progress(done, total)
+
+    def message(self, text: str, level: str = "info") -> None:
+        """A line for the run's log (`nslab logs`)."""
+        self._check_open()
+        self._ctx.message(text, level)
+
+    def checkpoint(self, state: Mapping[str, Any]) -> None:
+        """Save state (plain data or tensors) as the run's one checkpoint."""
+        self._check_open()
+        self._ctx.checkpoint(state)
+
+    # -- ending -----------------------------------------------------------------------
+
+    def finish(self, status: str | RunStatus | None = None, reason: str | None = None) -> None:
+        """End the run: `succeeded` unless told otherwise (or a SIGTERM arrived: cancelled)."""
+        if status is not None:
+            final = RunStatus(status)
+        else:
+            final = RunStatus.CANCELLED if self._terminated else RunStatus.SUCCEEDED
+        if not final.is_final:
+            raise TrackingError(f"a run cannot finish {final}; give succeeded, failed or cancelled")
+        if reason is None:
+            reason = "terminated by SIGTERM" if self._terminated else "finished"
+        self._end(final, reason)
+
+    def __enter__(self) -> TrackedRun:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is None:
+            self.finish()
+        else:
+            self._end_by_exception(exc, tb)
+
+    def _end_by_exception(self, exc: BaseException, tb: TracebackType | None) -> None:
+        if isinstance(exc, KeyboardInterrupt):
+            self._end(RunStatus.CANCELLED, "interrupted from the keyboard")
+        elif isinstance(exc, SystemExit) and exc.code in (0, None):
+            self.finish()
+        else:
+            if not self._ended:
+                text = "".join(traceback.format_exception(type(exc), exc, tb)).rstrip()
+                self._ctx.message(text, "error")
+            self._end(RunStatus.FAILED, f"{type(exc).__name__}: {exc}")
+
+    def _end(self, status: RunStatus, reason: str) -> None:
+        if not self._end_guard.acquire(blocking=False):
+            return
+        self._ended = True
+        summary = _numeric_summary(self._ctx.last_values)
+        self._ctx.emit_status(status=str(status), reason=reason, summary=summary)
+        self._events.close()
+        self._owner.end(status, reason, summary, self._ctx.device)
+        _live_runs.discard(self)
+
+    def _check_open(self) -> None:
+        if self._ended:
+            raise TrackingError(f"run {self.id} has ended; start another with nslab.init()")
+
+
+def init(
+    kind: str,
+    config: Mapping[str, Any] | None = None,
+    *,
+    tags: Iterable[str] = (),
+    name: str | None = None,
+    home: str | os.PathLike[str] | None = None,
+    seed: int | None = None,
+) -> TrackedRun:
+    """Start a run of this process, stored in the store at `home` (`$NSLAB_HOME`, `./.nslab`).
+
+    `kind` is free text naming what the script does (not a registered experiment kind);
+    `config` a dict of JSON values, stored as the run's config; `seed`, when given, seeds
+    Python's, numpy's and torch's RNGs and is recorded. Under `nslab exec` the run attaches
+    to the exec run instead, which keeps its own name, tags and config.
+    """
+    stored_config = _json_config(dict(config or {}))
+    check_storable(stored_config)
+    if seed is not None:
+        check_seed(seed)
+    attach_fd = os.environ.get(ATTACH_FD_ENV)
+    if attach_fd is not None:
+        run = _attach(attach_fd, stored_config)
+    else:
+        run = _create(kind, stored_config, tags, name, home, seed)
+    if seed is not None:
+        seed_everything(seed)
+    _watch_process_end(run)
+    return run
+
+
+def _create(
+    kind: str,
+    config: dict[str, Any],
+    tags: Iterable[str],
+    name: str | None,
+    home: str | os.PathLike[str] | None,
+    seed: int | None,
+) -> TrackedRun:
+    if not kind.strip():
+        raise TrackingError("nslab.init() needs a kind: a few words naming what the script does")
+    if kind in entry_points(group=ENTRY_POINT_GROUP).names:
+        raise TrackingError(
+            f"'{kind}' is a registered experiment kind; `nslab run {kind}` runs it, and a "
+            "tracked run needs a kind of its own"
+        )
+    layout = StoreLayout(resolve_home(home))
+    book = RunBook(layout)
+    request = RunRequest(
+        kind=kind,
+        preset=TRACKED_PRESET,
+        config=config,
+        seed=seed or 0,
+        name=name or kind,
+        tags=tuple(tags),
+    )
+    doc = book.create(request, EXECUTOR_FOREGROUND, Path.cwd())
+    run_id = doc["id"]
+    lock_fd = take_writer_lock(layout.run_dir(run_id))
+    pid = os.getpid()
+    book.mark_started(run_id, pid, process_start_time(pid))
+    events = EventWriter(layout.events_path(run_id))
+    ctx = RunContext(
+        run_id, LocalRunFiles(layout.run_dir(run_id)), events, doc["seed"], layout.cache_dir
+    )
+    ctx.emit_status(status="running", attempt=1)
+    return TrackedRun(ctx, events, _StoredRun(book, run_id, lock_fd), config)
+
+
+def _attach(attach_fd: str, config: dict[str, Any]) -> TrackedRun:
+    run_id = os.environ.get(ATTACH_RUN_ENV, "")
+    try:
+        fd = int(attach_fd)
+        os.fstat(fd)
+    except (ValueError, OSError):
+        raise TrackingError(
+            f"${ATTACH_FD_ENV}={attach_fd!r} names no open pipe: it is set by `nslab exec` "
+            "for the program it starts, and only one nslab.init() per process can attach"
+        ) from None
+    # Only this process attaches: its own children make runs of their own.
+    del os.environ[ATTACH_FD_ENV]
+    os.environ.pop(ATTACH_RUN_ENV, None)
+    os.set_inheritable(fd, False)
+    events = EventWriter(_PipeOutput(fd))
+    ctx = RunContext(run_id, ForwardedRunFiles(events, {}, None), events, 0, Path.cwd())
+    ctx.emit_status(status="running", attached=True, config=config)
+    return TrackedRun(ctx, events, _AttachedRun(), config)
+
+
+# -- the process's end --------------------------------------------------------------------
+
+_live_runs: set[TrackedRun] = set()
+_hooks_installed = False
+
+
+def _watch_process_end(run: TrackedRun) -> None:
+    """End `run` with the process: by an uncaught exception, at exit, or on SIGTERM."""
+    global _hooks_installed
+    _live_runs.add(run)
+    if _hooks_installed:
+        return
+    _hooks_installed = True
+    previous_hook = sys.excepthook
+
+    def end_by_exception(
+        exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+    ) -> None:
+        for live in list(_live_runs):
+            live._end_by_exception(exc, tb)
+        previous_hook(exc_type, exc, tb)
+
+    sys.excepthook = end_by_exception
+    atexit.register(_end_at_exit)
+    if threading.current_thread() is threading.main_thread():
+        _chain_sigterm(signal.getsignal(signal.SIGTERM))
+
+
+def _end_at_exit() -> None:
+    for live in list(_live_runs):
+        live.finish(reason="terminated by SIGTERM" if live._terminated else EXITED_WITHOUT_FINISH)
+
+
+def _chain_sigterm(previous: Any) -> None:
+    """End the runs cancelled on SIGTERM; a handler the program installed still runs after."""
+    if previous == signal.SIG_IGN:
+        return
+
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        if callable(previous):
+            # The program handles SIGTERM itself (say, to stop cleanly): the runs end
+            # cancelled when it calls finish() or exits.
+            for live in list(_live_runs):
+                live._terminated = True
+            previous(signum, frame)
+            return
+        for live in list(_live_runs):
+            live.finish(RunStatus.CANCELLED, "terminated by SIGTERM")
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, on_sigterm)

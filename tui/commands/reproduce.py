@@ -172,18 +172,38 @@ def _reproduction_of(cli: CliState, sweep: str) -> Reproduction:
 # -- following ------------------------------------------------------------------------------
 
 
-def _progress_rows(cli: CliState, docs: Sequence[RunDoc], now: float) -> list[list[str]]:
+_LIVE_ORDER = {str(RunStatus.RUNNING): 0, str(RunStatus.QUEUED): 1}
+
+
+def _progress_table(
+    cli: CliState, runs: Sequence[tuple[str, str, RunDoc]], now: float, height: int
+) -> str:
+    """Running runs first, then queued, then ended ones, cut to `height` lines."""
     from nslab.tui.commands.results import live_progress
 
+    ordered = sorted(runs, key=lambda run: _LIVE_ORDER.get(run[2]["status"], 2))
+    shown = ordered[: max(1, height - 2)] if len(ordered) > height - 1 else ordered
     rows = []
-    for doc in docs:
+    for kind, label, doc in shown:
         started, ended = doc.get("started_at"), doc.get("ended_at")
         wall = (ended or now) - started if started is not None else None
         progress = live_progress(cli, doc) if doc["status"] == RunStatus.RUNNING else ""
         rows.append(
-            [doc["name"], str(doc["seed"]), doc["status"], progress, formatting.duration(wall)]
+            [
+                kind,
+                label,
+                str(doc["seed"]),
+                doc["id"],
+                doc["status"],
+                progress,
+                formatting.duration(wall),
+            ]
         )
-    return rows
+    headers = ["KIND", "RUN", "SEED", "ID", "STATUS", "PROGRESS", "WALL"]
+    text = formatting.table(headers, rows, True)
+    if len(shown) < len(ordered):
+        text += f"\n... and {len(ordered) - len(shown)} more"
+    return text
 
 
 def _follow(
@@ -195,6 +215,8 @@ def _follow(
 ) -> None:
     """Until every run of `sweeps` has ended: a table redrawn in place on a terminal, else a
     line per run each time its status changes."""
+    import shutil
+
     from nslab.core.reproduction_plan import label_runs
 
     redraw = out.isatty()
@@ -202,30 +224,30 @@ def _follow(
     seen: dict[str, str] = {}
     while True:
         everything = cli.book.index.all()
-        docs = [
-            doc
+        runs = [
+            (reproductions[sweep].kind, label, doc)
             for sweep in sweeps
-            for doc in sorted(
-                label_runs(reproductions[sweep], sweep, everything).values(),
-                key=lambda doc: (doc["seed"], doc["name"]),
+            for (label, _), doc in sorted(
+                label_runs(reproductions[sweep], sweep, everything).items(),
+                key=lambda item: (item[0][1], item[1]["name"]),
             )
         ]
-        ended = sum(1 for doc in docs if doc["status"] in _ENDED)
+        ended = sum(1 for _, _, doc in runs if doc["status"] in _ENDED)
         if redraw:
-            rows = _progress_rows(cli, docs, time.time())
-            text = formatting.table(["RUN", "SEED", "STATUS", "PROGRESS", "WALL"], rows, True)
-            text += f"\n{ended} of {formatting.plural(len(docs), 'run')} ended (Ctrl-C detaches)"
+            height = shutil.get_terminal_size().lines - 1
+            text = _progress_table(cli, runs, time.time(), height)
+            text += f"\n{ended} of {formatting.plural(len(runs), 'run')} ended (Ctrl-C detaches)"
             if drawn_lines:
                 out.write(f"\x1b[{drawn_lines}F\x1b[J")
             out.write(text + "\n")
             drawn_lines = text.count("\n") + 1
         else:
-            for doc in docs:
+            for _, _, doc in runs:
                 if seen.get(doc["id"]) != doc["status"]:
                     seen[doc["id"]] = doc["status"]
-                    out.write(f"{doc['name']}: {doc['status']} ({ended}/{len(docs)} ended)\n")
+                    out.write(f"{doc['name']}: {doc['status']} ({ended}/{len(runs)} ended)\n")
         out.flush()
-        if ended == len(docs):
+        if ended == len(runs):
             return
         time.sleep(interval)
 
@@ -259,7 +281,7 @@ def _value(value: float | None) -> str:
 
 
 def _interval(bounds: list[float] | None) -> str:
-    return f"{_value(bounds[0])}-{_value(bounds[1])}" if bounds else "-"
+    return f"{_value(bounds[0])} to {_value(bounds[1])}" if bounds else "-"
 
 
 def _seed_cell(seed: int, value: float | None, status: str, meets: bool | None) -> str:

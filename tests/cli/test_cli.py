@@ -62,11 +62,12 @@ def test_foreground_run_prints_plain_lines_and_exits_with_the_run_status(
     "stop",
     [
         lambda process: os.killpg(process.pid, signal.SIGINT),  # Ctrl-C: the whole group
+        lambda process: process.send_signal(signal.SIGINT),  # kill -INT: the CLI alone
         lambda process: process.send_signal(signal.SIGTERM),  # kill, timeout: the CLI alone
     ],
-    ids=["ctrl-c", "sigterm"],
+    ids=["ctrl-c", "kill-int", "sigterm"],
 )
-def test_ctrl_c_or_sigterm_cancels_a_foreground_run_cleanly(
+def test_ctrl_c_kill_int_or_sigterm_cancels_a_foreground_run_cleanly(
     home: Path, stop: Callable[[subprocess.Popen[str]], None]
 ) -> None:
     process = subprocess.Popen(
@@ -317,6 +318,20 @@ def test_a_sweep_queues_its_runs_and_is_summarised_compared_and_exported(
     rows = list(csv.DictReader(io.StringIO(nslab("export", "--sweep", "s1", check=True).stdout)))
     assert len(rows) == 3 + 3 + 6 + 6
     assert [row["run"] for row in rows[:3]] == [first] * 3
+
+
+def test_engine_start_with_other_slots_than_the_running_engine_is_refused(
+    home: Path, nslab: Nslab
+) -> None:
+    assert "1 slot," in nslab("engine", "start", check=True).stdout
+    refused = nslab("engine", "start", "--slots", "2")
+    assert refused.returncode != 0
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert refused.stderr.startswith("nslab: the engine already runs with 1 slot (pid ")
+    assert "`nslab engine stop` first, then start it with --slots 2" in refused.stderr
+    assert "already running" in nslab("engine", "start", check=True).stdout
+    assert "already running" in nslab("engine", "start", "--slots", "1", check=True).stdout
+    assert "1 slot," in nslab("engine", "status", check=True).stdout
 
 
 def test_engine_settings_come_from_a_file_and_flags_win(home: Path, nslab: Nslab) -> None:

@@ -100,7 +100,8 @@ def engine_start(
     from nslab.core.engine import start_engine
 
     settings = load_engine_settings(config_file) if config_file else {}
-    slots = slots or int(settings.get("slots", 1))
+    asked_slots = slots or settings.get("slots")
+    slots = int(asked_slots or 1)
     executor = executor or ExecutorName(settings.get("executor", "local"))
     scheduler = scheduler or settings.get("scheduler")
     if (executor == ExecutorName.DASK) != (scheduler is not None):
@@ -111,9 +112,14 @@ def engine_start(
         if importlib.util.find_spec("distributed") is None:
             fail("the Dask executor needs `distributed`: pip install -e '.[dask]'")
     engine, started = start_engine(state(ctx).layout, slots, scheduler)
-    where = f"{engine.slots} slots, executor {engine.executor}"
+    where = f"{formatting.plural(engine.slots, 'slot')}, executor {engine.executor}"
     if started:
         typer.echo(f"engine started (pid {engine.pid}, {where})")
+    elif asked_slots is not None and engine.slots != slots:
+        fail(
+            f"the engine already runs with {formatting.plural(engine.slots, 'slot')} "
+            f"(pid {engine.pid}); `nslab engine stop` first, then start it with --slots {slots}"
+        )
     else:
         typer.echo(f"engine already running (pid {engine.pid}, {where})")
 
@@ -151,7 +157,7 @@ def engine_status(ctx: typer.Context, as_json: JsonFlag = False) -> None:
         typer.echo(f"engine: stopped  queued: {counts['queued']}  running: {counts['running']}")
     else:
         typer.echo(
-            f"engine: running (pid {engine.pid}, {engine.slots} slots, up "
+            f"engine: running (pid {engine.pid}, {formatting.plural(engine.slots, 'slot')}, up "
             f"{formatting.ago(engine.started_at)})  queued: {counts['queued']}  "
             f"running: {counts['running']}"
         )

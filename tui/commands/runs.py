@@ -96,6 +96,11 @@ def run_foreground(cli: CliState, request: RunRequest, interval_s: float) -> int
     def on_interrupt(signum: int, frame: object) -> None:
         nonlocal interrupts
         interrupts += 1
+        if interrupts == 1:
+            # `kill -INT` reaches this process alone, so pass the stop on. A terminal's Ctrl-C
+            # has reached the worker already; SIGTERM repeats its stop request harmlessly,
+            # where a second SIGINT would interrupt the run instead of cancelling it.
+            worker.send_signal(signal.SIGTERM)
         if interrupts >= 3:
             worker.kill()
         typer.echo("\ncancelling (Ctrl-C again to hurry it)…", err=True)

@@ -4,6 +4,11 @@ It survives the terminal that started it (its own session), notices workers that
 within a poll interval, and, after being killed and started again, adopts the workers
 still alive and marks the vanished ones interrupted: the queue itself lives in the
 index, so nothing is lost.
+
+It also survives an index it cannot read or write (corrupt, missing, a full disk): it
+says so once in its log and keeps polling, and records what its workers finished once
+the index is back. It stops when its home folder is removed or replaced, since another
+engine may then serve the new one.
 """
 
 from __future__ import annotations
@@ -29,12 +34,16 @@ from nslab.core.runs import RunBook
 from nslab.core.status import EXECUTOR_FOREGROUND, RunStatus
 from nslab.core.writer_lock import WriterBusyError
 from nslab.store.atomic import atomic_write_bytes
+from nslab.store.errors import StoreError
 from nslab.store.home import StoreLayout
 
 POLL_INTERVAL_S = 0.25
 DEFAULT_SLOTS = 1
 START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 10.0
+# Test hook: when set to a path, the engine waits after claiming a run and before starting
+# its worker until that file exists, so tests can act inside the spawn window.
+HOLD_LAUNCH_ENV = "NSLAB_TEST_HOLD_LAUNCH"
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,7 @@ class Engine:
         self.executor = executor or LocalExecutor(self.book)
         self._stopping = False
         self._pid_started = process_start_time(os.getpid())
+        self._problem: str | None = None
 
     def serve(self) -> int:
         lock_path, state_path, _ = _engine_files(self.layout)
@@ -87,16 +97,53 @@ class Engine:
             atomic_write_bytes(state_path, orjson.dumps(state))
             signal.signal(signal.SIGTERM, self._request_stop)
             signal.signal(signal.SIGINT, self._request_stop)
+            home_identity = _identity(os.stat(self.layout.home))
+            lock_identity = _identity(os.fstat(lock_file.fileno()))
             print(f"engine {os.getpid()} serving {self.layout.home} with {self.slots} slots")
+            home_lost: str | None = None
             try:
                 while not self._stopping:
-                    self.tick()
+                    home_lost = self._home_lost(lock_path, home_identity, lock_identity)
+                    if home_lost is not None:
+                        print(f"engine stops: {home_lost}", file=sys.stderr, flush=True)
+                        break
+                    self._tick_surviving_store_errors()
                     time.sleep(self.poll_interval_s)
             finally:
                 self.executor.close()
-                state_path.unlink(missing_ok=True)
+                # A replaced home's state file belongs to the engine serving it now.
+                if home_lost is None:
+                    state_path.unlink(missing_ok=True)
             print("engine stopped; running workers continue and report on their own")
         return 0
+
+    def _home_lost(
+        self, lock_path: Path, home_identity: tuple[int, int], lock_identity: tuple[int, int]
+    ) -> str | None:
+        """Why this engine no longer serves its home (None while it does)."""
+        try:
+            home_now = _identity(os.stat(self.layout.home))
+            lock_now = _identity(os.stat(lock_path))
+        except FileNotFoundError:
+            return f"its home {self.layout.home} or its lock file was removed"
+        if home_now != home_identity or lock_now != lock_identity:
+            return f"its home {self.layout.home} was replaced"
+        return None
+
+    def _tick_surviving_store_errors(self) -> None:
+        """A tick; an index that cannot be read or written is said once in the log (and
+        once when it is back), and the next tick tries again."""
+        try:
+            self.tick()
+        except (StoreError, OSError) as exc:
+            problem = _describe_store_error(exc)
+            if problem != self._problem:
+                print(f"engine waits: {problem}; retrying every tick", file=sys.stderr, flush=True)
+                self._problem = problem
+            return
+        if self._problem is not None:
+            print("engine resumes: the run index can be used again", file=sys.stderr, flush=True)
+            self._problem = None
 
     def tick(self) -> None:
         """One scheduling round: collect what ended, reconcile, then start what fits."""
@@ -120,10 +167,13 @@ class Engine:
             return
         # Claim the run under our own pid first, so nobody sees it running with no process.
         claimed = self.book.mark_started(
-            run_id, os.getpid(), self._pid_started, executor=self.executor.name
+            run_id, os.getpid(), self._pid_started, executor=self.executor.name, launcher=True
         )
         if claimed is None:
             return
+        hold_file = os.environ.get(HOLD_LAUNCH_ENV)
+        while hold_file and not os.path.exists(hold_file):
+            time.sleep(0.02)
         try:
             self.executor.launch(claimed)
         except WriterBusyError as exc:
@@ -133,6 +183,17 @@ class Engine:
 
     def _request_stop(self, signum: int, frame: FrameType | None) -> None:
         self._stopping = True
+
+
+def _identity(stat: os.stat_result) -> tuple[int, int]:
+    return stat.st_dev, stat.st_ino
+
+
+def _describe_store_error(exc: StoreError | OSError) -> str:
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        return f"cannot use the store: {exc.strerror or exc}{where}"
+    return str(exc)
 
 
 # -- controlling the daemon from the CLI -------------------------------------------------

@@ -11,11 +11,12 @@ import shutil
 import signal
 import socket
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nslab.core.checkpoints import checkpoint_problem, drop_checkpoints
 from nslab.core.errors import ConfigError, RunStateError
 from nslab.core.processes import is_alive, signal_worker
 from nslab.core.repro import environment_record, reproducibility_record
@@ -24,13 +25,15 @@ from nslab.core.status import (
     EXECUTOR_DASK,
     EXECUTOR_ENGINE,
     EXECUTOR_FOREGROUND,
+    FINAL_STATUSES,
     RETRYABLE_STATUSES,
     RunStatus,
 )
 from nslab.core.writer_lock import writer_lock_held
-from nslab.store.events import append_event
+from nslab.store.events import append_event, read_tail
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunDoc, RunIndex
+from nslab.store.records import StatusEvent
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,8 @@ class RunRequest:
     plugin_file: str | None = None
     sweep: str | None = None
     resources: dict[str, float] = field(default_factory=dict)
+    # The command that asks for this run again; None: this process's own command line.
+    argv: tuple[str, ...] | None = None
 
 
 def parse_resources(specs: Iterable[str]) -> dict[str, float]:
@@ -67,6 +72,16 @@ def parse_resources(specs: Iterable[str]) -> dict[str, float]:
 def _status_is(*statuses: RunStatus) -> Any:
     wanted = {str(status) for status in statuses}
     return lambda doc: doc["status"] in wanted
+
+
+def final_status_logged(events_path: Path) -> StatusEvent | None:
+    """The run's last status event when it ends the run (None when the last one does not)."""
+    for event in reversed(read_tail(events_path)):
+        if event["type"] == "status":
+            status = event["status"]
+            final = status in {str(final_status) for final_status in FINAL_STATUSES}
+            return event if final else None
+    return None
 
 
 def describe_exit(returncode: int) -> str:
@@ -106,7 +121,7 @@ class RunBook:
             "queued_at": now,
             "host": socket.gethostname(),
             "retries": 0,
-            "repro": reproducibility_record(cwd, environment["key"]),
+            "repro": reproducibility_record(cwd, environment["key"], request.argv),
             "summary": {},
         }
         # Documents stay sparse (no null fields): the whole index is parsed on every
@@ -122,13 +137,20 @@ class RunBook:
         return doc
 
     def mark_started(
-        self, run_id: str, pid: int, pid_started: float | None, executor: str | None = None
+        self,
+        run_id: str,
+        pid: int,
+        pid_started: float | None,
+        executor: str | None = None,
+        launcher: bool = False,
     ) -> RunDoc | None:
-        """Running under `pid` (a worker, or its launcher until the worker exists)."""
+        """Running under `pid`: its worker, or with `launcher` the process that claimed the
+        run and is about to start the worker (never to be signalled for the run)."""
         changes: dict[str, Any] = {
             "status": str(RunStatus.RUNNING),
             "pid": pid,
             "pid_started": pid_started,
+            "pid_is_launcher": launcher,
             "host": socket.gethostname(),
             "started_at": time.time(),
         }
@@ -142,10 +164,17 @@ class RunBook:
 
     def record_writer(self, run_id: str, pid: int, pid_started: float | None) -> RunDoc | None:
         """The worker's record of itself, made while it holds the run's writer lock and
-        before it writes a byte; None when the run is no longer running."""
-        return self.index.update(
-            run_id, {"pid": pid, "pid_started": pid_started}, when=_status_is(RunStatus.RUNNING)
+        before it writes a byte; None when the run is no longer running, or was asked to
+        stop before its worker existed (it is then recorded as cancelled)."""
+        doc = self.index.update(
+            run_id,
+            {"pid": pid, "pid_started": pid_started, "pid_is_launcher": False},
+            when=_status_is(RunStatus.RUNNING),
         )
+        if doc is not None and doc.get("cancel_requested"):
+            self.finish(run_id, RunStatus.CANCELLED, "cancelled before it started")
+            return None
+        return doc
 
     def has_live_writer(self, run_id: str) -> bool:
         return writer_lock_held(self.layout.run_dir(run_id))
@@ -187,10 +216,24 @@ class RunBook:
         doc = self.index.get(run_id)
         if doc["status"] != RunStatus.RUNNING or self.has_live_writer(run_id):
             return None
+        logged = final_status_logged(self.layout.events_path(run_id))
+        if logged is not None:
+            # The worker ended the run but could not record it (the index was unreadable).
+            return self.finish(
+                run_id,
+                RunStatus(logged["status"]),
+                logged.get("reason") or "finished",
+                summary=logged.get("summary"),
+                code=returncode,
+                write_event=False,
+            )
         if doc.get("cancel_requested"):
             return self.finish(run_id, RunStatus.CANCELLED, "cancelled by request", code=returncode)
         if returncode is None:
-            reason = f"worker (pid {doc.get('pid')}) vanished"
+            if doc.get("pid_is_launcher") and doc.get("executor") != EXECUTOR_DASK:
+                reason = f"its launcher (pid {doc.get('pid')}) ended before starting the worker"
+            else:
+                reason = f"worker (pid {doc.get('pid')}) vanished"
             return self.finish(run_id, RunStatus.INTERRUPTED, reason)
         if returncode < 0:
             return self.finish(
@@ -198,6 +241,14 @@ class RunBook:
             )
         reason = describe_exit(returncode) if returncode else "worker exited without a result"
         return self.finish(run_id, RunStatus.FAILED, reason, code=returncode)
+
+    def reconciled_runs(self) -> list[RunDoc]:
+        """Every run, newest first, after recording the runs whose worker is gone (so a
+        status display never counts a dead worker as running)."""
+        docs = self.index.all()
+        if self.reconcile(docs):
+            docs = self.index.all()
+        return docs
 
     def reconcile(self, docs: Iterable[RunDoc], skip: Iterable[str] = ()) -> list[str]:
         """Mark running runs on this host whose worker is gone; returns their ids.
@@ -235,27 +286,54 @@ class RunBook:
             {"cancel_requested": True, "cancel_requested_at": time.time()},
             when=_status_is(RunStatus.RUNNING),
         )
-        pid: int | None = doc.get("pid")
-        own_group = doc.get("executor") == EXECUTOR_ENGINE
         if doc.get("executor") == EXECUTOR_DASK:
             # The pid is the engine's: it relays the request to the cluster.
-            deadline = time.monotonic() + grace_s
-            while time.monotonic() < deadline and self.index.get(run_id)["status"] == "running":
-                time.sleep(0.1)
-        elif pid is not None and is_alive(pid, doc.get("pid_started")):
-            signal_worker(pid, signal.SIGTERM, own_group)
-            deadline = time.monotonic() + grace_s
-            while time.monotonic() < deadline and is_alive(pid, doc.get("pid_started")):
-                time.sleep(0.05)
-            if is_alive(pid, doc.get("pid_started")):
-                signal_worker(pid, signal.SIGKILL, own_group)
-                while is_alive(pid, doc.get("pid_started")):
-                    time.sleep(0.02)
+            self._wait_while_running(run_id, grace_s, until=lambda current: False)
+        else:
+            if doc.get("pid_is_launcher"):
+                # Until the worker records itself the pid is its launcher's (the engine's),
+                # which must not be signalled; the worker sees the request then and stops.
+                doc = self._wait_while_running(
+                    run_id, grace_s, until=lambda current: not current.get("pid_is_launcher")
+                )
+            if doc["status"] == RunStatus.RUNNING and not doc.get("pid_is_launcher"):
+                self._stop_worker(doc, grace_s)
         self.finish(run_id, RunStatus.CANCELLED, "cancelled by request")
         return self.index.get(run_id)
 
-    def retry(self, run_ref: str) -> RunDoc:
-        """Queue a finished run again; it resumes from its last checkpoint if it made one."""
+    def _wait_while_running(
+        self, run_id: str, timeout_s: float, until: Callable[[RunDoc], bool]
+    ) -> RunDoc:
+        """The run's document once it stops running or `until` holds, or at the timeout."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            doc = self.index.get(run_id)
+            if doc["status"] != RunStatus.RUNNING or until(doc) or time.monotonic() >= deadline:
+                return doc
+            time.sleep(0.05)
+
+    @staticmethod
+    def _stop_worker(doc: RunDoc, grace_s: float) -> None:
+        """SIGTERM, then SIGKILL after `grace_s`; an engine's worker with its process group."""
+        pid, started = doc.get("pid"), doc.get("pid_started")
+        if pid is None or not is_alive(pid, started):
+            return
+        own_group = doc.get("executor") == EXECUTOR_ENGINE
+        signal_worker(pid, signal.SIGTERM, own_group)
+        deadline = time.monotonic() + grace_s
+        while time.monotonic() < deadline and is_alive(pid, started):
+            time.sleep(0.05)
+        if is_alive(pid, started):
+            signal_worker(pid, signal.SIGKILL, own_group)
+            while is_alive(pid, started):
+                time.sleep(0.02)
+
+    def retry(self, run_ref: str, fresh: bool = False) -> RunDoc:
+        """Queue a finished run again; it resumes from its last checkpoint if it made one,
+        or with `fresh` starts from the beginning (its checkpoint is deleted).
+
+        Refuses a run whose checkpoint cannot be read, naming `--fresh`.
+        """
         doc = self.index.get(run_ref)
         if doc["status"] not in RETRYABLE_STATUSES:
             raise RunStateError(
@@ -267,6 +345,16 @@ class RunBook:
                 f"run {doc['id']} is {doc['status']} but a live process still holds its "
                 "writer lock (runs/<id>/writer.lock); wait for that process to exit"
             )
+        run_dir = self.layout.run_dir(doc["id"])
+        if fresh:
+            drop_checkpoints(run_dir)
+        else:
+            unreadable = checkpoint_problem(run_dir)
+            if unreadable is not None:
+                raise RunStateError(
+                    f"{unreadable.describe()}, so it cannot resume; "
+                    f"`nslab retry --fresh {doc['id']}` starts it again from the beginning"
+                )
         updated = self.index.update(
             doc["id"],
             lambda current: {
@@ -277,6 +365,7 @@ class RunBook:
                 "ended_at": None,
                 "pid": None,
                 "pid_started": None,
+                "pid_is_launcher": False,
                 "exit": None,
                 "cancel_requested": False,
             },
@@ -284,7 +373,8 @@ class RunBook:
         )
         if updated is None:
             raise RunStateError(f"run {doc['id']} changed state meanwhile; try again")
-        append_event(self.layout.events_path(doc["id"]), "status", status="queued", reason="retry")
+        reason = "retry from the beginning" if fresh else "retry"
+        append_event(self.layout.events_path(doc["id"]), "status", status="queued", reason=reason)
         return updated
 
     def tag(self, run_ref: str, tags: Iterable[str], remove: bool = False) -> RunDoc:

@@ -61,7 +61,8 @@ class RunDoc(TypedDict):
 
     Documents stay sparse: a key a run never had is absent, not null (the whole index is
     parsed on every mutation). A retried run has `ended_at`, `pid`, `pid_started` and
-    `exit` set back to null.
+    `exit` set back to null. `pid_is_launcher` says the pid is the process that claimed
+    the run (the engine) until its worker records itself: it is never signalled.
     """
 
     id: str
@@ -85,6 +86,7 @@ class RunDoc(TypedDict):
     resources: NotRequired[dict[str, float]]
     pid: NotRequired[int | None]
     pid_started: NotRequired[float | None]
+    pid_is_launcher: NotRequired[bool]
     started_at: NotRequired[float]
     ended_at: NotRequired[float | None]
     exit: NotRequired[RunExit | None]

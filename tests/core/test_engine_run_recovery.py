@@ -1,0 +1,103 @@
+"""How runs end when their worker could not say so, and how a run starts again."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from nslab.core.checkpoints import checkpoint_problem, unreadable_checkpoints
+from nslab.core.errors import RunStateError
+from nslab.core.runs import RunBook, RunRequest
+from nslab.core.status import EXECUTOR_ENGINE, RunStatus
+from nslab.core.worker import run_worker
+from nslab.store.events import append_event, read_events
+from nslab.store.home import StoreLayout
+from nslab.store.index import exit_reason
+from tests.conftest import TOY_PLUGIN
+from tests.plugins.toy_experiments import Sleeper
+
+
+@pytest.fixture
+def book(home: Path, monkeypatch: pytest.MonkeyPatch) -> RunBook:
+    monkeypatch.setenv("NSLAB_PLUGINS", str(TOY_PLUGIN))
+    return RunBook(StoreLayout(home))
+
+
+def dead_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", ""])
+    process.wait()
+    return process.pid
+
+
+def new_run(book: RunBook) -> str:
+    request = RunRequest(kind="sleeper", preset="quick", config={"seconds": 0.0})
+    return book.create(request, EXECUTOR_ENGINE, Path.cwd())["id"]
+
+
+def test_a_run_whose_worker_ended_unrecorded_gets_the_status_its_log_ends_with(
+    book: RunBook,
+) -> None:
+    run_id = new_run(book)
+    book.mark_started(run_id, dead_pid(), None, executor=EXECUTOR_ENGINE)
+    events = book.layout.events_path(run_id)
+    append_event(events, "status", status="running", attempt=1)
+    append_event(events, "status", status="succeeded", reason="finished", summary={"loss": 0.25})
+    (doc,) = book.reconciled_runs()
+    assert doc["status"] == "succeeded" and doc["summary"] == {"loss": 0.25}
+    assert exit_reason(doc) == "finished"
+
+
+def test_a_worker_killed_mid_run_is_still_interrupted(book: RunBook) -> None:
+    run_id = new_run(book)
+    book.mark_started(run_id, dead_pid(), None, executor=EXECUTOR_ENGINE)
+    append_event(book.layout.events_path(run_id), "status", status="running", attempt=1)
+    (doc,) = book.reconciled_runs()
+    assert doc["status"] == "interrupted" and "vanished" in exit_reason(doc)
+
+
+def test_a_launcher_claim_is_never_signalled_by_cancel(book: RunBook) -> None:
+    run_id = new_run(book)
+    # This test process stands for the engine that claimed the run: a signal would kill it.
+    book.mark_started(run_id, os.getpid(), None, executor=EXECUTOR_ENGINE, launcher=True)
+    assert book.cancel(run_id, grace_s=0.2)["status"] == "cancelled"
+    status = run_worker(book.layout, run_id, capture_process=False, experiment=Sleeper)
+    assert status == RunStatus.CANCELLED
+
+
+def test_a_worker_that_finds_a_cancel_request_stops_before_it_runs(book: RunBook) -> None:
+    run_id = new_run(book)
+    book.mark_started(run_id, os.getpid(), None, executor=EXECUTOR_ENGINE, launcher=True)
+    book.index.update(run_id, {"cancel_requested": True})
+    status = run_worker(book.layout, run_id, capture_process=False, experiment=Sleeper)
+    assert status == RunStatus.CANCELLED
+    assert exit_reason(book.index.get(run_id)) == "cancelled before it started"
+    statuses = [e["status"] for e in read_events(book.layout.events_path(run_id))]
+    assert statuses == ["cancelled"]
+
+
+def test_retry_refuses_an_unreadable_checkpoint_and_fresh_drops_it(book: RunBook) -> None:
+    run_id = new_run(book)
+    book.finish(run_id, RunStatus.FAILED, "failed")
+    checkpoint = book.layout.run_dir(run_id) / "checkpoint.json"
+    checkpoint.write_bytes(b'{"step": ')
+    assert [found.run_id for found in unreadable_checkpoints(book.layout)] == [run_id]
+    with pytest.raises(RunStateError, match=r"not valid JSON.*retry --fresh") as raised:
+        book.retry(run_id)
+    assert "\n" not in str(raised.value) and book.index.get(run_id)["status"] == "failed"
+    assert book.retry(run_id, fresh=True)["status"] == "queued"
+    assert not checkpoint.exists() and unreadable_checkpoints(book.layout) == []
+
+
+def test_a_torch_checkpoint_is_checked_without_loading_it(tmp_path: Path) -> None:
+    checkpoint = tmp_path / "checkpoint.pt"
+    with zipfile.ZipFile(checkpoint, "w") as archive:
+        archive.writestr("checkpoint/data.pkl", b"\x80\x02}q\x00.")
+    assert checkpoint_problem(tmp_path) is None
+    checkpoint.write_bytes(checkpoint.read_bytes()[:-30])
+    found = checkpoint_problem(tmp_path)
+    assert found is not None and "not a zip archive" in found.problem

@@ -73,6 +73,8 @@ class ReproductionReport(TypedDict):
     seeds: list[int]
     seeds_finished: int  # seeds all of whose runs have ended
     complete: bool
+    hosts: list[str]  # the machines the runs ran on
+    devices: list[str]  # what they computed on (cpu, cuda), as their workers recorded
     intervals: dict[str, str]
     runs: list[ReportRun]
     figures: list[FigureReport]
@@ -240,6 +242,8 @@ def reproduction_report(
         seeds=seeds,
         seeds_finished=finished,
         complete=finished == len(seeds),
+        hosts=sorted({doc["host"] for doc in members if doc.get("started_at") is not None}),
+        devices=sorted({doc["repro"]["device"] for doc in members if "device" in doc["repro"]}),
         intervals=INTERVALS,
         runs=runs,
         figures=figures,

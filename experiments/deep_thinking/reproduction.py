@@ -26,7 +26,7 @@ REPRODUCTION = Reproduction(
     figures=(
         SeedFigure(
             "final_accuracy",
-            "% of the largest test strings solved at the last iteration (512 bits, iteration 500)",
+            "% of the largest test strings solved at the last iteration (default: 512 bits, 500)",
             "train",
             final_accuracy,
             published="100",

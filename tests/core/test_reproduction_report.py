@@ -58,7 +58,8 @@ def planted(label: str, seed: int, status: str, **summary: float) -> RunDoc:
         "seed": seed,
         "status": status,
         "sweep": SWEEP,
-        "repro": {"cpu_seconds": 3.5},
+        "host": "lab-1",
+        "repro": {"cpu_seconds": 3.5, "device": "cpu"},
         "summary": dict(summary),
     }
     if status not in ("queued", "running"):
@@ -103,6 +104,7 @@ def test_k_of_n_counts_failed_and_unreported_seeds_as_missing_the_bar(tmp_path: 
     assert {entry["status"] for entry in loss["seeds"]} == {"missing"}
     assert (loss["k"], loss["bar"], loss["verdict"]) == (None, None, "reported")
     assert report["complete"] and report["seeds_finished"] == 5
+    assert (report["hosts"], report["devices"]) == (["lab-1"], ["cpu"])
     assert report["runs"][0] == {
         "label": "a",
         "seed": 0,
@@ -158,6 +160,8 @@ def test_the_json_schema_keys_are_stable(tmp_path: Path) -> None:
         "seeds",
         "seeds_finished",
         "complete",
+        "hosts",
+        "devices",
         "intervals",
         "runs",
         "figures",

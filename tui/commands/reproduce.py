@@ -312,7 +312,13 @@ def _header(report: ReproductionReport) -> str:
         f"seeds {', '.join(map(str, report['seeds']))}; published: {report['source']}\n"
         f"{report['seeds_finished']} of {formatting.plural(seeds, 'seed')} finished"
         + ("" if report["complete"] else " (the figures count the finished ones)")
+        + f"; on {_machines(report)}"
     )
+
+
+def _machines(report: ReproductionReport) -> str:
+    hosts = ", ".join(report["hosts"]) or "-"
+    return f"{hosts} ({', '.join(report['devices']) or 'device not recorded'})"
 
 
 def text_report(report: ReproductionReport) -> str:
@@ -326,7 +332,7 @@ def text_report(report: ReproductionReport) -> str:
         lines.append(f"  published {figure['published']}; {bar}; {figure['verdict'].upper()}")
         if figure["pooled"]:
             lines.append(
-                f"  pooled over {figure['n']} seeds: {_value(figure['mean'])} "
+                f"  pooled over {formatting.plural(figure['n'], 'seed')}: {_value(figure['mean'])} "
                 f"({_k_of_n(figure, seeds)})"
             )
             continue
@@ -366,7 +372,8 @@ def markdown_report(report: ReproductionReport) -> str:
     lines = [
         f"`nslab reproduce {report['kind']} --preset {report['preset']} "
         f"--seed-list {','.join(map(str, report['seeds']))}` "
-        f"({report['seeds_finished']} of {seeds} seeds finished; sweep {report['sweep']})",
+        f"({report['seeds_finished']} of {seeds} seeds finished; sweep {report['sweep']}; "
+        f"on {_machines(report)})",
         "",
         "| figure | published | bar | per seed | k/n meeting the bar (95% Wilson) "
         "| mean (95% t) | verdict |",
@@ -374,7 +381,9 @@ def markdown_report(report: ReproductionReport) -> str:
     ]
     for figure in report["figures"]:
         if figure["pooled"]:
-            per_seed = f"pooled over {figure['n']} seeds: {_value(figure['mean'])}"
+            per_seed = (
+                f"pooled over {formatting.plural(figure['n'], 'seed')}: {_value(figure['mean'])}"
+            )
             mean = "-"
         else:
             per_seed = ", ".join(

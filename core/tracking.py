@@ -322,6 +322,9 @@ def _attach(attach_fd: str, config: dict[str, Any]) -> TrackedRun:
     events = EventWriter(_PipeOutput(fd))
     ctx = RunContext(run_id, ForwardedRunFiles(events, {}, None), events, 0, Path.cwd())
     ctx.emit_status(status="running", attached=True, config=config)
+    # Sent now, ahead of anything the program prints, so the worker knows from the first
+    # printed line that the program logs its metrics itself.
+    events.flush()
     return TrackedRun(ctx, events, _AttachedRun(), config)
 
 

@@ -20,6 +20,7 @@ from nslab.store.home import resolve_home
 from nslab.tui.commands import (
     artifacts,
     environment,
+    exec_command,
     queue_engine,
     reproduce,
     results,
@@ -66,6 +67,7 @@ def main_options(
 
 
 app.command()(runs.run)
+app.command("exec", context_settings=exec_command.EXEC_CONTEXT_SETTINGS)(exec_command.exec_command)
 app.command("ls")(results.list_runs)
 app.command()(results.show)
 app.command()(artifacts.artifacts)

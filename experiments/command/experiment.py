@@ -175,7 +175,9 @@ class CommandExperiment(Experiment):
             for fd in [*streams, attach_read]:
                 selector.register(fd, selectors.EVENT_READ)
             while selector.get_map():
-                for key, _ in selector.select(timeout=0.1):
+                # The pipe first: what the program sent there it sent before what it printed.
+                ready = sorted(selector.select(timeout=0.1), key=lambda k: k[0].fd != attach_read)
+                for key, _ in ready:
                     chunk = os.read(key.fd, _READ_BYTES)
                     if not chunk:
                         selector.unregister(key.fd)

@@ -11,6 +11,7 @@ import typer
 
 from nslab.core.status import EXECUTOR_ENGINE
 from nslab.tui import formatting
+from nslab.tui.commands.exec_command import default_run_name, exec_request
 from nslab.tui.commands.options import (
     ConfigFile,
     JsonFlag,
@@ -29,7 +30,18 @@ from nslab.tui.commands.results import select_runs
 
 def sweep(
     ctx: typer.Context,
-    kind: Annotated[str, typer.Argument(help="Experiment kind (`nslab experiments`).")],
+    target: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="KIND | -- COMMAND...",
+            help="Experiment kind (`nslab experiments`); with --exec, a command after `--` "
+            "with {key} where each swept value goes.",
+        ),
+    ],
+    run_command: Annotated[
+        bool,
+        typer.Option("--exec", help="Sweep a command (as `nslab exec` runs it), not a kind."),
+    ] = False,
     preset: Preset = "default",
     grid: Annotated[
         list[str] | None,
@@ -55,34 +67,62 @@ def sweep(
         bool, typer.Option("--dry-run", help="Print the runs, queue nothing.")
     ] = False,
 ) -> None:
-    """Queue a named group of runs over a grid and seeded random draws of config values."""
+    """Queue a named group of runs over a grid and seeded random draws of config values.
+
+    With --exec, each run is a command (`nslab sweep --exec --grid lr=0.1,0.01 -- python
+    train.py --lr {lr}`): the swept values fill the command's {key} places.
+    """
     from nslab.core.config import parse_overrides
     from nslab.core.requests import build_run_request
     from nslab.core.sweeps import expand_sweep
 
     cli = state(ctx)
-    sweep_name = name or f"{kind}-{time.strftime('%m%d-%H%M%S')}"
+    if run_command and (overrides or config_file):
+        fail("--set and --config set a kind's config; with --exec put the values in the command")
+    if not run_command and len(target) != 1:
+        fail("give one experiment kind; to sweep a command: nslab sweep --exec ... -- COMMAND")
+    label = default_run_name(target) if run_command else target[0]
+    sweep_name = name or f"{label}-{time.strftime('%m%d-%H%M%S')}"
     if any(doc.get("sweep") == sweep_name for doc in cli.book.index.all()):
         fail(f"a sweep named '{sweep_name}' exists already; choose another --name")
     assignments = expand_sweep(grid or [], random_draws or [], trials, seed)
-    registry = cli.registry()
-    base_overrides = parse_overrides(overrides or [])
-    requests = [
-        build_run_request(
-            kind,
-            preset,
-            registry=registry,
-            config_file=config_file,
-            overrides={**base_overrides, **assignment},
-            seed=seed,
-            name=f"{sweep_name}-{i:03d}",
-            tags=tags or [],
-            priority=priority,
-            sweep=sweep_name,
-            resources=resources or [],
-        )
-        for i, assignment in enumerate(assignments)
-    ]
+    if run_command:
+        from nslab.core.command_run import expand_command
+
+        requests = [
+            exec_request(
+                cli,
+                expand_command(target, assignment),
+                name=f"{sweep_name}-{i:03d}",
+                tags=tags or [],
+                priority=priority,
+                scalars=True,
+                env={},
+                resources=resources or [],
+                params=assignment,
+                sweep=sweep_name,
+            )
+            for i, assignment in enumerate(assignments)
+        ]
+    else:
+        registry = cli.registry()
+        base_overrides = parse_overrides(overrides or [])
+        requests = [
+            build_run_request(
+                target[0],
+                preset,
+                registry=registry,
+                config_file=config_file,
+                overrides={**base_overrides, **assignment},
+                seed=seed,
+                name=f"{sweep_name}-{i:03d}",
+                tags=tags or [],
+                priority=priority,
+                sweep=sweep_name,
+                resources=resources or [],
+            )
+            for i, assignment in enumerate(assignments)
+        ]
     keys = list(assignments[0]) if assignments else []
     rows = [
         [request.name or "", *(json.dumps(a[key]) for key in keys)]
@@ -90,14 +130,17 @@ def sweep(
     ]
     typer.echo(formatting.table(["RUN", *keys], rows))
     if dry_run:
-        typer.echo(f"{len(requests)} runs (dry run: nothing queued)")
+        typer.echo(f"{formatting.plural(len(requests), 'run')} (dry run: nothing queued)")
         return
     for request in requests:
         cli.book.create(request, EXECUTOR_ENGINE, Path.cwd())
     from nslab.core.engine import start_engine
 
     engine, _ = start_engine(cli.layout, slots)
-    typer.echo(f"queued sweep {sweep_name}: {len(requests)} runs (engine pid {engine.pid})")
+    typer.echo(
+        f"queued sweep {sweep_name}: {formatting.plural(len(requests), 'run')} "
+        f"(engine pid {engine.pid})"
+    )
 
 
 def sweeps(

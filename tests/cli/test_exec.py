@@ -1,0 +1,123 @@
+"""`nslab exec`, `nslab sweep --exec`, and the read commands on runs of kinds nobody registered."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import psutil
+
+from nslab.core.runs import RunBook
+from nslab.core.tracking import init
+from nslab.store.events import read_events
+from nslab.store.home import StoreLayout
+from nslab.store.index import RunDoc
+from tests.conftest import wait_for
+
+Nslab = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def run_doc(home: Path, ref: str) -> RunDoc:
+    return RunBook(StoreLayout(home)).index.get(ref)
+
+
+def metric_steps(home: Path, run_id: str) -> list[int | float]:
+    path = StoreLayout(home).events_path(run_id)
+    return [event["step"] for event in read_events(path) if event["type"] == "metric"]
+
+
+def test_exec_runs_a_command_in_the_foreground_and_records_it(home: Path, nslab: Nslab) -> None:
+    program = "print('step=1 loss=0.5'); print('step=2 loss=0.25')"
+    done = nslab("exec", "--name", "tiny", "--tag", "t1", "--", sys.executable, "-c", program)
+    assert done.returncode == 0, done.stderr
+    doc = run_doc(home, "tiny")
+    assert (doc["kind"], doc["status"], doc["tags"]) == ("exec", "succeeded", ["t1"])
+    assert doc["config"]["command"] == [sys.executable, "-c", program]
+    assert doc["config"]["cwd"] == str(Path.cwd()) and program in doc["repro"]["argv"]
+    assert metric_steps(home, doc["id"]) == [1, 2] and doc["summary"]["loss"] == 0.25
+    assert "loss=0.25" in nslab("show", "tiny", check=True).stdout
+
+
+def test_exec_fails_with_the_command_and_no_scalars_keeps_numbers_as_text(
+    home: Path, nslab: Nslab
+) -> None:
+    failed = nslab("exec", "-n", "bad", sys.executable, "-c", "import sys; sys.exit(4)")
+    assert failed.returncode == 1 and run_doc(home, "bad")["status"] == "failed"
+    quiet = nslab("exec", "-n", "quiet", "--no-scalars", "--", sys.executable, "-c", "print('x=1')")
+    assert quiet.returncode == 0 and metric_steps(home, run_doc(home, "quiet")["id"]) == []
+
+
+def test_a_detached_exec_is_cancelled_with_its_command(
+    tmp_path: Path, home: Path, nslab: Nslab
+) -> None:
+    pid_file = tmp_path / "pid"
+    program = (
+        "import os, pathlib, time; "
+        f"pathlib.Path({str(pid_file)!r}).write_text(str(os.getpid())); time.sleep(120)"
+    )
+    nslab("exec", "-d", "-n", "long", "--", sys.executable, "-c", program, check=True)
+    wait_for(lambda: pid_file.exists() and pid_file.read_text())
+    child = psutil.Process(int(pid_file.read_text()))
+    cancelled = nslab("cancel", "long", check=True)
+    assert "cancelled" in cancelled.stdout
+    assert run_doc(home, "long")["status"] == "cancelled"
+    wait_for(lambda: not child.is_running() or child.status() == psutil.STATUS_ZOMBIE)
+
+
+def test_retry_runs_the_same_command_again(tmp_path: Path, home: Path, nslab: Nslab) -> None:
+    marker = tmp_path / "second-time"
+    program = (
+        "import pathlib, sys; "
+        f"p = pathlib.Path({str(marker)!r}); ok = p.exists(); p.touch(); sys.exit(0 if ok else 3)"
+    )
+    assert nslab("exec", "-n", "flaky", "--", sys.executable, "-c", program).returncode == 1
+    nslab("retry", "flaky", check=True)
+    wait_for(lambda: run_doc(home, "flaky")["status"] == "succeeded")
+    assert run_doc(home, "flaky")["retries"] == 1
+
+
+def test_sweep_exec_fills_the_command_with_each_value(home: Path, nslab: Nslab) -> None:
+    command = ["--", sys.executable, "-c", "print('loss={lr}')"]
+    dry = nslab("sweep", "--exec", "--grid", "lr=0.1,0.01", "--dry-run", *command, check=True)
+    assert "2 runs (dry run" in dry.stdout
+    nslab("sweep", "--exec", "--grid", "lr=0.1,0.01", "--name", "lrs", *command, check=True)
+    wait_for(
+        lambda: all(run_doc(home, f"lrs-00{i}")["status"] == "succeeded" for i in range(2)),
+        timeout=60,
+    )
+    ranked = json.loads(nslab("sweeps", "lrs", "--metric", "loss", "--json", check=True).stdout)
+    assert [(r["parameters"]["params.lr"], r["summary"]["loss"]) for r in ranked["runs"]] == [
+        (0.1, 0.1),
+        (0.01, 0.01),
+    ]
+
+
+def test_sweep_exec_refuses_what_does_not_apply(nslab: Nslab) -> None:
+    unused = nslab("sweep", "--exec", "--grid", "lr=1,2", "--", "python", "train.py")
+    assert unused.returncode == 2 and "never uses swept value(s) lr" in unused.stderr
+    two_kinds = nslab("sweep", "counter", "gssnn")
+    assert two_kinds.returncode == 1 and "give one experiment kind" in two_kinds.stderr
+
+
+def test_the_read_commands_show_a_tracked_run(tmp_path: Path, home: Path, nslab: Nslab) -> None:
+    runs = []
+    for lr in (0.1, 0.01):
+        with init("my-train", config={"lr": lr, "width": 64}, home=home) as run:
+            for step in range(5):
+                run.log(step, loss=lr * (5 - step))
+            runs.append(run.id)
+    listing = nslab("ls", check=True).stdout
+    assert "my-train" in listing and "script" in listing
+    assert "my-train" in nslab("show", runs[0], check=True).stdout
+    assert "succeeded" in nslab("watch", runs[0], check=True).stdout
+    assert nslab("logs", runs[0], check=True).returncode == 0
+    compared = json.loads(nslab("compare", *runs, "--json", check=True).stdout)
+    assert compared["differing_parameters"] == ["lr"]
+    exported = nslab("export", runs[0], check=True).stdout
+    assert exported.count("\n") >= 5 and "loss" in exported
+    figure = tmp_path / "curves.svg"
+    nslab("plot", *runs, "-o", str(figure), check=True)
+    assert figure.read_text().startswith("<?xml")

@@ -7,6 +7,7 @@ import json
 import platform
 import subprocess
 import sys
+from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -70,11 +71,17 @@ def environment_record() -> dict[str, Any]:
     return {"key": key, **facts}
 
 
-def reproducibility_record(cwd: Path, environment_key: str) -> dict[str, Any]:
-    """What a run needs beside its config and seed (stored with it) to be repeated."""
+def reproducibility_record(
+    cwd: Path, environment_key: str, argv: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """What a run needs beside its config and seed (stored with it) to be repeated.
+
+    `argv` is the command that repeats the run when this process's own command line is
+    not (a run queued from the dashboard's form).
+    """
     return {
         "cwd": str(cwd),
         "git": git_state(cwd),
-        "argv": sys.argv,
+        "argv": list(argv) if argv is not None else sys.argv,
         "environment": environment_key,
     }

@@ -14,6 +14,7 @@ from nslab.store.home import StoreLayout
 from nslab.tui.dashboard.app import NslabDashboard
 from nslab.tui.dashboard.screens.artifacts import ArtifactsScreen
 from nslab.tui.dashboard.screens.compare import CompareScreen
+from nslab.tui.dashboard.screens.confirm import ConfirmScreen
 from nslab.tui.dashboard.screens.population import PopulationScreen
 from nslab.tui.dashboard.screens.run import RunScreen
 from nslab.tui.dashboard.widgets.curve_chart import CurveChart
@@ -210,7 +211,9 @@ async def test_compare_screen_overlays_runs_and_lists_differences(
         assert {c.name for c in chart.curves} == {ids["first"], ids["fast"]}
         assert screen.query_one("#cmp-metric", Select).value == "loss"
         grid = screen.query_one(DataTable)
-        labels = [str(grid.get_row_at(i)[0]) for i in range(grid.row_count)]
+        # Each row is labelled (DataTable row labels, kept in view when scrolled sideways).
+        labels = [str(row.label) for row in grid.rows.values()]
+        assert labels[0] == "status"
         assert "config learning_rate" in labels and "config seed" in labels
         assert "config steps" not in labels
         assert "final loss" in labels and "final accuracy" in labels
@@ -247,6 +250,18 @@ async def test_new_run_form_validates_and_queues(
         await settle(pilot, lambda: app.screen is not form)
         doc = next(d for d in book.index.all() if d["name"] == "from-the-form")
         assert doc["config"]["learning_rate"] == 0.2 and doc["config"]["steps"] == 12
+        # The run records the shell command that queues it again, not `nslab dash`.
+        assert doc["repro"]["argv"] == [
+            "nslab", "--plugin", str(PROBE_PLUGIN), "run", "probe", "-p", "quick",
+            "-s", "learning_rate=0.2", "-s", "steps=12", "--seed", "0", "-n", "from-the-form",
+            "-d",
+        ]  # fmt: skip
+        # The form opens on the kind it queued last.
+        await pilot.press("n")
+        reopened = app.screen
+        await settle(pilot, lambda: reopened.query_one("#preset", Select).value == "quick")
+        assert reopened.query_one("#kind", Select).value == "probe"
+        await pilot.press("escape")
         # The engine was started and runs it to the end.
         await settle(
             pilot,
@@ -266,7 +281,10 @@ async def test_run_screen_cancel_and_retry_keys(
     app = NslabDashboard(home)
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
         screen = await open_run(app, pilot, ids["waiting-low"])
+        # Cancelling asks first (y/n).
         await pilot.press("c")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
         await settle(pilot, lambda: book.index.get(ids["waiting-low"])["status"] == "cancelled")
         await settle(pilot, lambda: "cancelled" in rendered(screen.query_one("#run-head", Static)))
         await pilot.press("r")

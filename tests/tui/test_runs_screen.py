@@ -6,11 +6,14 @@ import re
 import shutil
 from pathlib import Path
 
-from nslab.core.engine import engine_state
+from textual.widgets import Label
+
+from nslab.core.engine import EngineState, engine_state
 from nslab.core.runs import RunBook
 from nslab.store.home import StoreLayout
 from nslab.tui.dashboard.app import NslabDashboard
 from nslab.tui.dashboard.screens.artifacts import ArtifactsScreen
+from nslab.tui.dashboard.screens.confirm import ConfirmScreen
 from nslab.tui.dashboard.screens.population import PopulationScreen
 from nslab.tui.dashboard.screens.run import RunScreen
 from nslab.tui.dashboard.screens.runs import RunsScreen
@@ -107,7 +110,14 @@ async def test_cancel_retry_and_tag_keys_change_the_store(
         await settle(pilot, lambda: len(listed_ids(app)) == 6)
         # The newest run is the high-priority queued one: cancel it.
         assert table_of(app).cursor_id == ids["waiting-high"]
+        # `c` asks first: `n` leaves the run alone, `y` cancels it.
         await pilot.press("c")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert ids["waiting-high"] in str(app.screen.query_one(Label).render())
+        await pilot.press("n")
+        assert isinstance(app.screen, RunsScreen)
+        assert book.index.get(ids["waiting-high"])["status"] == "queued"
+        await pilot.press("c", "y")
         await settle(pilot, lambda: book.index.get(ids["waiting-high"])["status"] == "cancelled")
         await settle(pilot, lambda: table_of(app).rows[0].status == "cancelled")
         # Tag it, then retry it: it is queued again and the engine starts.
@@ -143,9 +153,28 @@ async def test_engine_key_starts_and_stops_the_engine(
         await settle(
             pilot, lambda: "engine running" in str(app.screen.query_one("#engine-state").render())
         )
+        # With nothing queued any more, stopping needs no confirmation.
+        await settle(pilot, lambda: not any(doc["status"] == "queued" for doc in app.docs))
         await pilot.press("e")
         await settle(pilot, lambda: app.engine is None)
     assert engine_state(StoreLayout(home)) is None
+
+
+async def test_stopping_the_engine_with_runs_queued_asks_first(
+    store: tuple[Path, dict[str, str]],
+) -> None:
+    home, _ = store
+    app = NslabDashboard(home)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        await settle(pilot, lambda: app.index_loaded and app.engine_known)
+        # An engine as the feed would report it; the answer is no, so it is never signalled.
+        app.engine = EngineState(pid=2**22 + 1, slots=1, started_at=0.0, executor="local")
+        await pilot.press("e")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "2 queued runs wait" in str(app.screen.query_one(Label).render())
+        await pilot.press("n")
+        assert isinstance(app.screen, RunsScreen)
+        assert app.engine is not None
 
 
 def _colours(svg: str) -> set[tuple[int, int, int]]:

@@ -21,6 +21,7 @@ from textual.worker import get_current_worker
 
 from nslab.core.engine import EngineState, start_engine, stop_engine
 from nslab.core.runs import RunBook
+from nslab.core.status import RunStatus
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunDoc
 from nslab.tui.dashboard.feed import StoreFeed
@@ -61,6 +62,11 @@ class NslabDashboard(App[None]):
         # Each listed kind's declared main metrics, resolved by the feed.
         self.main_metrics: dict[str, tuple[str, ...]] = {}
         self.engine: EngineState | None = None
+        # False until the feed first read the engine's state: until then it is unknown,
+        # not stopped.
+        self.engine_known = False
+        # The kind the new-run form queued last: the form opens on it next time.
+        self.last_queued_kind: str | None = None
         self.index_loaded = False
         # Why the run index cannot be read, while it cannot (the screens show it).
         self.index_error: str | None = None
@@ -127,6 +133,7 @@ class NslabDashboard(App[None]):
     @on(EngineRead)
     def _engine_read(self, message: EngineRead) -> None:
         self.engine = message.engine
+        self.engine_known = True
         self.data_version += 1
 
     @on(EventsRead)
@@ -162,9 +169,29 @@ class NslabDashboard(App[None]):
         self.notify(message.text, severity="error" if message.error else "information")
         self.wake_feed()
 
+    def confirm(self, question: str, action: Callable[[], None]) -> None:
+        """Ask `question` (y/n) and run `action` only on a yes."""
+        from nslab.tui.dashboard.screens.confirm import ConfirmScreen
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                action()
+
+        self.push_screen(ConfirmScreen(question), answered)
+
     def cancel_run(self, run_id: str) -> None:
-        self.notify(f"cancelling {run_id}…")
-        self.store_action(lambda: f"{run_id} {self.book.cancel(run_id)['status']}")
+        """Cancel the run once the user said yes: a cancelled run cannot be resumed."""
+
+        def cancel() -> None:
+            self.notify(f"cancelling {run_id}…")
+            self.store_action(lambda: f"{run_id} {self.book.cancel(run_id)['status']}")
+
+        doc = self.docs_by_id.get(run_id)
+        if doc is not None and RunStatus(doc["status"]).is_final:
+            self.notify(f"run {run_id} is already {doc['status']}; nothing to cancel")
+            return
+        name = f" ({doc['name']})" if doc is not None and doc.get("name") else ""
+        self.confirm(f"cancel run {run_id}{name}?", cancel)
 
     def retry_run(self, run_id: str) -> None:
         def retry() -> str:
@@ -184,6 +211,18 @@ class NslabDashboard(App[None]):
         self.store_action(tag)
 
     def toggle_engine(self) -> None:
+        """Start or stop the engine; stopping it while runs wait asks first."""
+        if self.engine is None:
+            self._toggle_engine()
+            return
+        queued = sum(doc["status"] == RunStatus.QUEUED for doc in self.docs)
+        if not queued:
+            self._toggle_engine()
+            return
+        waiting = "1 queued run waits" if queued == 1 else f"{queued} queued runs wait"
+        self.confirm(f"stop the engine? {waiting} until it starts again.", self._toggle_engine)
+
+    def _toggle_engine(self) -> None:
         running = self.engine is not None
 
         def toggle() -> str:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from nslab.core.status import RunStatus
 from nslab.store.index import RunDoc
 
 SORT_ORDERS = ("newest", "oldest", "name", "status", "kind", "sweep")
@@ -63,6 +66,33 @@ class RunFilter:
 
     def __bool__(self) -> bool:
         return bool(self.statuses or self.kinds or self.tags or self.sweeps or self.words)
+
+
+def filter_hint(text: str) -> str | None:
+    """One line for the first `field:value` that cannot match as meant (an unknown field,
+    an unknown status), with the choices and a did-you-mean; None when all are fine.
+
+    Such a token is still searched as text, so the list shows why it is empty.
+    """
+    for token in text.split():
+        prefix, sep, value = token.partition(":")
+        if not sep or not prefix.isalpha():
+            continue
+        field_name = prefix.lower()
+        if field_name not in FIELD_PREFIXES:
+            return _unknown("field", "fields", field_name, FIELD_PREFIXES)
+        if field_name == "status":
+            statuses = [status.value for status in RunStatus]
+            for status in (v for v in value.split(",") if v):
+                if status not in statuses:
+                    return _unknown("status", "statuses", status, statuses)
+    return None
+
+
+def _unknown(what: str, plural: str, given: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(given, choices, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return f"unknown {what} '{given}' ({plural}: {', '.join(choices)}){hint}"
 
 
 def sort_runs(docs: list[RunDoc], order: str) -> list[RunDoc]:

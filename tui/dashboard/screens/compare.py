@@ -113,16 +113,19 @@ class CompareScreen(FollowingScreen):
     def _fill_table(self, docs: list[RunDoc], records: list[RunRecord]) -> None:
         table = self.query_one(DataTable)
         table.clear(columns=True)
-        table.add_column("", key="what")
         for doc in docs:
             table.add_column(f"{doc['id']} {doc.get('name', '')}", key=doc["id"])
-        # Text cells: config values must not be read as markup.
-        table.add_row("status", *[Text(doc["status"]) for doc in docs])
+        # Row labels stay in view when the runs scroll sideways. Text cells: config values
+        # must not be read as markup.
+        table.add_row(*[Text(doc["status"]) for doc in docs], label=Text("status"))
         for key, values in config_differences(docs):
-            table.add_row(Text(f"config {key}"), *[Text(json.dumps(value)) for value in values])
+            table.add_row(
+                *[Text(json.dumps(value)) for value in values], label=Text(f"config {key}")
+            )
         for name, finals in final_metrics(records):
             table.add_row(
-                Text(f"final {name}"), *[Text("-" if v is None else number(v)) for v in finals]
+                *[Text("-" if v is None else number(v)) for v in finals],
+                label=Text(f"final {name}"),
             )
 
     @on(Select.Changed, "#cmp-metric")

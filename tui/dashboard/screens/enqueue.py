@@ -1,21 +1,27 @@
-"""The form that queues a new run: kind, preset, config overrides, name, tags, priority.
+"""The form that queues a new run: kind, preset, config overrides, name, tags, seed,
+priority.
 
 The overrides are validated by the experiment's config model before anything is
-queued; a bad value leaves the form open with the one-line error shown in it.
+queued; a bad value leaves the form open with the one-line error shown in it. The run
+records the `nslab run ... -d` command that queues it again, as a run queued from a
+shell does. One line per field, so the whole form fits in 80x24.
 """
 
 from __future__ import annotations
 
 import shlex
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 
 from nslab.core.errors import NslabError
@@ -23,6 +29,7 @@ from nslab.core.status import EXECUTOR_ENGINE
 
 if TYPE_CHECKING:
     from nslab.core.registry import Registry
+    from nslab.core.runs import RunRequest
     from nslab.tui.dashboard.app import NslabDashboard
 
 
@@ -40,6 +47,31 @@ class QueueResult(Message):
         self.error = error
 
 
+def field_row(label: str, field: Widget) -> Iterator[Widget]:
+    """One labelled line of the form."""
+    with Horizontal(classes="field"):
+        yield Label(label)
+        yield field
+
+
+def queue_command(request: RunRequest, overrides: list[str]) -> tuple[str, ...]:
+    """The `nslab run ... -d` command that queues the same run from a shell."""
+    command = ["nslab"]
+    if request.plugin_file:
+        command += ["--plugin", request.plugin_file]
+    command += ["run", request.kind, "-p", request.preset]
+    for override in overrides:
+        command += ["-s", override]
+    command += ["--seed", str(request.seed)]
+    if request.name:
+        command += ["-n", request.name]
+    for tag in request.tags:
+        command += ["-t", tag]
+    if request.priority:
+        command += ["--priority", str(request.priority)]
+    return (*command, "-d")
+
+
 class EnqueueScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape", "app.pop_screen", "Close")]
 
@@ -52,21 +84,41 @@ class EnqueueScreen(ModalScreen[None]):
         return cast("NslabDashboard", self.app)
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
+        with Vertical(classes="dialog", id="enqueue-form"):
             yield Label("[b]Queue a run[/b]  (enter in any field queues it, escape closes)")
-            yield Select[str]([], prompt="experiment kind", id="kind")
-            yield Select[str]([], prompt="preset", id="preset")
-            yield Input(placeholder="overrides: key=value key2=value2", id="overrides")
-            with Horizontal():
-                yield Input(placeholder="name (optional)", id="name")
-                yield Input(placeholder="tags, space separated", id="tags")
-            with Horizontal():
-                yield Input(placeholder="seed", value="0", id="seed", type="integer")
-                yield Input(placeholder="priority", value="0", id="priority", type="integer")
+            with VerticalScroll(id="form-fields"):
+                yield from field_row(
+                    "kind", Select[str]([], prompt="loading kinds…", id="kind", compact=True)
+                )
+                yield from field_row(
+                    "preset", Select[str]([], prompt="preset", id="preset", compact=True)
+                )
+                yield from field_row(
+                    "overrides",
+                    Input(placeholder="key=value key2=value2", id="overrides", compact=True),
+                )
+                yield from field_row(
+                    "name", Input(placeholder="default: KIND-PRESET", id="name", compact=True)
+                )
+                yield from field_row(
+                    "tags", Input(placeholder="space separated", id="tags", compact=True)
+                )
+                yield from field_row(
+                    "seed", Input(placeholder="0", id="seed", type="integer", compact=True)
+                )
+                yield from field_row(
+                    "priority",
+                    Input(
+                        placeholder="0 (higher runs first)",
+                        id="priority",
+                        type="integer",
+                        compact=True,
+                    ),
+                )
             yield Static("", id="form-error", classes="error")
-            with Horizontal():
-                yield Button("Queue", variant="primary", id="queue-button")
-                yield Button("Close", id="close-button")
+            with Horizontal(id="form-buttons"):
+                yield Button("Queue", variant="primary", id="queue-button", compact=True)
+                yield Button("Close", id="close-button", compact=True)
 
     def on_mount(self) -> None:
         self.load_kinds()
@@ -96,7 +148,10 @@ class EnqueueScreen(ModalScreen[None]):
             return
         kind_select = self.query_one("#kind", Select)
         kind_select.set_options([(kind, kind) for kind in message.presets_by_kind])
-        kind_select.value = next(iter(message.presets_by_kind))
+        last = self.dashboard.last_queued_kind
+        kind_select.value = (
+            last if last in message.presets_by_kind else next(iter(message.presets_by_kind))
+        )
         kind_select.focus()
 
     @on(Select.Changed, "#kind")
@@ -163,6 +218,7 @@ class EnqueueScreen(ModalScreen[None]):
                 tags=tags,
                 priority=priority,
             )
+            request = replace(request, argv=queue_command(request, overrides))
             doc = app.book.create(request, EXECUTOR_ENGINE, Path.cwd())
             engine, started = start_engine(app.layout)
         except NslabError as exc:
@@ -176,6 +232,7 @@ class EnqueueScreen(ModalScreen[None]):
         if message.error:
             self.show_error(message.text)
             return
+        self.dashboard.last_queued_kind = str(self.query_one("#kind", Select).value)
         self.dashboard.notify(message.text)
         self.dashboard.wake_feed()
         self.dismiss(None)

@@ -16,9 +16,11 @@ from textual.widgets import SelectionList, Static, TabbedContent, TabPane
 from nslab.core.compare import flatten
 from nslab.store.index import RunDoc, exit_reason
 from nslab.tui.charting import Curve
+from nslab.tui.dashboard.palette import tint
 from nslab.tui.dashboard.screens.following import FollowingScreen
 from nslab.tui.dashboard.widgets.curve_chart import CurveChart
 from nslab.tui.dashboard.widgets.key_bar import KeyBar
+from nslab.tui.dashboard.widgets.metric_list import MetricList
 from nslab.tui.formatting import duration, number
 from nslab.tui.records import RunRecord
 
@@ -81,7 +83,7 @@ class RunScreen(FollowingScreen):
     def compose(self) -> ComposeResult:
         yield Static(id="run-head")
         with Horizontal(id="run-body"):
-            yield SelectionList[str](id="metrics")
+            yield MetricList(id="metrics")
             yield CurveChart(id="chart", empty_text="waiting for the first metric…")
         with TabbedContent(id="run-tabs"):
             with TabPane("Log", id="tab-log"):
@@ -93,10 +95,10 @@ class RunScreen(FollowingScreen):
         yield KeyBar(self.BINDINGS)
 
     def on_mount(self) -> None:
-        self.query_one("#metrics", SelectionList).border_title = "metrics"
+        self.query_one("#metrics", MetricList).border_title = "metrics"
 
     def selected_metrics(self) -> list[str]:
-        return list(self.query_one("#metrics", SelectionList).selected)
+        return list(self.query_one("#metrics", MetricList).selected)
 
     def draw_key(self) -> Hashable:
         app = self.dashboard
@@ -123,7 +125,8 @@ class RunScreen(FollowingScreen):
         lines = list(record.trace.logs)[-LOG_LINES_SHOWN:]
         log_text = Text()
         for event in lines:
-            style = {"error": "red", "warning": "yellow"}.get(event.get("level", ""), "")
+            colour = {"error": "red", "warning": "yellow"}.get(event.get("level", ""))
+            style = tint(colour, app.no_color) if colour else ""
             log_text.append(event["text"] + "\n", style=style)
         self.query_one("#log-tail", Static).update(
             log_text or Text("no log lines yet", style="dim")
@@ -136,7 +139,7 @@ class RunScreen(FollowingScreen):
         names = list(record.trace.metrics)
         if names == self._metric_names:
             return
-        selection = self.query_one("#metrics", SelectionList)
+        selection = self.query_one("#metrics", MetricList)
         for name in names[len(self._metric_names) :]:
             # The first metric is shown from the start; the others on request.
             selection.add_option((name, name, not self._metric_names and name == names[0]))

@@ -14,7 +14,8 @@ from textual.widgets import Input, Static
 from nslab.core.status import RunStatus
 from nslab.store.index import RunDoc
 from nslab.tui.charting import sparkline_values
-from nslab.tui.dashboard.filtering import SORT_ORDERS, RunFilter, sort_runs
+from nslab.tui.dashboard.filtering import SORT_ORDERS, RunFilter, filter_hint, sort_runs
+from nslab.tui.dashboard.palette import tint
 from nslab.tui.dashboard.screens.following import FollowingScreen
 from nslab.tui.dashboard.widgets.key_bar import KeyBar
 from nslab.tui.dashboard.widgets.runs_table import RunRow, RunsTable
@@ -112,8 +113,8 @@ class RunsScreen(FollowingScreen):
         Binding("t", "tag_run", "Tag"),
         Binding("e", "toggle_engine", "Engine"),
         Binding("m", "compare", "Compare"),
-        Binding("p", "population", "Population", show=False),
-        Binding("a", "artifacts", "Artifacts", show=False),
+        Binding("p", "population", "Population"),
+        Binding("a", "artifacts", "Artifacts"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("q", "app.quit", "Quit"),
     ]
@@ -132,6 +133,7 @@ class RunsScreen(FollowingScreen):
         yield Input(
             placeholder="filter: words, status:running kind:K tag:T (enter applies)", id="filter"
         )
+        yield Static(id="filter-hint")
         yield Static(id="store-error")
         yield Static(id="empty-store")
         yield RunsTable(id="runs")
@@ -140,6 +142,7 @@ class RunsScreen(FollowingScreen):
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
+        self.query_one("#filter-hint", Static).display = False
         self.query_one(RunsTable).focus()
 
     def on_screen_resume(self) -> None:
@@ -199,17 +202,24 @@ class RunsScreen(FollowingScreen):
     def _draw_bar(self, shown: int) -> None:
         app = self.dashboard
         engine = app.engine
-        if engine is None:
-            state = "[b]engine[/b] [red]stopped[/] (e starts it)"
+        if not app.engine_known:
+            state = "[b]engine[/b] …"
+        elif engine is None:
+            state = f"[b]engine[/b] [{tint('red', app.no_color)}]stopped[/] (e starts it)"
         else:
-            state = f"[b]engine[/b] [green]running[/] pid {engine.pid}, {engine.slots} slot(s)"
+            state = (
+                f"[b]engine[/b] [{tint('green', app.no_color)}]running[/] "
+                f"pid {engine.pid}, {engine.slots} slot(s)"
+            )
         counts = {status: 0 for status in ("running", "queued")}
         for doc in app.docs:
             if doc["status"] in counts:
                 counts[doc["status"]] += 1
+        running, queued = tint("yellow", app.no_color), tint("cyan", app.no_color)
         self._show_text(
             "engine-state",
-            f"{state}  [yellow]{counts['running']} running[/]  [cyan]{counts['queued']} queued[/]",
+            f"{state}  [{running}]{counts['running']} running[/]  "
+            f"[{queued}]{counts['queued']} queued[/]",
         )
         total = len(app.docs)
         described = f"{shown} of {total} runs" if self.run_filter else f"{total} runs"
@@ -308,24 +318,29 @@ class RunsScreen(FollowingScreen):
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
-        self.run_filter = RunFilter.parse(event.value)
+        self._apply_filter(event.value)
         if not event.value.strip():
             event.input.display = False
         self.query_one(RunsTable).focus()
-        self.redraw()
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.run_filter = RunFilter.parse(event.value)
+        self._apply_filter(event.value)
+
+    def _apply_filter(self, text: str) -> None:
+        self.run_filter = RunFilter.parse(text)
+        hint = filter_hint(text)
+        shown = self.query_one("#filter-hint", Static)
+        shown.display = hint is not None
+        self._show_text("filter-hint", escape(hint or ""))
         self.redraw()
 
     def action_clear_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.value = ""
         box.display = False
-        self.run_filter = RunFilter()
+        self._apply_filter("")
         self.query_one(RunsTable).focus()
-        self.redraw()
 
     def action_sort(self) -> None:
         self.run_order = SORT_ORDERS[(SORT_ORDERS.index(self.run_order) + 1) % len(SORT_ORDERS)]

@@ -8,7 +8,7 @@ rows and draws the visible ones through the line API: a refresh costs the same w
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -20,6 +20,8 @@ from textual.geometry import Region, Size
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+from nslab.tui.dashboard.palette import readable
 
 STATUS_STYLES = {
     "queued": Style(color="cyan"),
@@ -37,25 +39,28 @@ class Column:
     key: str
     title: str
     width: int
-    # Lower numbers stay longest when the terminal is narrow; NAME takes what is left.
+    # Lower numbers stay longest when the terminal is narrow.
     priority: int
-    flexible: bool = False
+    # With room to spare the column widens to its longest text on screen, up to this.
+    grows_to: int = 0
 
 
 COLUMNS: tuple[Column, ...] = (
     Column("mark", "", 1, 0),
     Column("id", "ID", 8, 0),
-    Column("name", "NAME", 12, 0, flexible=True),
+    Column("name", "NAME", 12, 0, grows_to=32),
     Column("status", "STATUS", 11, 0),
     Column("progress", "PROG", 4, 1),
-    Column("metric", "METRIC", 16, 1),
+    Column("metric", "METRIC", 16, 1, grows_to=24),
     Column("curve", "CURVE", 12, 2),
     Column("age", "AGE", 6, 2),
-    Column("kind", "KIND", 14, 3),
+    Column("kind", "KIND", 14, 3, grows_to=24),
     Column("tags", "TAGS", 12, 4),
 )
+# Who gets spare room first: a kind is short and cut kinds look alike; names come last
+# as they are the longest.
+GROWING_ORDER = ("kind", "metric", "name")
 COLUMN_GAP = 1
-NAME_MAX_WIDTH = 32
 
 
 @dataclass
@@ -75,10 +80,16 @@ class FrameStyles:
     cursor: Style
     selected: Style
     columns: list[tuple[Column, int]]
+    statuses: dict[str, Style]
+    curve: Style
 
 
-def fit_columns(width: int) -> list[tuple[Column, int]]:
-    """The columns that fit in `width` cells, with their widths, in display order."""
+def fit_columns(width: int, text_widths: Mapping[str, int]) -> list[tuple[Column, int]]:
+    """The columns that fit in `width` cells, with their widths, in display order.
+
+    `text_widths` is the longest text of each column on screen: spare room goes to the
+    columns whose text is cut (in `GROWING_ORDER`), then to TAGS when it is shown.
+    """
     chosen = list(COLUMNS)
     while len(chosen) > 1:
         used = sum(c.width for c in chosen) + COLUMN_GAP * (len(chosen) - 1)
@@ -89,13 +100,15 @@ def fit_columns(width: int) -> list[tuple[Column, int]]:
             break
         chosen.remove(droppable)
     spare = width - sum(c.width for c in chosen) - COLUMN_GAP * (len(chosen) - 1)
-    fitted = []
-    for column in chosen:
-        extra = 0
-        if column.flexible:
-            extra = max(0, min(spare, NAME_MAX_WIDTH - column.width))
-            spare -= extra
-        fitted.append((column, column.width + extra))
+    widths = {column.key: column.width for column in chosen}
+    for column in sorted(
+        (c for c in chosen if c.grows_to), key=lambda c: GROWING_ORDER.index(c.key)
+    ):
+        wanted = min(text_widths.get(column.key, 0), column.grows_to) - column.width
+        extra = max(0, min(spare, wanted))
+        widths[column.key] += extra
+        spare -= extra
+    fitted = [(column, widths[column.key]) for column in chosen]
     if spare > 0 and fitted[-1][0].key == "tags":
         fitted[-1] = (fitted[-1][0], fitted[-1][1] + spare)
     return fitted
@@ -214,8 +227,22 @@ class RunsTable(ScrollView, can_focus=True):
             header=self.get_component_rich_style("runs-table--header"),
             cursor=self.get_component_rich_style("runs-table--cursor"),
             selected=self.get_component_rich_style("runs-table--selected"),
-            columns=fit_columns(self.size.width),
+            columns=fit_columns(self.size.width, self.text_widths()),
+            statuses={
+                status: readable(style, self.app.no_color)
+                for status, style in STATUS_STYLES.items()
+            },
+            curve=readable(CURVE_STYLE, self.app.no_color),
         )
+
+    def text_widths(self) -> dict[str, int]:
+        """The longest text of each growing column in the rows on screen."""
+        widths = {column.key: 0 for column in COLUMNS if column.grows_to}
+        for run_id in self.visible_ids():
+            cells = self.row_source(run_id).cells
+            for key, longest in widths.items():
+                widths[key] = max(longest, len(cells.get(key, "")))
+        return widths
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # Styles and column widths are worked out once per frame, not once per line:
@@ -249,9 +276,9 @@ class RunsTable(ScrollView, can_focus=True):
                 text = row.cells.get(column.key, "")
             style = row_style
             if column.key == "status":
-                style = row_style + STATUS_STYLES.get(row.status, Style())
+                style = row_style + frame.statuses.get(row.status, Style())
             elif column.key == "curve":
-                style = row_style + CURVE_STYLE
+                style = row_style + frame.curve
             segments.append(Segment(clip(text, column_width), style))
         used = sum(len(segment.text) for segment in segments)
         segments.append(Segment(" " * max(width - used, 0), row_style))

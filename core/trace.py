@@ -140,6 +140,7 @@ class RunLog:
         self.populations = populations
         self._offset = 0
         self._skipped = 0
+        self._populations_passed = 0
 
     @property
     def offset(self) -> int:
@@ -156,6 +157,11 @@ class RunLog:
         """How many lines read so far were not well-formed events (and were left out)."""
         return self._skipped
 
+    @property
+    def populations_passed(self) -> int:
+        """How many population lines were read past unparsed (`populations` not "all")."""
+        return self._populations_passed
+
     def read_new(self, *folds: EventFold, max_bytes: int | None = None) -> list[Event]:
         """The whole events appended since the last read, folded into `folds`.
 
@@ -164,7 +170,8 @@ class RunLog:
         """
         chunk = self._read_whole_lines(max_bytes)
         if self.populations != "all":
-            chunk = _drop_populations(chunk, keep_last=self.populations == "last")
+            chunk, passed = _drop_populations(chunk, keep_last=self.populations == "last")
+            self._populations_passed += passed
         events, skipped = _parse_lines(chunk)
         self._skipped += skipped
         if events:
@@ -172,45 +179,53 @@ class RunLog:
                 fold.apply(events)
         return events
 
+    def catch_up(self, *folds: EventFold) -> None:
+        """Fold every whole event there is now, a bounded block at a time."""
+        while True:
+            consumed = self._offset
+            self.read_new(*folds, max_bytes=FOLD_BLOCK_BYTES)
+            if self._offset == consumed:
+                return
+
     def _read_whole_lines(self, max_bytes: int | None) -> bytes:
         try:
             with open(self.path, "rb") as handle:
                 handle.seek(self._offset)
-                if max_bytes is None:
-                    chunk = handle.read()
-                else:
-                    chunk = more = handle.read(max_bytes)
-                    while more and b"\n" not in more:
-                        more = handle.read(max_bytes)
-                        chunk += more
+                chunk = handle.read(-1 if max_bytes is None else max_bytes)
+                end = chunk.rfind(b"\n")
+                # A line longer than `max_bytes` is read whole, and nothing after it.
+                while max_bytes is not None and end < 0:
+                    more = handle.read(max_bytes)
+                    if not more:
+                        break
+                    if b"\n" in more:
+                        end = len(chunk) + more.index(b"\n")
+                    chunk += more
         except FileNotFoundError:
             return b""
-        end = chunk.rfind(b"\n")
         if end < 0:
             return b""
         self._offset += end + 1
         return chunk[: end + 1]
 
 
-def _drop_populations(chunk: bytes, keep_last: bool) -> bytes:
-    """`chunk` without the writer's population lines, or without all but the last one."""
+def _drop_populations(chunk: bytes, keep_last: bool) -> tuple[bytes, int]:
+    """`chunk` without the writer's population lines (or all but the last one), and how
+    many it dropped."""
     if not keep_last:
-        return _POPULATION_LINE.sub(b"", chunk)
+        return _POPULATION_LINE.subn(b"", chunk)
     last = deque(_POPULATION_LINE.finditer(chunk), maxlen=1)
     if not last:
-        return chunk
+        return chunk, 0
     start = last[0].start()
-    return _POPULATION_LINE.sub(b"", chunk[:start]) + chunk[start:]
+    head, dropped = _POPULATION_LINE.subn(b"", chunk[:start])
+    return head + chunk[start:], dropped
 
 
 def fold_log(path: Path, fold: FoldT, populations: PopulationReads = "all") -> FoldT:
     """Every whole event of a finished or running log, folded into `fold`."""
-    log = RunLog(path, populations)
-    while True:
-        consumed = log.offset
-        log.read_new(fold, max_bytes=FOLD_BLOCK_BYTES)
-        if log.offset == consumed:
-            return fold
+    RunLog(path, populations).catch_up(fold)
+    return fold
 
 
 def read_trace(path: Path, populations: PopulationReads = "all") -> RunTrace:

@@ -4,6 +4,12 @@
 when the file was replaced), the engine's state, and the new events of the runs being
 followed (tailed from byte offsets). It never writes anything. An index that cannot be
 read is reported (`index_error`) and read again at every poll until it can.
+
+A poll stays short however long the logs are, so a new run's first metric and the UI's
+keys never wait behind one huge log: a run read for the first time is read past its
+population snapshots (its curves show at once), and the snapshots are filled in behind,
+a bounded slice per poll; new events are handed over a bounded slice per poll, since the
+UI folds them on its own thread.
 """
 
 from __future__ import annotations
@@ -24,6 +30,13 @@ from nslab.tui.records import RunRecord
 
 FileStamp = tuple[int, int, int]
 
+# The most of the logs' earlier snapshots one poll folds in behind the curves.
+BACKFILL_BYTES_PER_POLL = 8 << 20
+# The most new log bytes one poll hands the UI, shared by the runs followed (each gets at
+# least the minimum, so a busy run cannot starve the others).
+NEW_BYTES_PER_POLL = 2 << 20
+MIN_NEW_BYTES_PER_RUN = 64 << 10
+
 
 @dataclass
 class FeedUpdate:
@@ -34,7 +47,8 @@ class FeedUpdate:
     engine: EngineState | None = None
     engine_changed: bool = False
     # A run read for the first time arrives folded (built here, off the UI thread, and
-    # handed over); after that, its new events arrive as they are.
+    # handed over), and again once its earlier population snapshots are folded in; in
+    # between and after, its new events arrive as they are.
     records: dict[str, RunRecord] = field(default_factory=dict)
     events: dict[str, list[Event]] = field(default_factory=dict)
 
@@ -54,6 +68,7 @@ class StoreFeed:
         self._index_stamp: FileStamp | object | None = _NEVER_READ
         self._running: frozenset[str] = frozenset()
         self._logs: dict[str, RunLog] = {}
+        self._backfills: dict[str, _Backfill] = {}
         self._engine: EngineState | None = None
         self._engine_known = False
 
@@ -83,17 +98,50 @@ class StoreFeed:
             self._engine, self._engine_known = engine, True
             update.engine_changed = True
         update.engine = engine
-        for run_id in self._running | self.wanted:
-            log = self._log(run_id)
-            if log.started:
-                events = log.read_new()
-                if events:
-                    update.events[run_id] = events
-            else:
-                record = RunRecord()
-                if log.read_new(record):
-                    update.records[run_id] = record
+        followed = self._running | self.wanted
+        new_bytes = max(NEW_BYTES_PER_POLL // max(len(followed), 1), MIN_NEW_BYTES_PER_RUN)
+        for run_id in followed:
+            log = self._logs.get(run_id)
+            if log is None:
+                self._first_read(run_id, update)
+                continue
+            events = log.read_new(max_bytes=new_bytes)
+            if events:
+                update.events[run_id] = events
+                if run_id in self._backfills:
+                    self._backfills[run_id].later.extend(events)
+        self._backfill(update)
         return update
+
+    def _first_read(self, run_id: str, update: FeedUpdate) -> None:
+        """The whole log but its population snapshots, folded here and handed over."""
+        path = self.layout.events_path(run_id)
+        log = RunLog(path, populations="none")
+        record = RunRecord()
+        log.catch_up(record)
+        if not log.started:
+            # Nothing whole in the log yet: read it again, from the start, next poll.
+            return
+        self._logs[run_id] = log
+        log.populations = "all"
+        if record.version:
+            update.records[run_id] = record
+        if log.populations_passed:
+            self._backfills[run_id] = _Backfill(RunLog(path), log.offset)
+
+    def _backfill(self, update: FeedUpdate) -> None:
+        """Fold a bounded slice of the logs' beginnings, snapshots included; a run whose
+        beginning is all folded is handed over whole (with the events since its first read)."""
+        budget = BACKFILL_BYTES_PER_POLL
+        for run_id, backfill in list(self._backfills.items()):
+            if budget <= 0:
+                return
+            budget -= backfill.step(budget)
+            if backfill.done:
+                del self._backfills[run_id]
+                update.records[run_id] = backfill.finished_record()
+                # They are in the record handed over.
+                update.events.pop(run_id, None)
 
     def _kinds_main_metrics(self, kinds: Iterable[str]) -> dict[str, tuple[str, ...]]:
         """Each kind's main metrics, loading its class once (here, off the UI thread)."""
@@ -108,12 +156,6 @@ class StoreFeed:
             self._main_metrics[kind] = declared
         return dict(self._main_metrics)
 
-    def _log(self, run_id: str) -> RunLog:
-        log = self._logs.get(run_id)
-        if log is None:
-            log = self._logs[run_id] = RunLog(self.layout.events_path(run_id))
-        return log
-
     @staticmethod
     def _stamp(path: os.PathLike[str]) -> FileStamp | None:
         try:
@@ -121,6 +163,34 @@ class StoreFeed:
         except FileNotFoundError:
             return None
         return (info.st_ino, info.st_mtime_ns, info.st_size)
+
+
+@dataclass
+class _Backfill:
+    """A run's log folded again from the start, snapshots included, up to where its first
+    read ended; the events handed over since then wait in `later`."""
+
+    log: RunLog
+    until: int
+    record: RunRecord = field(default_factory=RunRecord)
+    later: list[Event] = field(default_factory=list)
+
+    @property
+    def done(self) -> bool:
+        return self.log.offset >= self.until
+
+    def step(self, max_bytes: int) -> int:
+        """Fold up to about `max_bytes` more; returns the bytes read."""
+        consumed = self.log.offset
+        self.log.read_new(self.record, max_bytes=min(max_bytes, self.until - consumed))
+        if self.log.offset == consumed:
+            # The log shrank (it was replaced): what was read stands.
+            self.until = consumed
+        return self.log.offset - consumed
+
+    def finished_record(self) -> RunRecord:
+        self.record.apply(self.later)
+        return self.record
 
 
 _NEVER_READ = object()

@@ -15,7 +15,7 @@ from nslab.core.tracking import init
 from nslab.store.events import read_events
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunDoc
-from tests.conftest import wait_for
+from tests.conftest import nslab_env, wait_for
 
 Nslab = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -121,3 +121,51 @@ def test_the_read_commands_show_a_tracked_run(tmp_path: Path, home: Path, nslab:
     figure = tmp_path / "curves.svg"
     nslab("plot", *runs, "-o", str(figure), check=True)
     assert figure.read_text().startswith("<?xml")
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def test_the_torch_script_runs_unchanged_under_exec_and_ported_with_two_lines(
+    home: Path, nslab: Nslab
+) -> None:
+    env = nslab_env(home)
+    ported = subprocess.Popen(
+        [sys.executable, str(EXAMPLES / "track_torch_script.py")], env=env, cwd=home.parent
+    )
+    unchanged = nslab("exec", "-n", "unchanged", sys.executable, str(EXAMPLES / "torch_script.py"))
+    assert unchanged.returncode == 0 and ported.wait(timeout=120) == 0
+    expected_steps = list(range(0, 200, 10))
+    for ref in ("unchanged", "sine-fit"):
+        doc = run_doc(home, ref)
+        assert doc["status"] == "succeeded" and metric_steps(home, doc["id"]) == expected_steps
+    assert run_doc(home, "sine-fit")["config"] == {"lr": 0.01, "width": 32, "steps": 200}
+
+
+def test_watch_follows_a_tracked_run_live(tmp_path: Path, home: Path) -> None:
+    go_on = tmp_path / "go-on"
+    script = tmp_path / "train.py"
+    script.write_text(
+        "import pathlib, time, nslab\n"
+        "run = nslab.init('live')\n"
+        "run.log(0, loss=1.0)\n"
+        f"while not pathlib.Path({str(go_on)!r}).exists():\n"
+        "    time.sleep(0.05)\n"
+        "run.log(1, loss=0.5)\n"
+        "run.finish()\n"
+    )
+    env = nslab_env(home)
+    training = subprocess.Popen([sys.executable, str(script)], env=env)
+    wait_for(lambda: RunBook(StoreLayout(home)).index.all() if home.exists() else None)
+    watch = subprocess.Popen(
+        [sys.executable, "-m", "nslab", "watch", "live", "--interval", "0.2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert watch.stdout is not None
+    wait_for(lambda: "running" in watch.stdout.readline())
+    go_on.touch()
+    stdout, _ = watch.communicate(timeout=60)
+    assert training.wait(timeout=60) == 0 and watch.returncode == 0
+    assert "succeeded" in stdout and "loss=0.5" in stdout

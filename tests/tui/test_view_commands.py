@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -55,6 +56,39 @@ def test_help_and_ls_import_no_dashboard_or_plotting(
         timeout=60,
     )
     assert "LOADED []" in result.stdout, result.stdout[-500:] + result.stderr[-500:]
+
+
+# Training code: a command that lists or reads runs must not pay for these.
+TRAINING_MODULES = ("torch", "sklearn", "scipy", "torch_geometric", "sympy")
+
+
+def loaded_after(home: Path, code: str, modules: tuple[str, ...], *args: str) -> list[str]:
+    """Which of `modules` a fresh interpreter has imported after running `code`."""
+    probe = f"import sys\n{code}\nprint('LOADED', [m for m in {modules!r} if m in sys.modules])"
+    env = {k: v for k, v in nslab_env(home).items() if k != "NSLAB_PLUGINS"}
+    result = subprocess.run(
+        [sys.executable, "-c", probe, *args], env=env, capture_output=True, text=True, timeout=60
+    )
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("LOADED")]
+    loaded: list[str] = ast.literal_eval(line.removeprefix("LOADED "))
+    return loaded
+
+
+def test_importing_the_cli_loads_no_training_code_dashboard_or_pydantic(tmp_path: Path) -> None:
+    modules = (*TRAINING_MODULES, *HEAVY_MODULES, "pydantic")
+    assert loaded_after(tmp_path, "import nslab.tui.cli", modules) == []
+
+
+def test_listing_the_kinds_loads_no_training_code(tmp_path: Path) -> None:
+    run_experiments = (
+        "import runpy; sys.argv = ['nslab', *sys.argv[1:]]\n"
+        "try:\n    runpy.run_module('nslab', run_name='__main__')\n"
+        "except SystemExit:\n    pass"
+    )
+    modules = ("nslab.experiments.deep_distilling.experiment", *TRAINING_MODULES)
+    # The first name shows the probe did list the built-in kinds.
+    loaded = loaded_after(tmp_path, run_experiments, modules, "experiments")
+    assert loaded == ["nslab.experiments.deep_distilling.experiment"]
 
 
 def invoke(home: Path, *args: str) -> Result:

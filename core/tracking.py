@@ -43,6 +43,9 @@ ATTACH_FD_ENV: Final = "NSLAB_ATTACH_FD"
 ATTACH_RUN_ENV: Final = "NSLAB_ATTACH_RUN"
 EXITED_WITHOUT_FINISH: Final = "the process exited without run.finish()"
 
+_attached_run_id: str | None = None
+"""The exec run this process reported into, once it attached."""
+
 
 class TrackingError(RuntimeError):
     """A tracked run was asked for something it cannot do."""
@@ -141,6 +144,7 @@ class TrackedRun:
         self._end_guard = threading.Lock()
         self._ended = False
         self._terminated = False
+        self._pid = os.getpid()
 
     @property
     def attached(self) -> bool:
@@ -222,7 +226,9 @@ class TrackedRun:
             self._end(RunStatus.FAILED, f"{type(exc).__name__}: {exc}")
 
     def _end(self, status: RunStatus, reason: str) -> None:
-        if not self._end_guard.acquire(blocking=False):
+        # A forked child (a DataLoader worker) inherits the run object and the process
+        # hooks, but never the run: only the process that started it ends it.
+        if os.getpid() != self._pid or not self._end_guard.acquire(blocking=False):
             return
         self._ended = True
         summary = _numeric_summary(self._ctx.last_values)
@@ -259,6 +265,11 @@ def init(
     attach_fd = os.environ.get(ATTACH_FD_ENV)
     if attach_fd is not None:
         run = _attach(attach_fd, stored_config)
+    elif _attached_run_id is not None:
+        raise TrackingError(
+            f"this process reported into the nslab exec run {_attached_run_id}; a program "
+            "under nslab exec calls nslab.init() once"
+        )
     else:
         run = _create(kind, stored_config, tags, name, home, seed)
     if seed is not None:
@@ -306,19 +317,21 @@ def _create(
 
 
 def _attach(attach_fd: str, config: dict[str, Any]) -> TrackedRun:
+    global _attached_run_id
     run_id = os.environ.get(ATTACH_RUN_ENV, "")
     try:
         fd = int(attach_fd)
         os.fstat(fd)
     except (ValueError, OSError):
         raise TrackingError(
-            f"${ATTACH_FD_ENV}={attach_fd!r} names no open pipe: it is set by `nslab exec` "
-            "for the program it starts, and only one nslab.init() per process can attach"
+            f"${ATTACH_FD_ENV}={attach_fd!r} names no open pipe: `nslab exec` sets it for "
+            "the program it starts, which inherits the pipe"
         ) from None
     # Only this process attaches: its own children make runs of their own.
     del os.environ[ATTACH_FD_ENV]
     os.environ.pop(ATTACH_RUN_ENV, None)
     os.set_inheritable(fd, False)
+    _attached_run_id = run_id
     events = EventWriter(_PipeOutput(fd))
     ctx = RunContext(run_id, ForwardedRunFiles(events, {}, None), events, 0, Path.cwd())
     ctx.emit_status(status="running", attached=True, config=config)

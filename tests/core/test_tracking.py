@@ -194,3 +194,26 @@ def test_kill_9_is_noticed_and_loses_no_flushed_point(tmp_path: Path, home: Path
     doc = only_run(home)
     assert lost == [doc["id"]] and doc["status"] == "interrupted"
     assert [m["step"] for m in events_of(home, doc["id"], "metric")] == list(range(100))
+
+
+def test_a_forked_child_never_ends_the_run(tmp_path: Path, home: Path) -> None:
+    body = """
+    import os, signal, sys
+    import nslab
+    run = nslab.init("forks")
+    terminated = os.fork()
+    if terminated == 0:
+        os.kill(os.getpid(), signal.SIGTERM)
+    exited = os.fork()
+    if exited == 0:
+        sys.exit(0)  # runs the atexit hooks it inherited
+    for child in (terminated, exited):
+        os.waitpid(child, 0)
+    run.log(0, loss=1.0)
+    run.finish()
+    """
+    script = start_script(tmp_path, home, body)
+    script.communicate(timeout=60)
+    doc = only_run(home)
+    assert script.returncode == 0 and doc["status"] == "succeeded"
+    assert exit_reason(doc) == "finished" and doc["summary"] == {"loss": 1.0}

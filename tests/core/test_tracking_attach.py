@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from nslab.core.inline import InlineRun, run_inline
-from nslab.core.tracking import ATTACH_FD_ENV
+from nslab.core.tracking import ATTACH_FD_ENV, TrackingError, init
 from nslab.experiments.command import CommandExperiment
 from nslab.experiments.command.scalars import ScalarParser
 from nslab.store.events import read_events
@@ -89,6 +89,7 @@ def test_an_attached_program_logs_10k_points_intact(home: Path) -> None:
         home,
         """
         import os, nslab
+        from nslab.core.tracking import TrackingError
         run = nslab.init("ignored", config={"lr": 0.1})
         for step in range(10_000):
             run.log(step, loss=step * 0.5, acc=1 / (step + 1))
@@ -98,12 +99,17 @@ def test_an_attached_program_logs_10k_points_intact(home: Path) -> None:
         run.artifact("table", "json", {"rows": [1, 2]})
         run.checkpoint({"epoch": 3})
         run.finish()
+        try:
+            nslab.init("again")
+        except TrackingError as error:
+            print("second init:", error)
         """,
     )
     assert run.status == "succeeded"
     points = [(m["step"], m["values"]) for m in events(run, "metric")]
     assert points == [(i, {"loss": i * 0.5, "acc": 1 / (i + 1)}) for i in range(10_000)]
     assert ("info", "child env None") in log_lines(run)
+    assert any(text.startswith("second init: this process reported") for _, text in log_lines(run))
     assert any(
         "attached with nslab.init()" in text and '"lr":0.1' in text for _, text in log_lines(run)
     )
@@ -150,11 +156,9 @@ def test_an_exception_in_an_attached_program_fails_the_run_with_its_traceback(
     assert tracebacks and "diverged" in tracebacks[0]
 
 
-def test_a_second_attach_in_one_process_is_refused(
+def test_an_attach_variable_without_its_pipe_is_refused(
     home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import nslab
-
     monkeypatch.setenv(ATTACH_FD_ENV, "987654")
-    with pytest.raises(nslab.core.tracking.TrackingError, match="names no open pipe"):
-        nslab.init("x", home=home)
+    with pytest.raises(TrackingError, match="names no open pipe"):
+        init("x", home=home)

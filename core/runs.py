@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nslab.core.checkpoints import checkpoint_problem, drop_checkpoints
 from nslab.core.errors import ConfigError, RunStateError
 from nslab.core.processes import is_alive, signal_worker
 from nslab.core.repro import environment_record, reproducibility_record
+from nslab.core.run_files import CHECKPOINT_FILES, decode_checkpoint, load_checkpoint
 from nslab.core.status import (
     CANCEL_GRACE_S,
     EXECUTOR_DASK,
@@ -347,14 +347,10 @@ class RunBook:
             )
         run_dir = self.layout.run_dir(doc["id"])
         if fresh:
-            drop_checkpoints(run_dir)
+            for filename in CHECKPOINT_FILES:
+                (run_dir / filename).unlink(missing_ok=True)
         else:
-            unreadable = checkpoint_problem(run_dir)
-            if unreadable is not None:
-                raise RunStateError(
-                    f"{unreadable.describe()}, so it cannot resume; "
-                    f"`nslab retry --fresh {doc['id']}` starts it again from the beginning"
-                )
+            self._check_checkpoint(doc["id"])
         updated = self.index.update(
             doc["id"],
             lambda current: {
@@ -376,6 +372,20 @@ class RunBook:
         reason = "retry from the beginning" if fresh else "retry"
         append_event(self.layout.events_path(doc["id"]), "status", status="queued", reason=reason)
         return updated
+
+    def _check_checkpoint(self, run_id: str) -> None:
+        """Refuse a resume from a checkpoint that cannot be loaded: every attempt would fail."""
+        found = load_checkpoint(self.layout.run_dir(run_id))
+        if found is None:
+            return
+        try:
+            decode_checkpoint(*found)
+        except Exception as exc:  # whatever the loader raises, the resume would raise too
+            problem = " ".join(str(exc).split())[:200] or type(exc).__name__
+            raise RunStateError(
+                f"run {run_id} cannot resume: its {found[0]} cannot be loaded ({problem}); "
+                f"`nslab retry --fresh {run_id}` starts it again from the beginning"
+            ) from None
 
     def tag(self, run_ref: str, tags: Iterable[str], remove: bool = False) -> RunDoc:
         doc = self.index.get(run_ref)

@@ -220,6 +220,14 @@ def test_show_ends_with_the_headline_artifacts_cut_to_a_screenful(
     ]
     code, out, _ = invoke([RUN_NAME, "--json"], monkeypatch, capsys, command="show")
     assert code == 0 and set(json.loads(out)["artifacts"]) == {"phi", "programs", "law", "curve"}
+    (latest_code,) = (layout.artifacts_dir(run_with_code) / "phi").glob("v0002.*")
+    latest_code.unlink()
+    code, out, _ = invoke([RUN_NAME], monkeypatch, capsys, command="show")
+    assert code == 0 and f"── phi (code, version 2)\n(its file {latest_code} is missing)" in out
+    (only_law,) = (layout.artifacts_dir(run_with_code) / "law").glob("v0001.*")
+    only_law.unlink()
+    code, out, _ = invoke([RUN_NAME], monkeypatch, capsys, command="show")
+    assert code == 0 and "  law: 0 versions\n" in out
 
 
 def test_show_renders_the_headline_artifacts_on_a_terminal(

@@ -176,7 +176,8 @@ def show(ctx: typer.Context, run_ref: RunRef, as_json: JsonFlag = False) -> None
         ),
         "artifacts",
         *(
-            f"  {name}: {formatting.plural(len(paths), 'version')}, latest {paths[-1]}"
+            f"  {name}: {formatting.plural(len(paths), 'version')}"
+            + (f", latest {paths[-1]}" if paths else "")
             for name, paths in artifacts.items()
         ),
         "reproducibility",
@@ -203,8 +204,12 @@ def headline_lines(cli: CliState, run_id: str) -> list[str]:
     lines: list[str] = []
     run_dir = cli.layout.run_dir(run_id)
     for event in headline_artifacts(read_trace(cli.layout.events_path(run_id)).artifacts):
-        shown = rendered_lines(event["kind"], read_text(run_dir / event["path"]), styled)
         lines.append(f"── {event['name']} ({event['kind']}, version {event['version']})")
+        path = run_dir / event["path"]
+        if not path.is_file():
+            lines.append(f"(its file {path} is missing)")
+            continue
+        shown = rendered_lines(event["kind"], read_text(path), styled)
         lines += shown[:HEADLINE_LINES]
         if len(shown) > HEADLINE_LINES:
             cut = formatting.plural(len(shown) - HEADLINE_LINES, "more line")

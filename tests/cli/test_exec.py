@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import html
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import psutil
+from textual.app import App
 
 from nslab.core.runs import RunBook
 from nslab.core.tracking import init
@@ -169,3 +172,27 @@ def test_watch_follows_a_tracked_run_live(tmp_path: Path, home: Path) -> None:
     stdout, _ = watch.communicate(timeout=60)
     assert training.wait(timeout=60) == 0 and watch.returncode == 0
     assert "succeeded" in stdout and "loss=0.5" in stdout
+
+
+def shown(app: App[None]) -> str:
+    """The text on the app's screen."""
+    return html.unescape(app.export_screenshot()).replace("\xa0", " ")
+
+
+async def test_the_dashboard_lists_and_opens_a_live_tracked_run(home: Path) -> None:
+    from nslab.tui.dashboard.app import NslabDashboard
+
+    run = init("my-train", config={"lr": 0.1}, home=home)
+    for step in range(20):
+        run.log(step, loss=1 / (step + 1))
+    app = NslabDashboard(home, poll_interval_s=0.1)
+    async with app.run_test(size=(110, 30)) as pilot:
+        deadline = time.monotonic() + 30
+        while "loss 0.05" not in shown(app) and time.monotonic() < deadline:
+            await pilot.pause(0.1)
+        listing = shown(app)
+        assert run.id in listing and "running" in listing and "loss 0.05" in listing
+        await pilot.press("enter")
+        await pilot.pause(0.5)
+        assert "my-train/script" in shown(app)
+    run.finish()

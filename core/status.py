@@ -27,6 +27,9 @@ EXECUTOR_ENGINE = "engine"
 EXECUTOR_FOREGROUND = "foreground"
 EXECUTOR_DASK = "dask"
 CANCEL_GRACE_S = 10.0
+# The preset a run tracked by its own script (`nslab.init`) records: it has none, and nslab
+# cannot run it again.
+TRACKED_PRESET = "script"
 
 FINAL_STATUSES = frozenset(
     {RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.INTERRUPTED}

@@ -31,14 +31,12 @@ from nslab.core.registry import ENTRY_POINT_GROUP
 from nslab.core.requests import check_seed, check_storable
 from nslab.core.run_files import ForwardedRunFiles, LocalRunFiles
 from nslab.core.runs import RunBook, RunRequest
-from nslab.core.status import EXECUTOR_FOREGROUND, RunStatus
+from nslab.core.status import EXECUTOR_FOREGROUND, TRACKED_PRESET, RunStatus
 from nslab.core.worker import _numeric_summary
 from nslab.core.writer_lock import take_writer_lock
 from nslab.store.events import EventWriter
 from nslab.store.home import StoreLayout, resolve_home
 
-TRACKED_PRESET: Final = "script"
-"""The preset a tracked run records: it has none, its script decides everything."""
 ATTACH_FD_ENV: Final = "NSLAB_ATTACH_FD"
 ATTACH_RUN_ENV: Final = "NSLAB_ATTACH_RUN"
 EXITED_WITHOUT_FINISH: Final = "the process exited without run.finish()"

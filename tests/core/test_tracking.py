@@ -15,7 +15,8 @@ import pytest
 
 import nslab
 from nslab.core.runs import RunBook
-from nslab.core.tracking import EXITED_WITHOUT_FINISH, TRACKED_PRESET, TrackingError
+from nslab.core.status import TRACKED_PRESET
+from nslab.core.tracking import EXITED_WITHOUT_FINISH, TrackingError
 from nslab.store.events import read_events
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunDoc, exit_reason

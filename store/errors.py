@@ -44,7 +44,12 @@ def describe_os_error(exc: OSError) -> str:
         return str(exc)
     path = exc.filename
     if is_disk_full(exc):
-        return f"no space left on device writing {path}; free space on its disk and try again"
+        # EFBIG (a file-size limit) and EDQUOT (a quota) are named, as freeing disk
+        # space is then not what helps.
+        cause = "" if exc.errno == errno.ENOSPC else f" ({exc.strerror})"
+        return (
+            f"no space left on device writing {path}{cause}; free space on its disk and try again"
+        )
     if exc.errno in UNWRITABLE_ERRNOS:
         return (
             f"cannot write {path} ({exc.strerror}); make the store folder writable for this "

@@ -15,8 +15,8 @@ from typing import Annotated
 import typer
 
 from nslab.core.errors import NslabError
-from nslab.store.errors import StoreError
-from nslab.store.home import resolve_home
+from nslab.store.errors import StoreError, describe_os_error
+from nslab.store.home import check_store_folder, resolve_home
 from nslab.tui.commands import (
     artifacts,
     environment,
@@ -63,7 +63,9 @@ def main_options(
     for path in plugin_files:
         if not path.is_file():
             raise PluginError(f"plugin file {path} does not exist")
-    ctx.obj = CliState(resolve_home(home), [str(path) for path in plugin_files])
+    store_home = resolve_home(home)
+    check_store_folder(store_home)
+    ctx.obj = CliState(store_home, [str(path) for path in plugin_files])
 
 
 app.command()(runs.run)
@@ -95,16 +97,6 @@ queue_app.command("rm")(queue_engine.queue_rm)
 engine_app.command("start")(queue_engine.engine_start)
 engine_app.command("stop")(queue_engine.engine_stop)
 engine_app.command("status")(queue_engine.engine_status)
-
-
-def describe_os_error(exc: OSError) -> str:
-    """A file the store could not create, read or write, as one line saying what to check."""
-    if exc.filename is None:
-        return str(exc)
-    return (
-        f"{exc.strerror}: {exc.filename} (check that the store folder, --home or $NSLAB_HOME, "
-        "can be created and written and its disk has free space)"
-    )
 
 
 def main() -> None:

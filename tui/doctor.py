@@ -1,23 +1,38 @@
 """`nslab doctor`: what this machine has for each part of nslab, and how to get the rest.
 
 Each experiment family declares what it needs beyond Python packages
-(`Experiment.environment_checks`); doctor asks every registered kind.
+(`Experiment.environment_checks`); doctor asks every registered kind. The store is
+checked too: its index, free space, that it can be written, its checkpoints and that
+its index lists its run folders. Doctor writes nothing there but one empty temp file,
+removed at once, to prove the folder can be written.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Final
 
 from nslab.core.checks import EnvironmentCheck
 from nslab.core.engine import engine_state
 from nslab.core.errors import NslabError
 from nslab.core.registry import Registry
-from nslab.store.errors import StoreError
+from nslab.core.run_files import decode_checkpoint, load_checkpoint
+from nslab.core.status import RunStatus
+from nslab.store.errors import StoreError, describe_os_error
 from nslab.store.home import StoreLayout
-from nslab.store.index import RunIndex
+from nslab.store.index import RunDoc, RunIndex
+from nslab.store.index_recovery import folder_disagreement
+
+MIN_FREE_BYTES: Final = 100 * 1024**2
+MIN_FREE_FRACTION: Final = 0.01
+LISTED_IDS: Final = 5
 
 
 def _package(
@@ -64,14 +79,106 @@ def _experiment_checks(registry: Registry) -> list[EnvironmentCheck]:
     return list(checks.values())
 
 
-def _store(layout: StoreLayout) -> EnvironmentCheck:
-    try:
-        runs = RunIndex(layout).all()
-    except StoreError as exc:
-        return EnvironmentCheck("store", False, str(exc))
+def _store(layout: StoreLayout, runs: list[RunDoc]) -> EnvironmentCheck:
     engine = engine_state(layout)
     engine_text = f"engine pid {engine.pid}" if engine else "engine stopped"
     return EnvironmentCheck("store", True, f"{layout.home}: {len(runs)} runs, {engine_text}")
+
+
+def _existing_folder(path: Path) -> Path:
+    """`path`, or the nearest folder above it that exists (a new store's disk)."""
+    while not path.is_dir() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def _size(n_bytes: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n_bytes < 1024:
+            return f"{n_bytes:.0f} {unit}" if unit == "B" else f"{n_bytes:.1f} {unit}"
+        n_bytes /= 1024
+    return f"{n_bytes:.1f} TB"
+
+
+def _free_space(layout: StoreLayout) -> EnvironmentCheck:
+    usage = shutil.disk_usage(_existing_folder(layout.home))
+    detail = f"{_size(usage.free)} free of {_size(usage.total)}"
+    if usage.free < MIN_FREE_BYTES or usage.free < MIN_FREE_FRACTION * usage.total:
+        return EnvironmentCheck(
+            "store disk", False, f"{detail}: runs will fail for lack of space; free some"
+        )
+    return EnvironmentCheck("store disk", True, detail)
+
+
+def _writable(layout: StoreLayout) -> EnvironmentCheck:
+    folder = _existing_folder(layout.home)
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".nslab-doctor-", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        failure = OSError(exc.errno, exc.strerror, str(folder))
+        return EnvironmentCheck("store writable", False, describe_os_error(failure))
+    where = "yes" if folder == layout.home else f"{layout.home} can be created in {folder}"
+    return EnvironmentCheck("store writable", True, where)
+
+
+def _checkpoints(layout: StoreLayout, runs: list[RunDoc]) -> EnvironmentCheck:
+    """Each resumable run's checkpoint, loaded as `retry` would load it."""
+    checked = 0
+    broken: list[str] = []
+    for doc in runs:
+        if doc["status"] == RunStatus.RUNNING:
+            continue  # its worker may be replacing the file right now
+        try:
+            found = load_checkpoint(layout.run_dir(doc["id"]))
+            if found is None:
+                continue
+            checked += 1
+            decode_checkpoint(*found)
+        except Exception:  # whatever the loader raises, a retry would raise it too
+            broken.append(doc["id"])
+    if broken:
+        return EnvironmentCheck(
+            "store checkpoints",
+            False,
+            f"{len(broken)} of {checked} cannot be loaded ({_ids(broken)}); "
+            "`nslab retry --fresh RUN` starts such a run over",
+        )
+    return EnvironmentCheck("store checkpoints", True, f"all {checked} load" if checked else "none")
+
+
+def _ids(run_ids: list[str]) -> str:
+    shown = ", ".join(run_ids[:LISTED_IDS])
+    return shown + (f" and {len(run_ids) - LISTED_IDS} more" if len(run_ids) > LISTED_IDS else "")
+
+
+def _run_folders(layout: StoreLayout) -> EnvironmentCheck:
+    disagreement = folder_disagreement(layout)
+    unlisted, missing = disagreement.unlisted_folders, disagreement.missing_folders
+    problems = []
+    if unlisted:
+        problems.append(
+            f"{len(unlisted)} run folders the index does not list ({_ids(unlisted)}); "
+            "`nslab doctor --rebuild-index` adds them"
+        )
+    if missing:
+        problems.append(f"{len(missing)} runs in the index have no folder ({_ids(missing)})")
+    if problems:
+        return EnvironmentCheck("store run folders", False, "; ".join(problems))
+    return EnvironmentCheck("store run folders", True, "each listed in the index")
+
+
+def store_checks(layout: StoreLayout) -> list[EnvironmentCheck]:
+    """The store's health, each check read-only but for the writability probe."""
+    checks = [_free_space(layout), _writable(layout)]
+    try:
+        runs = RunIndex(layout).all()
+    except StoreError as exc:
+        return [*checks, EnvironmentCheck("store", False, str(exc))]
+    except OSError as exc:
+        return [*checks, EnvironmentCheck("store", False, describe_os_error(exc))]
+    return [*checks, _checkpoints(layout, runs), _run_folders(layout), _store(layout, runs)]
 
 
 def run_checks(layout: StoreLayout, registry: Registry) -> list[EnvironmentCheck]:
@@ -92,5 +199,5 @@ def run_checks(layout: StoreLayout, registry: Registry) -> list[EnvironmentCheck
             install="`pip install -e '.[dask]'`",
         ),
         *_experiment_checks(registry),
-        _store(layout),
+        *store_checks(layout),
     ]

@@ -6,8 +6,11 @@ and `nslab ls` never load them.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import shlex
+import socket
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -48,13 +51,59 @@ def serve(
     """The dashboard in a browser, on 127.0.0.1 only (tunnel: `ssh -L PORT:localhost:PORT`)."""
     from textual_serve.server import Server
 
+    class DashboardServer(Server):
+        def request_exit(self) -> None:
+            # On SIGTERM or Ctrl-C: a tab's dashboard would otherwise run on without a
+            # browser, and keep the server waiting for its websocket.
+            stop_children()
+            super().request_exit()
+
     cli = state(ctx)
+    unavailable = port_problem(port)
+    if unavailable:
+        fail(unavailable)
     command = [sys.executable, "-m", "nslab", "--home", str(cli.home)]
     for plugin in cli.plugin_files:
         command += ["--plugin", plugin]
     command.append("dash")
     typer.echo(f"serving the dashboard of {cli.home} at http://{SERVE_HOST}:{port} (Ctrl-C stops)")
-    Server(shlex.join(command), host=SERVE_HOST, port=port, title="nslab").serve()
+    try:
+        DashboardServer(shlex.join(command), host=SERVE_HOST, port=port, title="nslab").serve()
+    finally:
+        stop_children()
+
+
+def port_problem(port: int) -> str | None:
+    """Why `serve` cannot listen on `port` (None when it can), found before the server starts.
+
+    The probe reuses the address as the server does, so a port that only lingers in
+    TIME_WAIT is not reported busy.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((SERVE_HOST, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return f"port {port} is in use; pick another with --port"
+            return (
+                f"cannot listen on {SERVE_HOST}:{port} ({exc.strerror}); pick another with --port"
+            )
+    return None
+
+
+def stop_children(grace_s: float = 3.0) -> None:
+    """Terminate this process's children (the served dashboards), killing the stubborn."""
+    import psutil
+
+    children = psutil.Process().children(recursive=True)
+    for child in children:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.terminate()
+    _, alive = psutil.wait_procs(children, timeout=grace_s)
+    for child in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.kill()
 
 
 def plot(

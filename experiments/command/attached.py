@@ -8,13 +8,12 @@ worker is the run's one writer and replays each through its run context.
 from __future__ import annotations
 
 import base64
-import io
 from typing import Any
 
 import orjson
 
 from nslab.core.context import RunContext
-from nslab.core.run_files import CHECKPOINT_FILES
+from nslab.core.run_files import CHECKPOINT_FILES, decode_checkpoint
 
 
 class AttachedRecords:
@@ -70,13 +69,8 @@ class AttachedRecords:
                 raise ValueError(f"unknown record type {other!r}")
 
     def _receive_file(self, path: str, data: bytes) -> None:
-        json_checkpoint, torch_checkpoint = CHECKPOINT_FILES
-        if path == json_checkpoint:
-            self._ctx.checkpoint(orjson.loads(data))
-        elif path == torch_checkpoint:
-            import torch
-
-            self._ctx.checkpoint(torch.load(io.BytesIO(data), weights_only=True))
+        if path in CHECKPOINT_FILES:
+            self._ctx.checkpoint(decode_checkpoint(path, data))
         else:
             self._files[path] = data
 

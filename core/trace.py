@@ -24,8 +24,9 @@ from nslab.store.events import _parse_lines
 from nslab.store.records import ArtifactEvent, Event, LogEvent, PopulationEvent
 
 LOG_LINES_KEPT = 200
-# A whole-log fold reads this much at a time, so memory stays bounded on a huge log.
-FOLD_BLOCK_BYTES: Final = 1 << 24
+# A whole-log fold reads this much at a time: memory stays bounded on a huge log, and a
+# reader thread holds the GIL only briefly at a time (the UI thread's keys wait on it).
+FOLD_BLOCK_BYTES: Final = 1 << 20
 
 # Which population snapshots a reader parses: every one, only the last of each read (what
 # a view of the latest generation needs), or none.

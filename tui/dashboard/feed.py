@@ -72,6 +72,11 @@ class StoreFeed:
         self._engine: EngineState | None = None
         self._engine_known = False
 
+    @property
+    def backfilling(self) -> bool:
+        """Whether some run's earlier population snapshots are still being folded in."""
+        return bool(self._backfills)
+
     def want(self, run_ids: Iterable[str]) -> None:
         self.wanted = frozenset(run_ids)
 

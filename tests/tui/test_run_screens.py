@@ -211,8 +211,7 @@ async def test_compare_screen_overlays_runs_and_lists_differences(
         assert {c.name for c in chart.curves} == {ids["first"], ids["fast"]}
         assert screen.query_one("#cmp-metric", Select).value == "loss"
         grid = screen.query_one(DataTable)
-        # Each row is labelled (DataTable row labels, kept in view when scrolled sideways).
-        labels = [str(row.label) for row in grid.rows.values()]
+        labels = [str(grid.get_row_at(i)[0]) for i in range(grid.row_count)]
         assert labels[0] == "status"
         assert "config learning_rate" in labels and "config seed" in labels
         assert "config steps" not in labels

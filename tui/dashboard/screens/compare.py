@@ -111,22 +111,25 @@ class CompareScreen(FollowingScreen):
             select.value = self.metric
 
     def _fill_table(self, docs: list[RunDoc], records: list[RunRecord]) -> None:
+        # Text cells: config values must not be read as markup.
+        rows = [("status", [Text(doc["status"]) for doc in docs])]
+        rows += [
+            (f"config {key}", [Text(json.dumps(value)) for value in values])
+            for key, values in config_differences(docs)
+        ]
+        rows += [
+            (f"final {name}", [Text("-" if v is None else number(v)) for v in finals])
+            for name, finals in final_metrics(records)
+        ]
         table = self.query_one(DataTable)
         table.clear(columns=True)
+        # The label column is given its width: an automatic width is only worked out on
+        # idle, after the table was drawn with the column zero wide.
+        table.add_column("", key="what", width=max(len(label) for label, _ in rows))
         for doc in docs:
             table.add_column(f"{doc['id']} {doc.get('name', '')}", key=doc["id"])
-        # Row labels stay in view when the runs scroll sideways. Text cells: config values
-        # must not be read as markup.
-        table.add_row(*[Text(doc["status"]) for doc in docs], label=Text("status"))
-        for key, values in config_differences(docs):
-            table.add_row(
-                *[Text(json.dumps(value)) for value in values], label=Text(f"config {key}")
-            )
-        for name, finals in final_metrics(records):
-            table.add_row(
-                *[Text("-" if v is None else number(v)) for v in finals],
-                label=Text(f"final {name}"),
-            )
+        for label, cells in rows:
+            table.add_row(Text(label, style="bold"), *cells)
 
     @on(Select.Changed, "#cmp-metric")
     def _metric_chosen(self, event: Select.Changed) -> None:

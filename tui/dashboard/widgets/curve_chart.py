@@ -7,6 +7,7 @@ as fast as 100.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from rich.segment import Segment
@@ -14,15 +15,42 @@ from rich.style import Style
 from textual.strip import Strip
 from textual.widget import Widget
 
-from nslab.tui.charting import Curve, Raster, axis_value, rasterize
+from nslab.tui.charting import Curve, Raster, rasterize
+from nslab.tui.dashboard.widgets.ticks import nice_ticks
 from nslab.tui.formatting import number
 
 SERIES_COLOURS = ("cyan", "magenta", "yellow", "green", "red", "blue", "bright_white", "orange3")
 LABEL_WIDTH = 10
+# Rows between two y labels, at the least (a label per row would be unreadable).
+ROWS_PER_LABEL = 2
 
 
 def series_style(index: int) -> Style:
     return Style(color=SERIES_COLOURS[index % len(SERIES_COLOURS)])
+
+
+def y_labels(y_range: tuple[float, float], log_scale: bool, body_height: int) -> dict[int, str]:
+    """Round values on the y axis, by the body row that holds them.
+
+    On a log scale (`y_range` in log10) the labels are powers of ten when the range spans
+    two of them, else round values of the range itself.
+    """
+    low, high = y_range
+    most = max(2, body_height // ROWS_PER_LABEL)
+    values = nice_ticks(low, high, most)
+    if log_scale:
+        powers = [value for value in values if value.is_integer()]
+        if len(powers) >= 2:
+            values = powers
+        else:
+            values = [math.log10(v) for v in nice_ticks(10**low, 10**high, most) if v > 0]
+    pixel_rows = 4 * body_height
+    labels: dict[int, str] = {}
+    for value in values:
+        pixel_row = round((high - value) / (high - low) * (pixel_rows - 1))
+        row = min(max(pixel_row // 4, 0), body_height - 1)
+        labels.setdefault(row, number(10**value if log_scale else value))
+    return labels
 
 
 class CurveChart(Widget):
@@ -40,6 +68,7 @@ class CurveChart(Widget):
         self._data_key: object = None
         self._raster: Raster | None = None
         self._raster_key: object = None
+        self._y_labels: dict[int, str] = {}
 
     def show(
         self, curves: Sequence[Curve], log_scale: bool = False, data_key: object = None
@@ -72,6 +101,7 @@ class CurveChart(Widget):
         if self._raster is None or key != self._raster_key:
             self._raster = rasterize(self.curves, width, height, self.log_scale)
             self._raster_key = key
+            self._y_labels = y_labels(self._raster.y_range, self.log_scale, height)
         return self._raster
 
     def render_line(self, y: int) -> Strip:
@@ -103,11 +133,7 @@ class CurveChart(Widget):
     def _body_row(
         self, raster: Raster, row: int, body_height: int, body_width: int, width: int, base: Style
     ) -> Strip:
-        low, high = raster.y_range
-        label = ""
-        if row in (0, body_height // 2, body_height - 1):
-            fraction = row / max(body_height - 1, 1)
-            label = number(axis_value(high - fraction * (high - low), raster.log_scale))
+        label = self._y_labels.get(row, "")
         tick = "┤" if label else "│"
         segments = [Segment(label[:LABEL_WIDTH].rjust(LABEL_WIDTH) + tick, base + Style(dim=True))]
         masks, owners = raster.masks[row], raster.owners[row]

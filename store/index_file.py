@@ -1,9 +1,9 @@
 """The run index's file: parsed with orjson, replaced atomically, its last good copies kept.
 
 Every write replaces the file (a new inode) and keeps the copy it replaces as
-`index.json.bak.1`, shifting the older copies up to `index.json.bak.KEPT_BACKUPS`; each
-copy is a hard link, so keeping it costs no copy. Only a file that parsed is ever
-replaced, so every backup is a good copy.
+`index.json.bak.<its generation>`, the last KEPT_BACKUPS of them; each copy is a hard
+link, so keeping it costs no copy. Only a file that parsed is ever replaced, so every
+backup is a good copy.
 
 The file also records a generation, one more on every write. It orders the documents
 the run folders keep (`run.json`) against a restored copy, and it is part of the
@@ -43,10 +43,28 @@ class MissingIndexError(CorruptIndexError):
     """The index file is gone while the store still has runs or backup copies."""
 
 
-def backup_path(layout: StoreLayout, number: int) -> Path:
-    """The `number`th newest good copy of the index (1 is the one replaced last)."""
-    base = layout.index_backup_path
-    return base.with_name(f"{base.name}.{number}")
+def index_backups(layout: StoreLayout) -> list[Path]:
+    """The kept copies of the index, newest first."""
+    return [path for _, path in _numbered_backups(layout)]
+
+
+def newest_backup_generation(layout: StoreLayout) -> int:
+    """The generation of the newest kept copy (0 when there is none)."""
+    return max((generation for generation, _ in _numbered_backups(layout)), default=0)
+
+
+def _numbered_backups(layout: StoreLayout) -> list[tuple[int, Path]]:
+    prefix = f"{layout.index_backup_path.name}."
+    try:
+        entries = list(os.scandir(layout.home))
+    except FileNotFoundError:
+        return []
+    numbered = [
+        (int(entry.name[len(prefix) :]), Path(entry.path))
+        for entry in entries
+        if entry.name.startswith(prefix) and entry.name[len(prefix) :].isdigit()
+    ]
+    return sorted(numbered, reverse=True)
 
 
 def generation_of(data: IndexData) -> int:
@@ -56,7 +74,7 @@ def generation_of(data: IndexData) -> int:
 
 def store_has_runs(layout: StoreLayout) -> bool:
     """Whether the store holds runs or index copies (so a missing index lost something)."""
-    if any(backup_path(layout, number).exists() for number in range(1, KEPT_BACKUPS + 1)):
+    if index_backups(layout):
         return True
     try:
         return any(layout.runs_dir.iterdir())
@@ -114,7 +132,7 @@ class IndexFile:
         ordered: IndexData = {META_TABLE: {_META_DOC_ID: {"generation": new_generation}}}
         ordered.update((name, table) for name, table in data.items() if name != META_TABLE)
         try:
-            self._keep_current_as_backup()
+            self._keep_current_as_backup(generation_of(data))
             atomic_write_bytes(self.path, orjson.dumps(ordered))
         except BaseException:
             self.forget()
@@ -151,19 +169,21 @@ class IndexFile:
         with open(self.path, "rb") as handle:
             return _identity_of(handle)
 
-    def _keep_current_as_backup(self) -> None:
+    def _keep_current_as_backup(self, generation: int) -> None:
+        """Link the file about to be replaced (at `generation`) as a backup; drop the oldest."""
         if not self.path.exists():
             return
-        for number in range(KEPT_BACKUPS, 1, -1):
-            try:
-                os.replace(backup_path(self.layout, number - 1), backup_path(self.layout, number))
-            except FileNotFoundError:
-                continue
-        newest = backup_path(self.layout, 1)
-        link_tmp = newest.with_name(f".{newest.name}.{os.getpid()}.tmp")
-        link_tmp.unlink(missing_ok=True)
-        os.link(self.path, link_tmp)
-        os.replace(link_tmp, newest)
+        base = self.layout.index_backup_path
+        target = base.with_name(f"{base.name}.{generation}")
+        try:
+            os.link(self.path, target)
+        except FileExistsError:
+            link_tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            link_tmp.unlink(missing_ok=True)
+            os.link(self.path, link_tmp)
+            os.replace(link_tmp, target)
+        for stale in index_backups(self.layout)[KEPT_BACKUPS:]:
+            stale.unlink(missing_ok=True)
 
     def _corrupt_message(self, problem: str) -> str:
         return (

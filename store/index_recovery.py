@@ -17,13 +17,13 @@ from nslab.store.errors import CorruptIndexError
 from nslab.store.home import StoreLayout
 from nslab.store.index_file import (
     ENVIRONMENTS_TABLE,
-    KEPT_BACKUPS,
     RUNS_TABLE,
     IndexData,
     IndexFile,
-    backup_path,
     generation_of,
+    index_backups,
     index_lock,
+    newest_backup_generation,
 )
 from nslab.store.run_records import read_run_record, run_folder_ids
 
@@ -133,7 +133,8 @@ def recover_locked(index_file: IndexFile) -> IndexRecovery:
     added: list[str] = []
     updated: list[str] = []
     unrecoverable: dict[str, str] = {}
-    newest_generation = base_generation
+    # Above every kept copy too, so the restored file's own backup takes no copy's name.
+    newest_generation = max(base_generation, newest_backup_generation(layout))
     next_run_doc_id = _next_doc_id(runs)
     for run_id in run_folder_ids(layout):
         try:
@@ -171,8 +172,7 @@ def recover_locked(index_file: IndexFile) -> IndexRecovery:
 
 
 def _newest_good_copy(index_file: IndexFile) -> tuple[Path | None, IndexData | None]:
-    for number in range(1, KEPT_BACKUPS + 1):
-        path = backup_path(index_file.layout, number)
+    for path in index_backups(index_file.layout):
         try:
             return path, index_file.parse(path.read_bytes())
         except (OSError, CorruptIndexError):

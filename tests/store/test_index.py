@@ -11,7 +11,7 @@ import pytest
 from nslab.store.errors import AmbiguousRunError, CorruptIndexError, UnknownRunError
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunIndex
-from nslab.store.index_file import KEPT_BACKUPS, MissingIndexError, backup_path
+from nslab.store.index_file import KEPT_BACKUPS, MissingIndexError, index_backups
 from nslab.store.run_ids import next_run_ids
 
 
@@ -115,7 +115,7 @@ def test_corrupt_index_is_reported_and_the_last_good_copy_restores(home: Path) -
     assert layout.index_path.read_bytes() == damaged
     recovery = index.restore_backup()
     assert recovery.kept_aside is not None and recovery.kept_aside.read_bytes() == damaged
-    assert recovery.restored_from == backup_path(layout, 1)
+    assert recovery.restored_from == index_backups(layout)[0]
     names = {doc["name"] for doc in index.all()}
     assert names == {"kept", "second"} and index.get(kept["id"])["status"] == "succeeded"
 
@@ -171,9 +171,10 @@ def test_the_index_keeps_its_last_good_copies(home: Path) -> None:
     index = make_index(home)
     layout = StoreLayout(home)
     fill(index, KEPT_BACKUPS + 3)
-    copies = [orjson.loads(backup_path(layout, n).read_bytes()) for n in range(1, KEPT_BACKUPS + 1)]
+    copies = [orjson.loads(path.read_bytes()) for path in index_backups(layout)]
     assert [len(copy["runs"]) for copy in copies] == list(range(KEPT_BACKUPS + 2, 2, -1))
-    assert not backup_path(layout, KEPT_BACKUPS + 1).exists()
+    generations = [int(path.name.rsplit(".", 1)[1]) for path in index_backups(layout)]
+    assert generations == list(range(generations[0], generations[0] - KEPT_BACKUPS, -1))
 
 
 def test_a_deleted_index_is_refused_to_readers_and_rebuilt_with_every_run(home: Path) -> None:
@@ -182,8 +183,8 @@ def test_a_deleted_index_is_refused_to_readers_and_rebuilt_with_every_run(home: 
     index.update(run_ids[0], {"status": "succeeded", "summary": {"loss": 0.5}})
     layout = StoreLayout(home)
     layout.index_path.unlink()
-    for number in range(1, KEPT_BACKUPS + 1):
-        backup_path(layout, number).unlink(missing_ok=True)
+    for path in index_backups(layout):
+        path.unlink()
     with pytest.raises(MissingIndexError, match="doctor --rebuild-index"):
         make_index(home).all()
     recovery = make_index(home).rebuild()

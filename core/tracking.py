@@ -103,6 +103,14 @@ class _StoredRun:
     def __init__(self, book: RunBook, run_id: str, lock_fd: int) -> None:
         self._book, self._run_id, self._lock_fd = book, run_id, lock_fd
 
+    def reason_for(self, status: RunStatus, reason: str) -> str:
+        """`nslab cancel` reaches the process as a SIGTERM: say it was asked for."""
+        if status is RunStatus.CANCELLED and self._book.index.get(self._run_id).get(
+            "cancel_requested"
+        ):
+            return "cancelled by request"
+        return reason
+
     def end(self, status: RunStatus, reason: str, summary: dict[str, float], device: str) -> None:
         doc = self._book.index.get(self._run_id)
         self._book.index.update(self._run_id, {"repro": {**doc["repro"], "device": device}})
@@ -112,6 +120,9 @@ class _StoredRun:
 
 class _AttachedRun:
     """The run belongs to an exec worker, which ends it when the program exits."""
+
+    def reason_for(self, status: RunStatus, reason: str) -> str:
+        return reason
 
     def end(self, status: RunStatus, reason: str, summary: dict[str, float], device: str) -> None:
         return
@@ -229,6 +240,7 @@ class TrackedRun:
         if os.getpid() != self._pid or not self._end_guard.acquire(blocking=False):
             return
         self._ended = True
+        reason = self._owner.reason_for(status, reason)
         summary = _numeric_summary(self._ctx.last_values)
         self._ctx.emit_status(status=str(status), reason=reason, summary=summary)
         self._events.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -30,6 +31,14 @@ def run_doc(home: Path, ref: str) -> RunDoc:
 def metric_steps(home: Path, run_id: str) -> list[int | float]:
     path = StoreLayout(home).events_path(run_id)
     return [event["step"] for event in read_events(path) if event["type"] == "metric"]
+
+
+def logged_steps_of(home: Path, name: str) -> list[int | float]:
+    """The steps logged so far by the run named `name`; none while it does not exist yet."""
+    if not StoreLayout(home).index_path.exists():
+        return []
+    found = [doc for doc in RunBook(StoreLayout(home)).index.all() if doc["name"] == name]
+    return metric_steps(home, found[0]["id"]) if found else []
 
 
 def test_exec_runs_a_command_in_the_foreground_and_records_it(home: Path, nslab: Nslab) -> None:
@@ -67,7 +76,14 @@ def test_a_detached_exec_is_cancelled_with_its_command(
     cancelled = nslab("cancel", "long", check=True)
     assert "cancelled" in cancelled.stdout
     assert run_doc(home, "long")["status"] == "cancelled"
-    wait_for(lambda: not child.is_running() or child.status() == psutil.STATUS_ZOMBIE)
+    wait_for(lambda: gone(child))
+
+
+def gone(process: psutil.Process) -> bool:
+    try:
+        return process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
 
 
 def test_retry_runs_the_same_command_again(tmp_path: Path, home: Path, nslab: Nslab) -> None:
@@ -159,7 +175,7 @@ def test_watch_follows_a_tracked_run_live(tmp_path: Path, home: Path) -> None:
     )
     env = nslab_env(home)
     training = subprocess.Popen([sys.executable, str(script)], env=env)
-    wait_for(lambda: RunBook(StoreLayout(home)).index.all() if home.exists() else None)
+    wait_for(lambda: logged_steps_of(home, "live"))
     watch = subprocess.Popen(
         [sys.executable, "-m", "nslab", "watch", "live", "--interval", "0.2"],
         env=env,
@@ -196,3 +212,21 @@ async def test_the_dashboard_lists_and_opens_a_live_tracked_run(home: Path) -> N
         await pilot.pause(0.5)
         assert "my-train/script" in shown(app)
     run.finish()
+
+
+def test_cancel_stops_a_tracked_script(tmp_path: Path, home: Path, nslab: Nslab) -> None:
+    script = tmp_path / "train.py"
+    script.write_text(
+        "import time, nslab\n"
+        "run = nslab.init('long-train')\n"
+        "for step in range(10_000):\n"
+        "    run.log(step, loss=1.0)\n"
+        "    time.sleep(0.01)\n"
+    )
+    training = subprocess.Popen([sys.executable, str(script)], env=nslab_env(home))
+    wait_for(lambda: logged_steps_of(home, "long-train"))
+    nslab("cancel", "long-train", check=True)
+    assert training.wait(timeout=30) == -signal.SIGTERM
+    doc = run_doc(home, "long-train")
+    assert doc["status"] == "cancelled" and doc["exit"] is not None
+    assert doc["exit"]["reason"] == "cancelled by request"

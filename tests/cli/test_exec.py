@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import psutil
+from distributed import LocalCluster
 from textual.app import App
 
 from nslab.core.runs import RunBook
@@ -20,8 +21,12 @@ from nslab.store.events import read_events
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunDoc
 from tests.conftest import nslab_env, wait_for
+from tests.core import test_dask_executor
+from tests.core.test_dask_executor import start_dask_engine
 
 Nslab = Callable[..., subprocess.CompletedProcess[str]]
+# The Dask engine tests' loopback cluster, as a fixture of this module too.
+dask_cluster = test_dask_executor.cluster
 
 
 def run_doc(home: Path, ref: str) -> RunDoc:
@@ -230,3 +235,19 @@ def test_cancel_stops_a_tracked_script(tmp_path: Path, home: Path, nslab: Nslab)
     doc = run_doc(home, "long-train")
     assert doc["status"] == "cancelled" and doc["exit"] is not None
     assert doc["exit"]["reason"] == "cancelled by request"
+
+
+def test_exec_runs_on_the_dask_executor(
+    home: Path, nslab: Nslab, dask_cluster: LocalCluster
+) -> None:
+    start_dask_engine(nslab, dask_cluster)
+    program = (
+        "import nslab; run = nslab.init('remote'); run.log(1, loss=0.5); "
+        "run.artifact('notes', 'text', 'from afar'); run.finish()"
+    )
+    nslab("exec", "-d", "-n", "remote", "--", sys.executable, "-c", program, check=True)
+    wait_for(lambda: run_doc(home, "remote")["status"] == "succeeded", timeout=60)
+    doc = run_doc(home, "remote")
+    assert doc["executor"] == "dask" and metric_steps(home, doc["id"]) == [1]
+    notes = StoreLayout(home).run_dir(doc["id"]) / "artifacts" / "notes" / "v0001.txt"
+    assert notes.read_text() == "from afar"

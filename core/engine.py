@@ -36,6 +36,8 @@ from nslab.core.writer_lock import WriterBusyError
 from nslab.store.atomic import atomic_write_bytes
 from nslab.store.errors import StoreError
 from nslab.store.home import StoreLayout
+from nslab.store.index import RunDoc
+from nslab.store.index_file import MissingIndexError
 
 POLL_INTERVAL_S = 0.25
 DEFAULT_SLOTS = 1
@@ -147,7 +149,7 @@ class Engine:
 
     def tick(self) -> None:
         """One scheduling round: collect what ended, reconcile, then start what fits."""
-        docs = self.book.index.all()
+        docs = self._read_runs()
         self.executor.collect(docs)
         docs = self.book.index.all()
         lost = set(self.book.reconcile(docs, skip=self.executor.active()))
@@ -160,6 +162,15 @@ class Engine:
         )
         for doc in self.book.queued_in_order(docs)[: max(0, self.slots - busy)]:
             self._launch(doc["id"])
+
+    def _read_runs(self) -> list[RunDoc]:
+        try:
+            return self.book.index.all()
+        except MissingIndexError:
+            # The engine writes the index like any writer, and a writer rebuilds a missing
+            # index first (from its copies and the run folders) rather than start an empty one.
+            print(f"engine: {self.book.index.rebuild().describe()}", file=sys.stderr, flush=True)
+            return self.book.index.all()
 
     def _launch(self, run_id: str) -> None:
         # A live writer left over from an earlier attempt keeps the run queued until it exits.

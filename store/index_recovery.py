@@ -47,22 +47,26 @@ class IndexRecovery:
     def describe(self) -> str:
         """One line for a person."""
         if not self.changed:
-            text = f"run index {self.index} is readable ({self.runs} runs); nothing to put back"
+            text = f"run index {self.index} is readable ({_runs(self.runs)}); nothing to put back"
         else:
             parts = []
             if self.restored_from is not None:
                 parts.append(f"restored from {self.restored_from.name}")
             if self.added:
-                parts.append(f"{len(self.added)} runs re-created from their folders")
+                parts.append(f"{_runs(len(self.added))} re-created from their folders")
             if self.updated:
-                parts.append(f"{len(self.updated)} runs updated from their folders")
+                parts.append(f"{_runs(len(self.updated))} updated from their folders")
             if self.kept_aside is not None:
                 parts.append(f"the unreadable file is kept as {self.kept_aside}")
-            text = f"run index {self.index} rebuilt with {self.runs} runs: " + "; ".join(parts)
+            text = f"run index {self.index} rebuilt with {_runs(self.runs)}: " + "; ".join(parts)
         if self.unrecoverable:
             shown = ", ".join(sorted(self.unrecoverable)[:5])
             text += f"; {len(self.unrecoverable)} run folders have no readable run.json ({shown})"
         return text
+
+
+def _runs(count: int) -> str:
+    return f"{count} run" if count == 1 else f"{count} runs"
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,8 @@ class FolderDisagreement:
 
 
 def restore_index(layout: StoreLayout) -> IndexRecovery:
-    """Replace an unreadable index with its newest good copy plus what the run folders add.
+    """Replace an unreadable or missing index with its newest good copy plus what the run
+    folders add.
 
     A readable index is left as it is (a restore must not roll back its newest write).
     """
@@ -87,9 +92,10 @@ def restore_index(layout: StoreLayout) -> IndexRecovery:
         try:
             data = index_file.load()
         except CorruptIndexError:
+            data = None
+        if data is None:
             return recover_locked(index_file)
-        runs = len(data.get(RUNS_TABLE, {})) if data is not None else 0
-        return IndexRecovery(layout.index_path, runs=runs)
+        return IndexRecovery(layout.index_path, runs=len(data.get(RUNS_TABLE, {})))
 
 
 def rebuild_index(layout: StoreLayout) -> IndexRecovery:

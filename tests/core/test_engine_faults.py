@@ -19,6 +19,7 @@ from nslab.core.runs import RunBook
 from nslab.store.events import read_events
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunDoc, RunIndex
+from nslab.store.index_file import index_backups
 from tests.conftest import nslab_env, wait_for
 
 Nslab = Callable[..., subprocess.CompletedProcess[str]]
@@ -63,6 +64,19 @@ def test_an_engine_on_a_corrupt_index_keeps_polling_and_records_what_finished(
     assert log.count("engine waits") == 1 and log.count("engine resumes") == 1
     state = engine_state(layout)
     assert state is not None and state.pid == engine.pid
+
+
+def test_an_engine_rebuilds_a_deleted_index_and_carries_on(home: Path, nslab: Nslab) -> None:
+    release = home.parent / "release"
+    running = queue(nslab, "sleeper", "-s", "seconds=60", "-s", f"release_file={release}")
+    waiting = queue(nslab, "counter")
+    worker_pid(home, running)
+    layout = StoreLayout(home)
+    for path in [layout.index_path, *index_backups(layout)]:
+        path.unlink()
+    release.touch()
+    wait_for(lambda: layout.index_path.exists() and doc_of(home, waiting)["status"] == "succeeded")
+    assert doc_of(home, running)["status"] == "succeeded"
 
 
 def test_an_engine_whose_home_is_replaced_stops_and_a_run_gets_one_worker(

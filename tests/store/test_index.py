@@ -195,6 +195,16 @@ def test_a_deleted_index_is_refused_to_readers_and_rebuilt_with_every_run(home: 
     assert rebuilt.environment("env-1") == {"key": "env-1", "python": "3.11"}
 
 
+def test_a_deleted_index_is_restored_from_its_newest_copy(home: Path) -> None:
+    index = make_index(home)
+    run_ids = fill(index, 2)
+    layout = StoreLayout(home)
+    layout.index_path.unlink()
+    recovery = make_index(home).restore_backup()
+    assert recovery.restored_from == index_backups(layout)[0] and recovery.added == run_ids[-1:]
+    assert {doc["id"] for doc in make_index(home).all()} == set(run_ids)
+
+
 def test_a_write_to_a_deleted_index_rebuilds_it_first(home: Path) -> None:
     index = make_index(home)
     run_ids = fill(index, 2)

@@ -99,15 +99,24 @@ engine_app.command("stop")(queue_engine.engine_stop)
 engine_app.command("status")(queue_engine.engine_status)
 
 
+# What `nslab` exits with: 0 done; 1 what was asked failed while it was done (a run that
+# did not succeed, a full disk, a file that cannot be written, a busy port); 2 what was
+# asked cannot be done as typed (usage, config, an unknown run, not a store folder:
+# change the command); 130 interrupted.
+EXIT_FAILED = 1
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
 def main() -> None:
     """Console entry point: user errors become one line on stderr and a non-zero exit."""
     try:
         app()
     except (NslabError, StoreError) as exc:
         typer.echo(f"nslab: {exc}", err=True)
-        sys.exit(2)
+        sys.exit(EXIT_USER_ERROR)
     except OSError as exc:
         typer.echo(f"nslab: {describe_os_error(exc)}", err=True)
-        sys.exit(1)
+        sys.exit(EXIT_FAILED)
     except KeyboardInterrupt:
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)

@@ -96,6 +96,11 @@ MALFORMED: list[list[str]] = [
     ["tag"],
     ["--plugin", "/nonexistent/plugin.py", "ls"],
     ["--home", "/proc/nslab", "queue", "add", "counter"],
+    ["--home", "/proc/nslab", "run", "counter", "-p", "quick"],
+    # A home that is a file, or under one, is no store (not an empty one).
+    ["--home", "/dev/null", "ls"],
+    ["--home", "/dev/null/x", "ls"],
+    ["--home", "/dev/null/x", "queue", "add", "counter"],
 ]
 
 
@@ -164,3 +169,19 @@ def test_a_plugin_failing_on_import_is_named_in_one_line(
 def test_an_artifact_name_with_a_newline_or_nothing_is_refused(name: str) -> None:
     with pytest.raises(ValueError, match="artifact name"):
         validate_artifact(name, "json")
+
+
+def test_a_home_that_is_a_file_is_not_a_store_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a store")
+    monkeypatch.setenv("NSLAB_HOME", str(a_file))
+    code = invoke(["ls"], monkeypatch)
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == ""
+    assert captured.err == (
+        f"nslab: {a_file} is not a store folder (it is a file); "
+        "choose another with --home or $NSLAB_HOME\n"
+    )
+    assert a_file.read_text() == "not a store"

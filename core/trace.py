@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal, Protocol, TypeVar
 
+# The store's own line parser, so that every reader agrees on what is an event.
 from nslab.store.events import _parse_lines
 from nslab.store.records import ArtifactEvent, Event, LogEvent, PopulationEvent
 
@@ -132,8 +133,8 @@ class RunLog:
     """One run's event log, tailed from a byte offset; what each read returns is also
     folded into the folds passed to it.
 
-    `populations` says which population snapshots are parsed; the others are dropped
-    unread (and not counted in `skipped_lines`).
+    `populations` says which population snapshots are parsed (it may change between
+    reads); the others are dropped unread (and not counted in `skipped_lines`).
     """
 
     def __init__(self, path: Path, populations: PopulationReads = "all") -> None:

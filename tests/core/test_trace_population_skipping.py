@@ -100,12 +100,19 @@ def test_tailing_in_small_reads_folds_what_one_read_folds(
     path = tmp_path / "events.jsonl"
     write_mixed_log(path, seed)
     log, tailed = RunLog(path, populations), RunTrace()
+    content = path.read_bytes()
+    rng = random.Random(seed)
     reads = 0
     while True:
         consumed = log.offset
-        log.read_new(tailed, max_bytes=random.Random(seed).randint(1, 700))
+        max_bytes = rng.randint(1, 700)
+        log.read_new(tailed, max_bytes=max_bytes)
         if log.offset == consumed:
             break
+        read = content[consumed : log.offset]
+        # Whole lines only, within the bound unless one line is longer than it.
+        assert read.endswith(b"\n")
+        assert len(read) <= max_bytes or read.count(b"\n") == 1
         reads += 1
     assert reads > 10
     assert curves(tailed) == curves(fold_log(path, RunTrace(), populations))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from nslab.core.context import RunContext
 from nslab.core.run_files import LocalRunFiles
-from nslab.core.tracking import ATTACH_FD_ENV, ATTACH_RUN_ENV, TrackedRun, init
+from nslab.core.tracking import ATTACH_FD_ENV, ATTACH_PIPE_ENV, ATTACH_RUN_ENV, TrackedRun, init
 from nslab.store.events import EventWriter
 
 POINTS = 1_000_000
@@ -61,6 +61,7 @@ def bench_attached_run() -> tuple[float, float, float]:
     drained = threading.Thread(target=_drain, args=(read_fd,), daemon=True)
     drained.start()
     os.environ[ATTACH_FD_ENV], os.environ[ATTACH_RUN_ENV] = str(write_fd), "bench"
+    os.environ[ATTACH_PIPE_ENV] = str(os.fstat(write_fd).st_ino)
     run: TrackedRun = init("bench-tracking")
     measured = throughput_and_latency(run.log)
     run.finish()

@@ -7,8 +7,9 @@ by `reconcile` like any dead worker. Logging goes through a `RunContext`, so `ru
 what `ctx.log` costs and never waits on disk.
 
 Under `nslab exec` the program's `nslab.init()` attaches to the exec run instead: the
-worker hands it a pipe (`NSLAB_ATTACH_FD`), the run object sends its events there as JSON
-lines, and the worker, the run's one writer, forwards them into the run's log.
+worker hands it a pipe (`NSLAB_ATTACH_FD`, `NSLAB_ATTACH_PIPE`), the run object sends its
+events there as JSON lines, and the worker, the run's one writer, forwards them into the
+run's log.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ from nslab.store.events import EventWriter
 from nslab.store.home import StoreLayout, resolve_home
 
 ATTACH_FD_ENV: Final = "NSLAB_ATTACH_FD"
+ATTACH_PIPE_ENV: Final = "NSLAB_ATTACH_PIPE"
+"""The pipe's inode: how a process tells the pipe from another file under the same number."""
 ATTACH_RUN_ENV: Final = "NSLAB_ATTACH_RUN"
 EXITED_WITHOUT_FINISH: Final = "the process exited without run.finish()"
 
@@ -272,9 +275,9 @@ def init(
     check_storable(stored_config)
     if seed is not None:
         check_seed(seed)
-    attach_fd = os.environ.get(ATTACH_FD_ENV)
-    if attach_fd is not None:
-        run = _attach(attach_fd, stored_config)
+    pipe = _inherited_pipe()
+    if pipe is not None:
+        run = _attach(*pipe, stored_config)
     elif _attached_run_id is not None:
         raise TrackingError(
             f"this process reported into the nslab exec run {_attached_run_id}; a program "
@@ -326,21 +329,37 @@ def _create(
     return TrackedRun(ctx, events, _StoredRun(book, run_id, lock_fd), config)
 
 
-def _attach(attach_fd: str, config: dict[str, Any]) -> TrackedRun:
-    global _attached_run_id
-    run_id = os.environ.get(ATTACH_RUN_ENV, "")
+def _inherited_pipe() -> tuple[int, str] | None:
+    """The pipe `nslab exec` handed this process and the run it feeds, its variables taken
+    out of the environment (only this process attaches; its children make runs of their own).
+
+    None without one, or when the variables came without the pipe: a program that a launcher
+    (`torchrun`, `subprocess.run`) started with its descriptors closed, where the number may
+    even name another file.
+    """
+    fd_text = os.environ.pop(ATTACH_FD_ENV, None)
+    pipe_id = os.environ.pop(ATTACH_PIPE_ENV, None)
+    run_id = os.environ.pop(ATTACH_RUN_ENV, "")
+    if fd_text is None:
+        return None
     try:
-        fd = int(attach_fd)
-        os.fstat(fd)
+        fd = int(fd_text)
+        inherited = str(os.fstat(fd).st_ino) == pipe_id
     except (ValueError, OSError):
-        raise TrackingError(
-            f"${ATTACH_FD_ENV}={attach_fd!r} names no open pipe: `nslab exec` sets it for "
-            "the program it starts, which inherits the pipe"
-        ) from None
-    # Only this process attaches: its own children make runs of their own.
-    del os.environ[ATTACH_FD_ENV]
-    os.environ.pop(ATTACH_RUN_ENV, None)
+        inherited = False
+    if not inherited:
+        print(
+            f"nslab: the pipe to nslab exec run {run_id} did not reach this process "
+            "(its launcher closed it); nslab.init() makes a run of its own",
+            file=sys.stderr,
+        )
+        return None
     os.set_inheritable(fd, False)
+    return fd, run_id
+
+
+def _attach(fd: int, run_id: str, config: dict[str, Any]) -> TrackedRun:
+    global _attached_run_id
     _attached_run_id = run_id
     events = EventWriter(_PipeOutput(fd))
     ctx = RunContext(run_id, ForwardedRunFiles(events, {}, None), events, 0, Path.cwd())

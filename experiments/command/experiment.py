@@ -25,7 +25,7 @@ from nslab.core.command_run import EXEC_KIND
 from nslab.core.context import RunContext
 from nslab.core.experiment import Experiment, ExperimentConfig
 from nslab.core.status import CANCEL_GRACE_S
-from nslab.core.tracking import ATTACH_FD_ENV, ATTACH_RUN_ENV
+from nslab.core.tracking import ATTACH_FD_ENV, ATTACH_PIPE_ENV, ATTACH_RUN_ENV
 from nslab.experiments.command.attached import AttachedRecords
 from nslab.experiments.command.scalars import ScalarParser
 
@@ -108,7 +108,11 @@ class CommandExperiment(Experiment):
         started = time.monotonic()
         attach_read, attach_write = os.pipe()
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **config.env}
-        env |= {ATTACH_FD_ENV: str(attach_write), ATTACH_RUN_ENV: ctx.run_id}
+        env |= {
+            ATTACH_FD_ENV: str(attach_write),
+            ATTACH_PIPE_ENV: str(os.fstat(attach_write).st_ino),
+            ATTACH_RUN_ENV: ctx.run_id,
+        }
         try:
             process = subprocess.Popen(
                 config.command,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import textwrap
 from pathlib import Path
@@ -11,10 +12,12 @@ import orjson
 import pytest
 
 from nslab.core.inline import InlineRun, run_inline
-from nslab.core.tracking import ATTACH_FD_ENV, TrackingError, init
+from nslab.core.runs import RunBook
+from nslab.core.tracking import ATTACH_FD_ENV, ATTACH_PIPE_ENV, ATTACH_RUN_ENV, init
 from nslab.experiments.command import CommandExperiment
 from nslab.experiments.command.scalars import ScalarParser
 from nslab.store.events import read_events
+from nslab.store.home import StoreLayout
 from nslab.store.index import exit_reason
 
 
@@ -156,9 +159,34 @@ def test_an_exception_in_an_attached_program_fails_the_run_with_its_traceback(
     assert tracebacks and "diverged" in tracebacks[0]
 
 
-def test_an_attach_variable_without_its_pipe_is_refused(
-    home: Path, monkeypatch: pytest.MonkeyPatch
+def test_attach_variables_without_their_pipe_make_a_run_of_its_own(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv(ATTACH_FD_ENV, "987654")
-    with pytest.raises(TrackingError, match="names no open pipe"):
-        init("x", home=home)
+    with open(tmp_path / "another-file", "wb") as another_file:
+        for fd_text in ("987654", str(another_file.fileno())):
+            monkeypatch.setenv(ATTACH_FD_ENV, fd_text)
+            monkeypatch.setenv(ATTACH_PIPE_ENV, "12345")
+            monkeypatch.setenv(ATTACH_RUN_ENV, "107aaa00")
+            with init("launched", home=home) as run:
+                assert not run.attached
+            assert "pipe to nslab exec run 107aaa00 did not reach" in capsys.readouterr().err
+            assert ATTACH_FD_ENV not in os.environ
+        assert (tmp_path / "another-file").read_bytes() == b""
+
+
+def test_a_grandchild_its_launcher_closed_the_pipe_to_makes_a_run_of_its_own(
+    home: Path,
+) -> None:
+    grandchild = "import nslab; nslab.init('rank-0').log(0, loss=1.0)"
+    run = run_program(
+        home,
+        f"""
+        import subprocess, sys
+        subprocess.run([sys.executable, "-c", {grandchild!r}], check=True)
+        """,
+        env={"NSLAB_HOME": str(home)},
+    )
+    assert run.status == "succeeded"
+    assert any("did not reach this process" in text for _, text in log_lines(run))
+    (own,) = [doc for doc in RunBook(StoreLayout(home)).index.all() if doc["kind"] == "rank-0"]
+    assert own["status"] == "succeeded" and own["summary"] == {"loss": 1.0}

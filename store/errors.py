@@ -52,8 +52,8 @@ def describe_os_error(exc: OSError) -> str:
         )
     if exc.errno in UNWRITABLE_ERRNOS:
         return (
-            f"cannot write {path} ({exc.strerror}); make the store folder writable for this "
-            "user, or choose another one with --home or $NSLAB_HOME"
+            f"cannot write {path} ({exc.strerror}); make the store folder and its files "
+            "writable for this user, or choose another store with --home or $NSLAB_HOME"
         )
     return (
         f"{exc.strerror}: {path} (check that the store folder, --home or $NSLAB_HOME, "

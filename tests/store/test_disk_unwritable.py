@@ -85,9 +85,31 @@ def test_a_write_to_an_unwritable_store_is_one_line_naming_the_path(
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("nslab: cannot write "), result.stderr
     assert str(unwritable_home) in lines[0]
-    assert "make the store folder writable for this user" in lines[0]
+    assert "make the store folder and its files writable for this user" in lines[0]
     assert StoreLayout(unwritable_home).index_path.read_bytes() == index_before
     assert not [path for path in unwritable_home.rglob("*") if path.name.endswith(".tmp")]
+
+
+def test_an_immutable_index_is_one_line_and_stays_as_it_was(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NSLAB_PLUGINS", str(TOY_PLUGIN))
+    request = build_run_request("counter", "quick", name=QUEUED_NAME)
+    RunBook(StoreLayout(home)).create(request, EXECUTOR_ENGINE, tmp_path)
+    index = StoreLayout(home).index_path
+    before = index.read_bytes()
+    if subprocess.run(["chattr", "+i", str(index)], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i needs root and a file system with the immutable attribute")
+    try:
+        result = _nslab(home, "tag", QUEUED_NAME, "keep")
+    finally:
+        subprocess.run(["chattr", "-i", str(index)], check=True)
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"nslab: cannot write {home}"), result.stderr
+    assert "(Operation not permitted)" in lines[0]
+    assert index.read_bytes() == before
+    assert not [path for path in home.rglob("*") if path.name.endswith(".tmp")]
 
 
 def test_reads_of_an_unwritable_store_work_and_doctor_says_it_cannot_be_written(

@@ -68,7 +68,8 @@ def exec_request(
 def exec_command(
     ctx: typer.Context,
     command: Annotated[
-        list[str], typer.Argument(help="The command and its arguments, after `--`.")
+        list[str],
+        typer.Argument(metavar="-- COMMAND", help="The command and its arguments."),
     ],
     name: Name = None,
     tags: Tags = None,

@@ -11,7 +11,7 @@ import shutil
 import signal
 import socket
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,37 +104,52 @@ class RunBook:
 
     def create(self, request: RunRequest, executor: str, cwd: Path) -> RunDoc:
         """Store a new run: queued for the engine, or running for a foreground launcher."""
+        return self.create_many([request], executor, cwd)[0]
+
+    def create_many(self, requests: Sequence[RunRequest], executor: str, cwd: Path) -> list[RunDoc]:
+        """Store new runs in one write of the index (a sweep of thousands of runs costs one
+        rewrite of the file, not one per run)."""
         now = time.time()
         foreground = executor == EXECUTOR_FOREGROUND
         environment = environment_record()
-        fields: dict[str, Any] = {
-            "name": request.name or f"{request.kind}-{request.preset}",
-            "kind": request.kind,
-            "preset": request.preset,
-            "config": request.config,
-            "seed": request.seed,
-            "tags": sorted(set(request.tags)),
-            "priority": request.priority,
-            "status": str(RunStatus.RUNNING if foreground else RunStatus.QUEUED),
-            "executor": executor,
-            "created_at": now,
-            "queued_at": now,
-            "host": socket.gethostname(),
-            "retries": 0,
-            "repro": reproducibility_record(cwd, environment["key"], request.argv),
-            "summary": {},
-        }
-        # Documents stay sparse (no null fields): the whole index is parsed on every
-        # mutation, so its size is what a mutation costs at 10,000 runs.
-        if request.plugin_file:
-            fields["plugin_file"] = request.plugin_file
-        if request.sweep:
-            fields["sweep"] = request.sweep
-        if request.resources:
-            fields["resources"] = request.resources
-        doc = self.index.insert(fields, environment)
-        self.layout.run_dir(doc["id"]).mkdir(parents=True, exist_ok=True)
-        return doc
+        # The git state is read once per distinct command line, not once per run.
+        repro_by_argv: dict[tuple[str, ...] | None, dict[str, Any]] = {}
+        fields_list = []
+        for request in requests:
+            if request.argv not in repro_by_argv:
+                repro_by_argv[request.argv] = reproducibility_record(
+                    cwd, environment["key"], request.argv
+                )
+            fields: dict[str, Any] = {
+                "name": request.name or f"{request.kind}-{request.preset}",
+                "kind": request.kind,
+                "preset": request.preset,
+                "config": request.config,
+                "seed": request.seed,
+                "tags": sorted(set(request.tags)),
+                "priority": request.priority,
+                "status": str(RunStatus.RUNNING if foreground else RunStatus.QUEUED),
+                "executor": executor,
+                "created_at": now,
+                "queued_at": now,
+                "host": socket.gethostname(),
+                "retries": 0,
+                "repro": repro_by_argv[request.argv],
+                "summary": {},
+            }
+            # Documents stay sparse (no null fields): the whole index is parsed on every
+            # mutation, so its size is what a mutation costs at 10,000 runs.
+            if request.plugin_file:
+                fields["plugin_file"] = request.plugin_file
+            if request.sweep:
+                fields["sweep"] = request.sweep
+            if request.resources:
+                fields["resources"] = request.resources
+            fields_list.append(fields)
+        docs = self.index.insert_many(fields_list, environment)
+        for doc in docs:
+            self.layout.run_dir(doc["id"]).mkdir(parents=True, exist_ok=True)
+        return docs
 
     def mark_started(
         self,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, NotRequired, TypedDict, cast
 
@@ -181,7 +181,7 @@ class RunIndex:
         return self.insert_many([fields], environment)[0]
 
     def insert_many(
-        self, fields_list: list[Mapping[str, Any]], environment: Mapping[str, Any] | None = None
+        self, fields_list: Sequence[Mapping[str, Any]], environment: Mapping[str, Any] | None = None
     ) -> list[RunDoc]:
         with self._locked_db() as db:
             existing = (doc["id"] for doc in self._raw_table(db).values())

@@ -16,6 +16,7 @@ from nslab.core.worker import run_worker
 from nslab.store.events import append_event, read_events
 from nslab.store.home import StoreLayout
 from nslab.store.index import exit_reason
+from nslab.store.index_file import index_backups
 from tests.conftest import TOY_PLUGIN
 from tests.plugins.toy_experiments import Sleeper
 
@@ -90,3 +91,17 @@ def test_retry_refuses_an_unreadable_checkpoint_and_fresh_drops_it(book: RunBook
     assert retried["status"] == "queued" and not checkpoint.exists()
     statuses = [e.get("reason") for e in read_events(book.layout.events_path(run_id))]
     assert statuses[-1] == "retry from the beginning"
+
+
+def test_many_runs_are_created_in_one_write_of_the_index(book: RunBook) -> None:
+    new_run(book)
+    before = len(index_backups(book.layout))
+    requests = [
+        RunRequest(kind="sleeper", preset="quick", config={"seconds": 0.0}, seed=seed)
+        for seed in range(50)
+    ]
+    docs = book.create_many(requests, EXECUTOR_ENGINE, Path.cwd())
+    assert len(index_backups(book.layout)) == before + 1
+    assert [doc["seed"] for doc in docs] == list(range(50))
+    assert len({doc["id"] for doc in docs}) == 50 and all(doc["status"] == "queued" for doc in docs)
+    assert all(book.layout.run_dir(doc["id"]).is_dir() for doc in docs)

@@ -16,7 +16,7 @@ from nslab.core.checks import EnvironmentCheck
 from nslab.core.requests import build_run_request
 from nslab.core.run_files import store_checkpoint
 from nslab.core.runs import RunBook
-from nslab.core.status import EXECUTOR_ENGINE
+from nslab.core.status import EXECUTOR_ENGINE, RunStatus
 from nslab.store.home import StoreLayout
 from nslab.tui.doctor import store_checks
 from tests.conftest import TOY_PLUGIN, nslab_env
@@ -100,6 +100,14 @@ def test_a_checkpoint_that_cannot_be_loaded_is_named(layout: StoreLayout) -> Non
     assert not checkpoints.ok
     assert checkpoints.detail.startswith(f"1 of 2 cannot be loaded ({second});")
     assert "nslab retry --fresh" in checkpoints.detail
+
+
+def test_the_checkpoint_of_a_run_that_will_not_resume_is_left_alone(layout: StoreLayout) -> None:
+    run_id = sorted(path.name for path in layout.runs_dir.iterdir())[0]
+    store_checkpoint(layout.run_dir(run_id), "checkpoint.json", b"{torn")
+    RunBook(layout).finish(run_id, RunStatus.SUCCEEDED, "finished")
+    checkpoints = _checks(layout)["store checkpoints"]
+    assert checkpoints.ok and checkpoints.detail == "none"
 
 
 def test_run_folders_and_index_must_agree(layout: StoreLayout) -> None:

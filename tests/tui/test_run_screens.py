@@ -233,7 +233,10 @@ async def test_new_run_form_validates_and_queues(
         await settle(pilot, lambda: len(app.docs) == 6)
         await pilot.press("n")
         form = app.screen
-        await settle(pilot, lambda: form.query_one("#preset", Select).value == "quick")
+        # The kind and preset choices appear once the kinds are loaded, with no blank one.
+        await settle(pilot, lambda: form.query("#preset"))
+        assert form.query_one("#preset", Select).value == "quick"
+        assert not form.query_one("#kind", Select).is_blank()
         form.query_one("#kind", Select).value = "probe"
         await pilot.pause()
         form.query_one("#overrides").value = "learning_rate=7"
@@ -258,7 +261,7 @@ async def test_new_run_form_validates_and_queues(
         # The form opens on the kind it queued last.
         await pilot.press("n")
         reopened = app.screen
-        await settle(pilot, lambda: reopened.query_one("#preset", Select).value == "quick")
+        await settle(pilot, lambda: reopened.query("#preset"))
         assert reopened.query_one("#kind", Select).value == "probe"
         await pilot.press("escape")
         # The engine was started and runs it to the end.

@@ -205,8 +205,8 @@ async def test_new_run_form_snapshots(
         await _open_runs(app, pilot)
         await pilot.press("n")
         form = app.screen
+        await settle(pilot, lambda: form.query("#kind"))
         kind = form.query_one("#kind", Select)
-        await settle(pilot, lambda: kind.value != Select.BLANK)
         # The first kind depends on the kinds installed; the picture shows the probe's.
         kind.value = "probe"
         await settle(pilot, lambda: form.query_one("#preset", Select).value == "quick")

@@ -23,6 +23,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets.select import NULL, NoSelection
 
 from nslab.core.errors import NslabError
 from nslab.core.status import EXECUTOR_ENGINE
@@ -49,9 +50,16 @@ class QueueResult(Message):
 
 def field_row(label: str, field: Widget) -> Iterator[Widget]:
     """One labelled line of the form."""
-    with Horizontal(classes="field"):
+    with Horizontal(classes="field", id=f"{label}-row"):
         yield Label(label)
         yield field
+
+
+def default_preset(presets: list[str]) -> str | NoSelection:
+    """`quick` when the kind has it (the form is for trying things), else its first."""
+    if not presets:
+        return NULL
+    return "quick" if "quick" in presets else presets[0]
 
 
 def queue_command(request: RunRequest, overrides: list[str]) -> tuple[str, ...]:
@@ -87,12 +95,9 @@ class EnqueueScreen(ModalScreen[None]):
         with Vertical(classes="dialog", id="enqueue-form"):
             yield Label("[b]Queue a run[/b]  (enter in any field queues it, escape closes)")
             with VerticalScroll(id="form-fields"):
-                yield from field_row(
-                    "kind", Select[str]([], prompt="loading kinds…", id="kind", compact=True)
-                )
-                yield from field_row(
-                    "preset", Select[str]([], prompt="preset", id="preset", compact=True)
-                )
+                # The selects are made once the kinds are loaded, without a blank choice.
+                yield from field_row("kind", Static("loading kinds…", classes="loading"))
+                yield from field_row("preset", Static("", classes="loading"))
                 yield from field_row(
                     "overrides",
                     Input(placeholder="key=value key2=value2", id="overrides", compact=True),
@@ -139,28 +144,43 @@ class EnqueueScreen(ModalScreen[None]):
         self.post_message(KindsLoaded(presets, None))
 
     @on(KindsLoaded)
-    def _kinds_loaded(self, message: KindsLoaded) -> None:
-        self.presets_by_kind = message.presets_by_kind
+    async def _kinds_loaded(self, message: KindsLoaded) -> None:
         if message.error or not message.presets_by_kind:
             self.show_error(
                 message.error or "no experiment kinds registered (nslab --plugin FILE.py dash)"
             )
             return
-        kind_select = self.query_one("#kind", Select)
-        kind_select.set_options([(kind, kind) for kind in message.presets_by_kind])
+        self.presets_by_kind = message.presets_by_kind
         last = self.dashboard.last_queued_kind
-        kind_select.value = (
-            last if last in message.presets_by_kind else next(iter(message.presets_by_kind))
+        kind = last if last in message.presets_by_kind else next(iter(message.presets_by_kind))
+        presets = message.presets_by_kind[kind]
+        await self.query(".loading").remove()
+        kind_select = Select[str](
+            [(name, name) for name in message.presets_by_kind],
+            allow_blank=False,
+            value=kind,
+            id="kind",
+            compact=True,
+        )
+        await self.query_one("#kind-row").mount(kind_select)
+        await self.query_one("#preset-row").mount(
+            Select[str](
+                [(name, name) for name in presets],
+                allow_blank=not presets,
+                value=default_preset(presets),
+                id="preset",
+                compact=True,
+            )
         )
         kind_select.focus()
 
     @on(Select.Changed, "#kind")
     def _kind_changed(self, event: Select.Changed) -> None:
         presets = self.presets_by_kind.get(str(event.value), [])
-        preset_select = self.query_one("#preset", Select)
-        preset_select.set_options([(name, name) for name in presets])
-        if presets:
-            preset_select.value = "quick" if "quick" in presets else presets[0]
+        preset_select = self.query("#preset").first(Select) if self.query("#preset") else None
+        if preset_select is not None and presets:
+            preset_select.set_options([(name, name) for name in presets])
+            preset_select.value = default_preset(presets)
 
     def show_error(self, text: str) -> None:
         self.query_one("#form-error", Static).update(text)
@@ -168,6 +188,9 @@ class EnqueueScreen(ModalScreen[None]):
     @on(Input.Submitted)
     @on(Button.Pressed, "#queue-button")
     def submit(self) -> None:
+        if not self.presets_by_kind:
+            self.show_error("the kinds are still loading")
+            return
         kind, preset = (
             self.query_one("#kind", Select).value,
             self.query_one("#preset", Select).value,

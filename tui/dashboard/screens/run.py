@@ -49,7 +49,8 @@ def headline(doc: RunDoc, record: RunRecord, now: float) -> Text:
         (doc["id"], "bold"),
         f" {doc.get('name', '')}  {doc['kind']}/{doc['preset']} seed {doc['seed']}  ",
         (status, "bold"),
-        f"  ran {duration(elapsed)}\n{progress_text(record)}",
+        # How long it ran opens the second line: the first fits 80 columns with a reason.
+        f"\nran {duration(elapsed)}  {progress_text(record)}".rstrip(),
     )
 
 

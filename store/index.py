@@ -232,15 +232,11 @@ class RunIndex:
     def restore_backup(self) -> IndexRecovery:
         """Put back the newest good copy of an unreadable index, with what the run folders
         add; a readable index is left as it is."""
-        recovery = restore_index(self.layout)
-        self._file.forget()
-        return recovery
+        return restore_index(self.layout)
 
     def rebuild(self) -> IndexRecovery:
         """Re-create the documents the index lacks from the run folders."""
-        recovery = rebuild_index(self.layout)
-        self._file.forget()
-        return recovery
+        return rebuild_index(self.layout)
 
     # -- internals -------------------------------------------------------------------
 

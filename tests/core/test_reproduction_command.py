@@ -4,6 +4,9 @@ and every built-in family's declaration against its config."""
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from subprocess import CompletedProcess
@@ -13,7 +16,9 @@ import pytest
 
 from nslab.core.registry import Registry
 from nslab.core.reproduction_plan import reproduction_requests
-from tests.conftest import TESTS_DIR, wait_for
+from nslab.store.home import StoreLayout
+from nslab.store.index import RunIndex
+from tests.conftest import TESTS_DIR, nslab_env, wait_for
 
 Nslab = Callable[..., CompletedProcess[str]]
 COIN = str(TESTS_DIR / "plugins" / "toy_reproduction.py")
@@ -102,6 +107,41 @@ def test_report_on_a_half_finished_reproduction_then_re_attach(
         nslab("--plugin", COIN, "reproduce", "--report", sweep, "--json", "--interval", "0.2")
     )
     assert final["complete"] and final["figures"][0]["n"] == 2
+
+
+def test_ctrl_c_leaves_the_runs_going_and_says_how_to_re_attach(
+    nslab: Nslab, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = tmp_path / "release"
+    monkeypatch.setenv("TOY_RELEASE_FILE", str(release))
+    following = subprocess.Popen(
+        [sys.executable, "-m", "nslab", "--plugin", COIN, "reproduce", "coin", "--seeds", "2"],
+        env=nslab_env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    layout = StoreLayout(home)
+    index = RunIndex(layout)
+    wait_for(
+        lambda: (
+            layout.index_path.exists()
+            and any(
+                doc["name"].endswith("fair-seed1") and doc["status"] == "running"
+                for doc in index.all()
+            )
+        ),
+        60,
+    )
+    following.send_signal(signal.SIGINT)
+    out, err = following.communicate(timeout=30)
+    assert following.returncode == 0
+    assert "1 of 2 seeds finished" in out and "PENDING" in out
+    sweep = out.split()[2].rstrip(":")
+    assert f"the runs go on; nslab reproduce --report {sweep} re-attaches" in err
+    release.touch()
+    (final,) = reports(nslab("--plugin", COIN, "reproduce", "--report", sweep, "--json"))
+    assert final["complete"]
 
 
 def test_reproduce_refuses_what_it_cannot_run(nslab: Nslab) -> None:

@@ -75,8 +75,10 @@ def test_finish_takes_a_status_and_a_second_finish_changes_nothing(home: Path) -
     run.finish()
     doc = only_run(home)
     assert doc["status"] == "cancelled" and exit_reason(doc) == "loss diverged"
+    unknown = nslab.init("x", home=home)
     with pytest.raises(ValueError):
-        nslab.init("x", home=home).finish("done")
+        unknown.finish("done")
+    unknown.finish()
 
 
 def test_a_config_must_be_json_values(home: Path) -> None:

@@ -75,8 +75,15 @@ def test_reproduce_runs_the_declared_runs_times_the_seeds_and_reports(nslab: Nsl
 
     markdown = nslab("--plugin", COIN, "reproduce", "--report", report["sweep"], "--markdown")
     assert "| heads, fair coin | 0.5 | < 0.51 | 0: 0.5 ok, 1: 0.51 MISS | 1/2" in markdown.stdout
-    text = nslab("--plugin", COIN, "reproduce", "--report", report["sweep"], check=True).stdout
-    assert "2 of 2 seeds finished" in text and "FAILS" in text and "HOLDS" in text
+    text = nslab("--plugin", COIN, "reproduce", "--report", report["sweep"], check=True)
+    assert "2 of 2 seeds finished" in text.stdout and "FAILS" in text.stdout
+    assert text.stderr == ""  # a finished reproduction has nothing to follow
+
+    nslab(
+        "--plugin", COIN, "sweep", "coin", "--grid", "bias=0.1,0.2", "--name", "plain", check=True
+    )
+    result = nslab("--plugin", COIN, "reproduce", "--report", "plain")
+    assert result.returncode == 1 and "was not queued by nslab reproduce" in result.stderr
 
 
 def test_report_on_a_half_finished_reproduction_then_re_attach(

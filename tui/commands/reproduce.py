@@ -166,6 +166,10 @@ def _reproduction_of(cli: CliState, sweep: str) -> Reproduction:
     reproduction = cli.registry().get(docs[0]["kind"]).reproduction()
     if reproduction is None:
         fail(f"sweep '{sweep}' is of kind {docs[0]['kind']}, which declares no reproduction")
+    from nslab.core.reproduction_plan import label_runs
+
+    if not label_runs(reproduction, sweep, docs):
+        fail(f"sweep '{sweep}' was not queued by nslab reproduce")
     return reproduction
 
 
@@ -233,6 +237,8 @@ def _follow(
             )
         ]
         ended = sum(1 for _, _, doc in runs if doc["status"] in _ENDED)
+        if ended == len(runs) and not drawn_lines and not seen:
+            return  # ended before we looked: nothing to follow
         if redraw:
             height = shutil.get_terminal_size().lines - 1
             text = _progress_table(cli, runs, time.time(), height)

@@ -132,6 +132,11 @@ class CommandExperiment(Experiment):
         records = AttachedRecords(ctx)
         try:
             self._follow(process, attach_read, records, config.scalars, ctx)
+        except BaseException:
+            # The run ends here (a full disk, a second Ctrl-C): the command must not outlive it.
+            _signal_group(process, signal.SIGKILL)
+            process.wait()
+            raise
         finally:
             os.close(attach_read)
         returncode = process.wait()

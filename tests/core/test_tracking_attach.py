@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import textwrap
@@ -9,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import psutil
 import pytest
 
+from nslab.core.context import RunContext
 from nslab.core.inline import InlineRun, run_inline
 from nslab.core.runs import RunBook
 from nslab.core.tracking import ATTACH_FD_ENV, ATTACH_PIPE_ENV, ATTACH_RUN_ENV, init
@@ -190,3 +193,24 @@ def test_a_grandchild_its_launcher_closed_the_pipe_to_makes_a_run_of_its_own(
     assert any("did not reach this process" in text for _, text in log_lines(run))
     (own,) = [doc for doc in RunBook(StoreLayout(home)).index.all() if doc["kind"] == "rank-0"]
     assert own["status"] == "succeeded" and own["summary"] == {"loss": 1.0}
+
+
+def test_a_run_that_breaks_down_takes_its_command_with_it(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def disk_full(self: RunContext, step: int | float, **values: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(RunContext, "log", disk_full)
+    pid_file = tmp_path / "pid"
+    run = run_program(
+        home,
+        f"""
+        import os, pathlib, time
+        pathlib.Path({str(pid_file)!r}).write_text(str(os.getpid()))
+        print("loss=1", flush=True)
+        time.sleep(60)
+        """,
+    )
+    assert run.status == "failed" and "No space left on device" in exit_reason(run.doc)
+    assert not psutil.pid_exists(int(pid_file.read_text()))

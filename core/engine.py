@@ -128,6 +128,8 @@ class Engine:
             lock_now = _identity(os.stat(lock_path))
         except FileNotFoundError:
             return f"its home {self.layout.home} or its lock file was removed"
+        except OSError:
+            return None  # unreadable, not gone: the tick reports what it cannot use
         if home_now != home_identity or lock_now != lock_identity:
             return f"its home {self.layout.home} was replaced"
         return None

@@ -160,12 +160,20 @@ async def test_run_screen_snapshots(
         assert_snapshot(f"run_screen_{size[0]}x{size[1]}{suffix}", app.export_screenshot())
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 35)])
+@pytest.mark.parametrize(
+    ("size", "no_color"), [((80, 24), False), ((120, 35), False), ((80, 24), True)]
+)
 async def test_compare_screen_snapshots(
-    frozen_store: tuple[Path, dict[str, str]], size: tuple[int, int]
+    frozen_store: tuple[Path, dict[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+    size: tuple[int, int],
+    no_color: bool,
 ) -> None:
-    """Every row of the table is labelled (status, config differences, final metrics)."""
+    """Every row of the table is labelled (status, config differences, final metrics);
+    without colour each curve ends in its number from the legend."""
     home, ids = frozen_store
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", "1")
     app = NslabDashboard(home, clock=lambda: FROZEN_NOW)
     async with app.run_test(size=size) as pilot:
         table = await _open_runs(app, pilot)
@@ -174,15 +182,24 @@ async def test_compare_screen_snapshots(
         chart = app.screen.query_one(CurveChart)
         await settle(pilot, lambda: chart.point_count == 80)
         await pilot.pause(REDRAW_SETTLE_S)
-        assert_snapshot(f"compare_screen_{size[0]}x{size[1]}", app.export_screenshot())
+        suffix = "_no_color" if no_color else ""
+        assert_snapshot(f"compare_screen_{size[0]}x{size[1]}{suffix}", app.export_screenshot())
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 35)])
+@pytest.mark.parametrize(
+    ("size", "no_color"), [((80, 24), False), ((120, 35), False), ((80, 24), True)]
+)
 async def test_population_screen_snapshots(
-    frozen_store: tuple[Path, dict[str, str]], size: tuple[int, int]
+    frozen_store: tuple[Path, dict[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+    size: tuple[int, int],
+    no_color: bool,
 ) -> None:
-    """The fitness chart draws best, median and worst, with round y-axis labels."""
+    """The fitness chart draws best, median and worst, with round y-axis labels; without
+    colour each line ends in its number from the legend."""
     home, ids = frozen_store
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", "1")
     app = NslabDashboard(home, clock=lambda: FROZEN_NOW)
     async with app.run_test(size=size) as pilot:
         table = await _open_runs(app, pilot)
@@ -191,7 +208,8 @@ async def test_population_screen_snapshots(
         chart = app.screen.query_one(CurveChart)
         await settle(pilot, lambda: chart.point_count == 12)
         await pilot.pause(REDRAW_SETTLE_S)
-        assert_snapshot(f"population_screen_{size[0]}x{size[1]}", app.export_screenshot())
+        suffix = "_no_color" if no_color else ""
+        assert_snapshot(f"population_screen_{size[0]}x{size[1]}{suffix}", app.export_screenshot())
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 35)])

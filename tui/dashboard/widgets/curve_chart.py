@@ -15,7 +15,8 @@ from rich.style import Style
 from textual.strip import Strip
 from textual.widget import Widget
 
-from nslab.tui.charting import Curve, Raster, rasterize
+from nslab.tui.charting import Curve, Raster, finite_points, rasterize
+from nslab.tui.dashboard.palette import readable
 from nslab.tui.dashboard.widgets.ticks import nice_ticks
 from nslab.tui.formatting import number
 
@@ -25,8 +26,8 @@ LABEL_WIDTH = 10
 ROWS_PER_LABEL = 2
 
 
-def series_style(index: int) -> Style:
-    return Style(color=SERIES_COLOURS[index % len(SERIES_COLOURS)])
+def series_style(index: int, no_color: bool) -> Style:
+    return readable(Style(color=SERIES_COLOURS[index % len(SERIES_COLOURS)]), no_color)
 
 
 def y_labels(y_range: tuple[float, float], log_scale: bool, body_height: int) -> dict[int, str]:
@@ -53,6 +54,29 @@ def y_labels(y_range: tuple[float, float], log_scale: bool, body_height: int) ->
     return labels
 
 
+def end_marks(curves: Sequence[Curve], raster: Raster) -> dict[tuple[int, int], str]:
+    """The digit of each curve (1, 2, ...) by the (row, column) cell of its last point.
+
+    Without colour the curves look alike; the digit at each one's end, repeated in the
+    legend, tells them apart. Placed as `rasterize` places points.
+    """
+    height, width = raster.masks.shape
+    (x_low, x_high), (y_low, y_high) = raster.x_range, raster.y_range
+    marks: dict[tuple[int, int], str] = {}
+    for index, curve in enumerate(curves):
+        xs, ys = finite_points(curve.steps, curve.values, raster.log_scale)
+        if not len(xs):
+            continue
+        column = round((float(xs[-1]) - x_low) / ((x_high - x_low) or 1.0) * (2 * width - 1))
+        pixel_row = round((y_high - float(ys[-1])) / (y_high - y_low) * (4 * height - 1))
+        row, column = min(max(pixel_row // 4, 0), height - 1), min(max(column // 2, 0), width - 1)
+        # Curves that end together get their digits side by side, leftwards.
+        while (row, column) in marks and column > 0:
+            column -= 1
+        marks[(row, column)] = str(index + 1)
+    return marks
+
+
 class CurveChart(Widget):
     """Set `curves` (and `log_scale`) with `show`; the widget redraws itself."""
 
@@ -69,6 +93,7 @@ class CurveChart(Widget):
         self._raster: Raster | None = None
         self._raster_key: object = None
         self._y_labels: dict[int, str] = {}
+        self._end_marks: dict[tuple[int, int], str] = {}
 
     def show(
         self, curves: Sequence[Curve], log_scale: bool = False, data_key: object = None
@@ -102,6 +127,8 @@ class CurveChart(Widget):
             self._raster = rasterize(self.curves, width, height, self.log_scale)
             self._raster_key = key
             self._y_labels = y_labels(self._raster.y_range, self.log_scale, height)
+            numbered = self.app.no_color and len(self.curves) > 1
+            self._end_marks = end_marks(self.curves, self._raster) if numbered else {}
         return self._raster
 
     def render_line(self, y: int) -> Strip:
@@ -124,7 +151,8 @@ class CurveChart(Widget):
     def _legend(self, width: int, base: Style) -> Strip:
         segments = [Segment(" " * (LABEL_WIDTH + 1), base)]
         for index, curve in enumerate(self.curves):
-            segments.append(Segment("━ ", base + series_style(index)))
+            key = f"{index + 1} " if self._end_marks else "━ "
+            segments.append(Segment(key, base + series_style(index, self.app.no_color)))
             segments.append(Segment(f"{curve.name}  ", base))
         if self.log_scale:
             segments.append(Segment("(log scale)", base + Style(dim=True)))
@@ -138,12 +166,19 @@ class CurveChart(Widget):
         segments = [Segment(label[:LABEL_WIDTH].rjust(LABEL_WIDTH) + tick, base + Style(dim=True))]
         masks, owners = raster.masks[row], raster.owners[row]
         text = raster.row_text(row)
+        for (mark_row, column), mark in self._end_marks.items():
+            if mark_row == row:
+                text = text[:column] + mark + text[column + 1 :]
         start = 0
         # Runs of cells with the same owner share one segment.
         for position in range(1, body_width + 1):
             if position == body_width or owners[position] != owners[start]:
                 owner = int(owners[start])
-                style = base + series_style(owner) if owner >= 0 and masks[start] else base
+                style = (
+                    base + series_style(owner, self.app.no_color)
+                    if owner >= 0 and masks[start]
+                    else base
+                )
                 segments.append(Segment(text[start:position], style))
                 start = position
         return Strip(segments).crop(0, width).extend_cell_length(width, base)

@@ -14,7 +14,7 @@ import math
 from collections.abc import Sequence
 from typing import TypedDict
 
-from nslab.core.reproduction import PooledFigure, Reproduction, SeedFigure, SeedRun
+from nslab.core.reproduction import Bar, PooledFigure, Reproduction, SeedFigure, SeedRun
 from nslab.core.reproduction_plan import label_runs
 from nslab.core.status import RunStatus
 from nslab.store.home import StoreLayout
@@ -40,6 +40,11 @@ class ReportRun(TypedDict):
     cpu_s: float | None
 
 
+class BarReport(TypedDict):
+    direction: str  # >=, >, <= or <
+    threshold: float
+
+
 class FigureSeed(TypedDict):
     seed: int
     status: str  # the run's status, "missing" when there is none
@@ -53,7 +58,7 @@ class FigureReport(TypedDict):
     run: str
     pooled: bool
     published: str
-    bar: str | None
+    bar: BarReport | None
     holds_in: float | None  # the share of seeds that must meet the bar (pooled: None)
     seeds: list[FigureSeed]  # pooled figures: each seed's part, with no value of its own
     n: int  # seeds whose run has ended
@@ -108,6 +113,10 @@ def seeds_needed(holds_in: float, seeds: int) -> int:
     return math.ceil(holds_in * seeds - 1e-9)
 
 
+def _bar(bar: Bar | None) -> BarReport | None:
+    return None if bar is None else BarReport(direction=bar.direction, threshold=bar.threshold)
+
+
 def _timing(label: str, seed: int, doc: RunDoc | None) -> ReportRun:
     if doc is None:
         return ReportRun(label=label, seed=seed, id=None, status="missing", wall_s=None, cpu_s=None)
@@ -160,7 +169,7 @@ def _seed_figure(
         run=figure.run,
         pooled=False,
         published=figure.published,
-        bar=str(figure.bar) if figure.bar is not None else None,
+        bar=_bar(figure.bar),
         holds_in=figure.holds_in if figure.bar is not None else None,
         seeds=seeds,
         n=n,
@@ -196,7 +205,7 @@ def _pooled_figure(
         run=figure.run,
         pooled=True,
         published=figure.published,
-        bar=str(figure.bar) if figure.bar is not None else None,
+        bar=_bar(figure.bar),
         holds_in=None,
         seeds=seeds,
         n=sum(1 for entry in seeds if entry["status"] not in _PENDING),

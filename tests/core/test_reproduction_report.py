@@ -96,6 +96,7 @@ def test_k_of_n_counts_failed_and_unreported_seeds_as_missing_the_bar(tmp_path: 
     assert [entry["meets"] for entry in acc["seeds"]] == [True, False, False, False, True]
     assert [entry["value"] for entry in acc["seeds"]] == [0.95, 0.85, None, None, 1.0]
     assert (acc["k"], acc["n"], acc["verdict"]) == (2, 5, "fails")
+    assert acc["bar"] == {"direction": ">=", "threshold": 0.9}
     assert acc["success_interval"] == pytest.approx(list(wilson_interval(2, 5)))
     assert acc["mean"] == pytest.approx((0.95 + 0.85 + 1.0) / 3)
     assert acc["mean_interval"] == pytest.approx(list(student_t_interval([0.95, 0.85, 1.0])))

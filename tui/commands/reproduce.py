@@ -282,6 +282,11 @@ def _print_reports(
     typer.echo("\n\n".join(render(report) for report in reports))
 
 
+def _bar(figure: FigureReport) -> str:
+    bar = figure["bar"]
+    return f"{bar['direction']} {bar['threshold']:g}" if bar else "-"
+
+
 def _value(value: float | None) -> str:
     return formatting.number(value, 3) if value is not None else "-"
 
@@ -334,7 +339,7 @@ def text_report(report: ReproductionReport) -> str:
     for figure in report["figures"]:
         lines.append("")
         lines.append(f"{figure['name']}: {figure['title']}")
-        bar = f"bar {figure['bar']}" if figure["bar"] else "no bar (reported)"
+        bar = f"bar {_bar(figure)}" if figure["bar"] else "no bar (reported)"
         lines.append(f"  published {figure['published']}; {bar}; {figure['verdict'].upper()}")
         if figure["pooled"]:
             lines.append(
@@ -398,7 +403,7 @@ def markdown_report(report: ReproductionReport) -> str:
             )
             mean = f"{_value(figure['mean'])} ({_interval(figure['mean_interval'])})"
         lines.append(
-            f"| {figure['title']} | {figure['published']} | {figure['bar'] or '-'} "
+            f"| {figure['title']} | {figure['published']} | {_bar(figure)} "
             f"| {per_seed} | {_k_of_n(figure, seeds)} | {mean} | {figure['verdict']} |"
         )
     lines += ["", "| seed | run | status | wall | CPU |", "|---|---|---|---|---|"]

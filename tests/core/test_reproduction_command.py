@@ -38,7 +38,9 @@ def reports(result: CompletedProcess[str]) -> list[Any]:
     return parsed
 
 
-def test_reproduce_runs_the_declared_runs_times_the_seeds_and_reports(nslab: Nslab) -> None:
+def test_reproduce_runs_the_declared_runs_times_the_seeds_and_reports(
+    nslab: Nslab, tmp_path: Path
+) -> None:
     result = nslab(
         "--plugin",
         COIN,
@@ -75,9 +77,12 @@ def test_reproduce_runs_the_declared_runs_times_the_seeds_and_reports(nslab: Nsl
 
     markdown = nslab("--plugin", COIN, "reproduce", "--report", report["sweep"], "--markdown")
     assert "| heads, fair coin | 0.5 | < 0.51 | 0: 0.5 ok, 1: 0.51 MISS | 1/2" in markdown.stdout
-    text = nslab("--plugin", COIN, "reproduce", "--report", report["sweep"], check=True)
+    plot = tmp_path / "coin.svg"
+    text = nslab("--plugin", COIN, "reproduce", "--report", report["sweep"], "--plot", str(plot))
     assert "2 of 2 seeds finished" in text.stdout and "FAILS" in text.stdout
-    assert text.stderr == ""  # a finished reproduction has nothing to follow
+    # a finished reproduction has nothing to follow
+    assert text.stderr == f"saved {plot}\n" and text.returncode == 0
+    assert "heads, loaded coin (published: 0.9)" in plot.read_text()
 
     nslab(
         "--plugin", COIN, "sweep", "coin", "--grid", "bias=0.1,0.2", "--name", "plain", check=True

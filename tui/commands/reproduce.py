@@ -61,6 +61,14 @@ def reproduce(
     markdown: Annotated[
         bool, typer.Option("--markdown", help="Print the report as Markdown tables.")
     ] = False,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            "--plot",
+            help="Also save each seed's values beside the bar and published value "
+            "(PNG, SVG or PDF; several kinds: PATH-KIND.png).",
+        ),
+    ] = None,
     priority: Priority = 0,
     slots: Slots = 1,
     interval: Annotated[
@@ -99,7 +107,7 @@ def reproduce(
         try:
             _follow(cli, list(sweeps), reproductions, interval, live)
         except KeyboardInterrupt:
-            _print_reports(cli, reproductions, as_json, markdown)
+            _print_reports(cli, reproductions, as_json, markdown, plot)
             typer.echo(
                 "detached: the runs go on; "
                 + "; ".join(f"nslab reproduce --report {sweep}" for sweep in sweeps)
@@ -107,7 +115,7 @@ def reproduce(
                 err=True,
             )
             return
-    _print_reports(cli, reproductions, as_json, markdown)
+    _print_reports(cli, reproductions, as_json, markdown, plot)
 
 
 def _queue(
@@ -272,14 +280,34 @@ def _reports(cli: CliState, reproductions: dict[str, Reproduction]) -> list[Repr
 
 
 def _print_reports(
-    cli: CliState, reproductions: dict[str, Reproduction], as_json: bool, markdown: bool
+    cli: CliState,
+    reproductions: dict[str, Reproduction],
+    as_json: bool,
+    markdown: bool,
+    plot: Path | None,
 ) -> None:
     reports = _reports(cli, reproductions)
+    if plot is not None:
+        _save_plots(reports, plot)
     if as_json:
         echo_json(reports)
         return
     render = markdown_report if markdown else text_report
     typer.echo("\n\n".join(render(report) for report in reports))
+
+
+def _save_plots(reports: Sequence[ReproductionReport], path: Path) -> None:
+    from nslab.core.figures import FigureError
+    from nslab.core.reproduction_figure import reproduction_figure
+
+    for report in reports:
+        target = path if len(reports) == 1 else path.with_stem(f"{path.stem}-{report['kind']}")
+        try:
+            reproduction_figure(report).savefig(target)
+        except FigureError as exc:
+            typer.echo(f"nslab: no plot of {report['sweep']}: {exc}", err=True)
+            continue
+        typer.echo(f"saved {target}", err=True)
 
 
 def _bar(figure: FigureReport) -> str:

@@ -155,9 +155,9 @@ def _queue(
             reproduction, preset, chosen_seeds, name, registry, priority
         )
         planned.append((name, requests))
-    for _, requests in planned:
-        for request in requests:
-            cli.book.create(request, EXECUTOR_ENGINE, Path.cwd())
+    cli.book.create_many(
+        [request for _, requests in planned for request in requests], EXECUTOR_ENGINE, Path.cwd()
+    )
     engine, _ = start_engine(cli.layout, slots)
     return {
         name: f"queued reproduction {name}: {formatting.plural(len(requests), 'run')} "

@@ -57,7 +57,7 @@ class IndexRecovery:
             if self.updated:
                 parts.append(f"{_runs(len(self.updated))} updated from their folders")
             if self.kept_aside is not None:
-                parts.append(f"the unreadable file is kept as {self.kept_aside}")
+                parts.append(f"the damaged file is kept as {self.kept_aside}")
             text = f"run index {self.index} rebuilt with {_runs(self.runs)}: " + "; ".join(parts)
         if self.unrecoverable:
             shown = ", ".join(sorted(self.unrecoverable)[:5])

@@ -93,7 +93,10 @@ def wilson_interval(successes: int, trials: int) -> tuple[float, float]:
     denominator = 1 + _Z95**2 / trials
     centre = (share + _Z95**2 / (2 * trials)) / denominator
     half = _Z95 * math.sqrt(share * (1 - share) / trials + _Z95**2 / (4 * trials**2))
-    return max(0.0, centre - half / denominator), min(1.0, centre + half / denominator)
+    # At 0 or n successes the bound is exactly 0 or 1; the float sum would miss it by an ulp.
+    low = 0.0 if successes == 0 else centre - half / denominator
+    high = 1.0 if successes == trials else centre + half / denominator
+    return low, high
 
 
 def student_t_interval(values: Sequence[float]) -> tuple[float, float] | None:

@@ -15,6 +15,7 @@ from pydantic import Field, field_validator
 
 from nslab.core.context import RunContext
 from nslab.core.experiment import Experiment
+from nslab.core.reproduction_report import wilson_interval
 from nslab.experiments.exedec.deepcoder import dsl as dc
 from nslab.experiments.exedec.deepcoder import generation as deepcoder_generation
 from nslab.experiments.exedec.deepcoder.search import BottomUpSynthesizer, deepcoder_exedec
@@ -62,17 +63,6 @@ class ExeDecConfig(ProblemSourceConfig):
 
     def evaluated_domains(self) -> list[Domain]:
         return self.domains
-
-
-def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float, float]:
-    """95% Wilson score interval of a binomial proportion."""
-    if trials == 0:
-        return 0.0, 1.0
-    p = successes / trials
-    denominator = 1 + z * z / trials
-    centre = (p + z * z / (2 * trials)) / denominator
-    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def mcnemar_exact_p(only_first: int, only_second: int) -> float:

@@ -75,7 +75,7 @@ def test_wilson_and_t_intervals_match_their_formulas() -> None:
     low, high = wilson_interval(4, 5)
     assert (round(low, 3), round(high, 3)) == (0.376, 0.964)
     assert wilson_interval(0, 0) == (0.0, 1.0)
-    assert wilson_interval(5, 5)[1] == 1.0
+    assert wilson_interval(5, 5)[1] == 1.0 and wilson_interval(0, 3)[0] == 0.0
     low, high = student_t_interval([1.0, 2.0, 3.0])
     half = 4.302652729911275 * 1.0 / math.sqrt(3)  # t(0.975, 2) * s / sqrt(n)
     assert (low, high) == pytest.approx((2.0 - half, 2.0 + half))

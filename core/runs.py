@@ -84,6 +84,16 @@ def final_status_logged(events_path: Path) -> StatusEvent | None:
     return None
 
 
+@dataclass(frozen=True)
+class _ExitVerdict:
+    """How a run whose worker is gone ended; `logged` when its own log already says so."""
+
+    status: RunStatus
+    reason: str
+    summary: Mapping[str, Any] | None = None
+    logged: bool = False
+
+
 def describe_exit(returncode: int) -> str:
     if returncode < 0:
         try:
@@ -231,39 +241,70 @@ class RunBook:
         doc = self.index.get(run_id)
         if doc["status"] != RunStatus.RUNNING or self.has_live_writer(run_id):
             return None
-        logged = final_status_logged(self.layout.events_path(run_id))
+        verdict = self._exit_verdict(doc, returncode)
+        return self.finish(
+            run_id,
+            verdict.status,
+            verdict.reason,
+            summary=verdict.summary,
+            code=returncode,
+            write_event=not verdict.logged,
+        )
+
+    def _exit_verdict(self, doc: RunDoc, returncode: int | None) -> _ExitVerdict:
+        """How a running run whose worker is gone ended, from its log and its document."""
+        logged = final_status_logged(self.layout.events_path(doc["id"]))
         if logged is not None:
             # The worker ended the run but could not record it (the index was unreadable).
-            return self.finish(
-                run_id,
+            return _ExitVerdict(
                 RunStatus(logged["status"]),
                 logged.get("reason") or "finished",
-                summary=logged.get("summary"),
-                code=returncode,
-                write_event=False,
+                logged.get("summary"),
+                logged=True,
             )
         if doc.get("cancel_requested"):
-            return self.finish(run_id, RunStatus.CANCELLED, "cancelled by request", code=returncode)
+            return _ExitVerdict(RunStatus.CANCELLED, "cancelled by request")
         if returncode is None:
             if doc.get("pid_is_launcher") and doc.get("executor") != EXECUTOR_DASK:
                 reason = f"its launcher (pid {doc.get('pid')}) ended before starting the worker"
             else:
                 reason = f"worker (pid {doc.get('pid')}) vanished"
-            return self.finish(run_id, RunStatus.INTERRUPTED, reason)
+            return _ExitVerdict(RunStatus.INTERRUPTED, reason)
         if returncode < 0:
-            return self.finish(
-                run_id, RunStatus.INTERRUPTED, describe_exit(returncode), code=returncode
-            )
+            return _ExitVerdict(RunStatus.INTERRUPTED, describe_exit(returncode))
         reason = describe_exit(returncode) if returncode else "worker exited without a result"
-        return self.finish(run_id, RunStatus.FAILED, reason, code=returncode)
+        return _ExitVerdict(RunStatus.FAILED, reason)
 
-    def reconciled_runs(self) -> list[RunDoc]:
-        """Every run, newest first, after recording the runs whose worker is gone (so a
-        status display never counts a dead worker as running)."""
-        docs = self.index.all()
-        if self.reconcile(docs):
-            docs = self.index.all()
-        return docs
+    def observed(self, docs: Iterable[RunDoc]) -> list[RunDoc]:
+        """The runs as they are, without writing: a running run whose worker is gone is
+        shown as it will be recorded (by the engine or the next command that writes).
+
+        Read commands use this, so they work on a full or read-only store and a status
+        display never counts a dead worker as running.
+        """
+        return [
+            self._as_ended(doc) if self._worker_gone(doc, socket.gethostname()) else doc
+            for doc in docs
+        ]
+
+    def _as_ended(self, doc: RunDoc) -> RunDoc:
+        verdict = self._exit_verdict(doc, None)
+        ended: RunDoc = {
+            **doc,
+            "status": str(verdict.status),
+            "exit": {"reason": verdict.reason, "code": None},
+        }
+        if verdict.summary is not None:
+            ended["summary"] = dict(verdict.summary)
+        return ended
+
+    def _worker_gone(self, doc: RunDoc, host: str) -> bool:
+        return (
+            doc["status"] == RunStatus.RUNNING
+            and doc.get("host") == host
+            and not is_alive(doc.get("pid"), doc.get("pid_started"))
+            and not self.has_live_writer(doc["id"])
+        )
 
     def reconcile(self, docs: Iterable[RunDoc], skip: Iterable[str] = ()) -> list[str]:
         """Mark running runs on this host whose worker is gone; returns their ids.
@@ -275,9 +316,7 @@ class RunBook:
         skipped = set(skip)
         lost = []
         for doc in docs:
-            if doc["status"] != RunStatus.RUNNING or doc["id"] in skipped:
-                continue
-            if doc.get("host") != host or is_alive(doc.get("pid"), doc.get("pid_started")):
+            if doc["id"] in skipped or not self._worker_gone(doc, host):
                 continue
             if self.record_worker_exit(doc["id"], None) is not None:
                 lost.append(doc["id"])

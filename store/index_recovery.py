@@ -53,9 +53,9 @@ class IndexRecovery:
             if self.restored_from is not None:
                 parts.append(f"restored from {self.restored_from.name}")
             if self.added:
-                parts.append(f"{_runs(len(self.added))} re-created from their folders")
+                parts.append(f"{_runs(len(self.added))} re-created from the run folders")
             if self.updated:
-                parts.append(f"{_runs(len(self.updated))} updated from their folders")
+                parts.append(f"{_runs(len(self.updated))} updated from the run folders")
             if self.kept_aside is not None:
                 parts.append(f"the damaged file is kept as {self.kept_aside}")
             text = f"run index {self.index} rebuilt with {_runs(self.runs)}: " + "; ".join(parts)

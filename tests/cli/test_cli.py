@@ -226,6 +226,28 @@ def test_a_corrupt_index_is_a_clear_error_and_doctor_restores_it(home: Path, nsl
     assert "keep-me" in nslab("ls", check=True).stdout
 
 
+def test_restoring_a_healthy_index_keeps_the_newest_write(nslab: Nslab) -> None:
+    run_id = nslab("run", "counter", "-p", "quick", "-d", "--name", "tagged", check=True)
+    nslab("tag", "tagged", "keep-me", check=True)
+    restored = nslab("doctor", "--restore-index", check=True)
+    assert "nothing to put back" in restored.stdout, run_id
+    assert "keep-me" in json.loads(nslab("show", "tagged", "--json", check=True).stdout)["tags"]
+
+
+def test_a_deleted_index_is_rebuilt_from_the_run_folders(home: Path, nslab: Nslab) -> None:
+    nslab("run", "counter", "-p", "quick", "--name", "first", check=True)
+    nslab("run", "counter", "-p", "quick", "--name", "second", check=True)
+    layout = StoreLayout(home)
+    layout.index_path.unlink()
+    listing = nslab("ls")
+    assert listing.returncode != 0 and "--rebuild-index" in listing.stderr
+    assert listing.stderr.count("\n") == 1
+    rebuilt = nslab("doctor", "--rebuild-index", check=True)
+    assert "rebuilt with 2 runs" in rebuilt.stdout
+    names = {run["name"] for run in json.loads(nslab("ls", "--json", check=True).stdout)}
+    assert names == {"first", "second"}
+
+
 def test_experiments_lists_kinds_presets_and_schema(nslab: Nslab) -> None:
     described = json.loads(nslab("experiments", "--json", check=True).stdout)
     counter = next(item for item in described if item["kind"] == "counter")

@@ -46,17 +46,24 @@ def test_a_run_whose_worker_ended_unrecorded_gets_the_status_its_log_ends_with(
     events = book.layout.events_path(run_id)
     append_event(events, "status", status="running", attempt=1)
     append_event(events, "status", status="succeeded", reason="finished", summary={"loss": 0.25})
-    (doc,) = book.reconciled_runs()
+    (seen,) = book.observed(book.index.all())
+    assert seen["status"] == "succeeded" and seen["summary"] == {"loss": 0.25}
+    assert book.index.get(run_id)["status"] == "running", "observing must not write"
+    assert book.reconcile(book.index.all()) == [run_id]
+    doc = book.index.get(run_id)
     assert doc["status"] == "succeeded" and doc["summary"] == {"loss": 0.25}
-    assert exit_reason(doc) == "finished"
+    assert exit_reason(doc) == exit_reason(seen) == "finished"
 
 
 def test_a_worker_killed_mid_run_is_still_interrupted(book: RunBook) -> None:
     run_id = new_run(book)
     book.mark_started(run_id, dead_pid(), None, executor=EXECUTOR_ENGINE)
     append_event(book.layout.events_path(run_id), "status", status="running", attempt=1)
-    (doc,) = book.reconciled_runs()
-    assert doc["status"] == "interrupted" and "vanished" in exit_reason(doc)
+    (seen,) = book.observed(book.index.all())
+    assert seen["status"] == "interrupted" and "vanished" in exit_reason(seen)
+    book.reconcile(book.index.all())
+    doc = book.index.get(run_id)
+    assert doc["status"] == "interrupted" and exit_reason(doc) == exit_reason(seen)
 
 
 def test_a_launcher_claim_is_never_signalled_by_cancel(book: RunBook) -> None:

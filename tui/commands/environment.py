@@ -75,16 +75,27 @@ def doctor(
     as_json: JsonFlag = False,
     restore_index: Annotated[
         bool,
-        typer.Option("--restore-index", help="Put back the last good copy of a corrupt index."),
+        typer.Option(
+            "--restore-index",
+            help="Put back the newest good copy of an unreadable index (a readable one is kept).",
+        ),
+    ] = False,
+    rebuild_index: Annotated[
+        bool,
+        typer.Option(
+            "--rebuild-index",
+            help="Re-create the runs the index lacks from the run folders (runs/<id>/run.json).",
+        ),
     ] = False,
 ) -> None:
     """What is installed and what is missing (torch and its device, OCaml binaries, Julia)."""
     from nslab.tui.doctor import run_checks
 
     cli = state(ctx)
-    if restore_index:
-        kept = cli.book.index.restore_backup()
-        typer.echo(f"restored the run index from its backup; the damaged file is kept as {kept}")
+    if restore_index or rebuild_index:
+        index = cli.book.index
+        recovery = index.restore_backup() if restore_index else index.rebuild()
+        typer.echo(recovery.describe())
         return
     checks = run_checks(cli.layout, cli.registry())
     if as_json:

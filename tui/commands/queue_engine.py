@@ -138,7 +138,7 @@ def engine_status(ctx: typer.Context, as_json: JsonFlag = False) -> None:
 
     cli = state(ctx)
     engine = engine_state(cli.layout)
-    docs = cli.book.index.all()
+    docs = cli.book.observed(cli.book.index.all())
     counts = {s: sum(1 for d in docs if d["status"] == s) for s in ("queued", "running")}
     report = {
         "running": engine is not None,

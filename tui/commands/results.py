@@ -48,9 +48,7 @@ def list_runs(
 ) -> None:
     """List runs, newest first."""
     cli = state(ctx)
-    docs = cli.book.index.all()
-    if cli.book.reconcile(docs):
-        docs = cli.book.index.all()
+    docs = cli.book.observed(cli.book.index.all())
     for value in status or []:
         if value not in {str(s) for s in RunStatus}:
             fail(f"unknown status '{value}' (statuses: {', '.join(RunStatus)})")
@@ -139,9 +137,7 @@ def show(ctx: typer.Context, run_ref: RunRef, as_json: JsonFlag = False) -> None
     from nslab.store.artifacts import ArtifactStore
 
     cli = state(ctx)
-    doc = cli.book.index.get(run_ref)
-    cli.book.reconcile([doc])
-    doc = cli.book.index.get(doc["id"])
+    (doc,) = cli.book.observed([cli.book.index.get(run_ref)])
     store = ArtifactStore(cli.layout.artifacts_dir(doc["id"]))
     artifacts = {
         name: [

@@ -27,6 +27,7 @@ from nslab.core.status import (
     EXECUTOR_FOREGROUND,
     FINAL_STATUSES,
     RETRYABLE_STATUSES,
+    TRACKED_PRESET,
     RunStatus,
 )
 from nslab.core.writer_lock import writer_lock_held
@@ -393,6 +394,11 @@ class RunBook:
             raise RunStateError(
                 f"run {doc['id']} is {doc['status']}; only failed, cancelled or interrupted "
                 "runs can be retried"
+            )
+        if doc["preset"] == TRACKED_PRESET:
+            raise RunStateError(
+                f"run {doc['id']} was tracked by its own script (nslab.init); nslab cannot "
+                "re-run it: run the script again"
             )
         if self.has_live_writer(doc["id"]):
             raise RunStateError(

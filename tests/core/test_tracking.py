@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import nslab
+from nslab.core.errors import RunStateError
 from nslab.core.runs import RunBook
 from nslab.core.status import TRACKED_PRESET
 from nslab.core.tracking import EXITED_WITHOUT_FINISH, TrackingError
@@ -79,6 +80,15 @@ def test_finish_takes_a_status_and_a_second_finish_changes_nothing(home: Path) -
     with pytest.raises(ValueError):
         unknown.finish("done")
     unknown.finish()
+
+
+def test_retry_refuses_a_tracked_run(home: Path) -> None:
+    with pytest.raises(ZeroDivisionError), nslab.init("crashy", home=home):
+        _ = 1 / 0
+    doc = only_run(home)
+    with pytest.raises(RunStateError, match="tracked by its own script"):
+        RunBook(StoreLayout(home)).retry(doc["id"])
+    assert only_run(home)["status"] == "failed"
 
 
 def test_a_config_must_be_json_values(home: Path) -> None:

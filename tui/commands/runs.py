@@ -171,14 +171,19 @@ def retry(
     ctx: typer.Context,
     runs: Annotated[list[str], typer.Argument(help="Failed, cancelled or interrupted runs.")],
     slots: Slots = 1,
+    fresh: Annotated[
+        bool,
+        typer.Option("--fresh", help="Start over: drop the checkpoint instead of resuming from it."),
+    ] = False,
 ) -> None:
     """Queue runs again; each resumes from its last checkpoint if it made one."""
     from nslab.core.engine import start_engine
 
     cli = state(ctx)
     for run_ref in runs:
-        doc = cli.book.retry(run_ref)
-        typer.echo(f"requeued {doc['id']} (attempt {doc['retries'] + 1})")
+        doc = cli.book.retry(run_ref, fresh=fresh)
+        start = "from the start" if fresh else f"attempt {doc['retries'] + 1}"
+        typer.echo(f"requeued {doc['id']} ({start})")
     start_engine(cli.layout, slots)
 
 

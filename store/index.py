@@ -154,7 +154,11 @@ class RunIndex:
             return exact[0]
         by_prefix = [doc for doc in docs if doc["id"].startswith(run_ref)]
         if not by_prefix:
-            by_prefix = [doc for doc in docs if doc.get("name") == run_ref]
+            by_name = [doc for doc in docs if doc.get("name") == run_ref]
+            if by_name:
+                # A name names its newest run, as a branch names its last commit: re-running
+                # the same command makes another run of that name, and older ones keep ids.
+                return max(by_name, key=lambda doc: doc["id"])
         if len(by_prefix) == 1:
             return by_prefix[0]
         if not by_prefix:

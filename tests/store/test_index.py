@@ -47,6 +47,8 @@ def test_insert_get_and_prefix_resolution(home: Path) -> None:
         index.get(common)
     docs = [{"id": "0zk1aa00", "name": "x"}, {"id": "0zm2bb00", "name": "y"}]
     assert RunIndex.resolve("0zm", docs)["name"] == "y"
+    again = index.insert({"name": "alpha", "status": "queued"})
+    assert index.get("alpha")["id"] == again["id"], "a repeated name names its newest run"
     with pytest.raises(UnknownRunError, match="no run matches 'zzzz'"):
         index.get("zzzz")
 

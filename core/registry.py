@@ -13,7 +13,7 @@ import inspect
 import os
 import sys
 from dataclasses import dataclass
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 
 from nslab.core.errors import PluginError, UnknownKindError
@@ -72,8 +72,11 @@ class Registry:
     def __init__(self, plugin_files: list[str] | None = None) -> None:
         self._sources: dict[str, ExperimentSource] = {}
         self._loaded: dict[str, type[Experiment]] = {}
+        # Kept from the one scan of the installed packages' metadata (each scan costs).
+        self._entry_points: dict[str, EntryPoint] = {}
         for entry in entry_points(group=ENTRY_POINT_GROUP):
             self._sources[entry.name] = ExperimentSource(entry.name, entry_point=entry.value)
+            self._entry_points[entry.name] = entry
         env_plugins = [p for p in os.environ.get(PLUGINS_ENV, "").split(os.pathsep) if p]
         for plugin in [*env_plugins, *(plugin_files or [])]:
             self.add_plugin(plugin)
@@ -103,7 +106,7 @@ class Registry:
         source = self.source(kind)
         if kind not in self._loaded:
             assert source.entry_point is not None
-            (entry,) = [e for e in entry_points(group=ENTRY_POINT_GROUP) if e.name == kind]
+            entry = self._entry_points[kind]
             cls = entry.load()
             if not (inspect.isclass(cls) and issubclass(cls, Experiment)):
                 raise PluginError(f"entry point '{kind}' = {entry.value} is not an Experiment")

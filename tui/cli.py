@@ -28,7 +28,7 @@ from nslab.tui.commands import (
     sweeps,
     views,
 )
-from nslab.tui.commands.options import CliState
+from nslab.tui.commands.options import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USER_ERROR, CliState
 
 app = typer.Typer(
     name="nslab",
@@ -97,15 +97,6 @@ queue_app.command("rm")(queue_engine.queue_rm)
 engine_app.command("start")(queue_engine.engine_start)
 engine_app.command("stop")(queue_engine.engine_stop)
 engine_app.command("status")(queue_engine.engine_status)
-
-
-# What `nslab` exits with: 0 done; 1 what was asked failed while it was done (a run that
-# did not succeed, a full disk, a file that cannot be written, a busy port); 2 what was
-# asked cannot be done as typed (usage, config, an unknown run, not a store folder:
-# change the command); 130 interrupted.
-EXIT_FAILED = 1
-EXIT_USER_ERROR = 2
-EXIT_INTERRUPTED = 130
 
 
 def main() -> None:

@@ -123,7 +123,7 @@ def test_sweep_exec_refuses_what_does_not_apply(nslab: Nslab) -> None:
     unused = nslab("sweep", "--exec", "--grid", "lr=1,2", "--", "python", "train.py")
     assert unused.returncode == 2 and "never uses swept value(s) lr" in unused.stderr
     two_kinds = nslab("sweep", "counter", "gssnn")
-    assert two_kinds.returncode == 1 and "give one experiment kind" in two_kinds.stderr
+    assert two_kinds.returncode == 2 and "give one experiment kind" in two_kinds.stderr
 
 
 def test_the_read_commands_show_a_tracked_run(tmp_path: Path, home: Path, nslab: Nslab) -> None:

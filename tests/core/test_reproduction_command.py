@@ -88,7 +88,7 @@ def test_reproduce_runs_the_declared_runs_times_the_seeds_and_reports(
         "--plugin", COIN, "sweep", "coin", "--grid", "bias=0.1,0.2", "--name", "plain", check=True
     )
     result = nslab("--plugin", COIN, "reproduce", "--report", "plain")
-    assert result.returncode == 1 and "was not queued by nslab reproduce" in result.stderr
+    assert result.returncode == 2 and "was not queued by nslab reproduce" in result.stderr
 
 
 def test_report_on_a_half_finished_reproduction_then_re_attach(
@@ -158,9 +158,9 @@ def test_ctrl_c_leaves_the_runs_going_and_says_how_to_re_attach(
 
 def test_reproduce_refuses_what_it_cannot_run(nslab: Nslab) -> None:
     result = nslab("reproduce", "counter", "-p", "quick")
-    assert result.returncode == 1 and "declares no reproduction" in result.stderr
+    assert result.returncode == 2 and "declares no reproduction" in result.stderr
     result = nslab("reproduce", "--report", "no-such-sweep")
-    assert result.returncode == 1 and "no sweep named 'no-such-sweep'" in result.stderr
+    assert result.returncode == 2 and "no sweep named 'no-such-sweep'" in result.stderr
     result = nslab("--plugin", COIN, "reproduce", "coin", "--seeds", "2", "--seed-list", "1")
     assert result.returncode == 2 and "not both" in result.stderr
 

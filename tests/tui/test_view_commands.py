@@ -31,7 +31,7 @@ def run_cli(home: Path, *args: str, timeout: float = 60) -> subprocess.Completed
 def test_dash_without_a_terminal_refuses_in_one_line(store: tuple[Path, dict[str, str]]) -> None:
     home, _ = store
     result = run_cli(home, "dash", timeout=30)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stdout == ""
     (line,) = result.stderr.strip().splitlines()
     assert "needs an interactive terminal" in line and "nslab watch" in line
@@ -133,7 +133,7 @@ def test_plot_errors_are_one_line(store: tuple[Path, dict[str, str]], tmp_path: 
         if message is None:
             assert result.exit_code == 0, result.output
             continue
-        assert result.exit_code == 1
+        assert result.exit_code == 2
         (line,) = result.stderr.strip().splitlines()
         assert line.startswith("nslab: ") and message in line
 
@@ -164,12 +164,12 @@ def test_plot_family_figure_errors_are_one_line(
     home, ids = store
     out = str(tmp_path / "a.png")
     without_plugin = invoke(home, "plot", ids["first"], "-f", "fronts", "--out", out)
-    assert without_plugin.exit_code == 1
+    assert without_plugin.exit_code == 2
     assert "unknown figure 'fronts' for these runs (figures: curves, population, pareto)" in (
         without_plugin.stderr
     )
     no_artifact = run_cli(home, "plot", ids["waiting-low"], "-f", "fronts", "--out", out)
-    assert no_artifact.returncode == 1
+    assert no_artifact.returncode == 2
     (line,) = no_artifact.stderr.strip().splitlines()
     assert line == "nslab: none of these runs has a pareto artifact yet"
     assert not Path(out).exists()

@@ -37,7 +37,16 @@ class CliState:
         return Registry(self.plugin_files)
 
 
-def fail(message: str, code: int = 1) -> NoReturn:
+# What `nslab` exits with: 0 done; 1 what was asked failed while it was done (a run that
+# did not succeed, a full disk, a file that cannot be written, a busy port, a missing
+# package); 2 what was asked cannot be done as typed (usage, config, an unknown run or
+# kind, not a store folder: change the command); 130 interrupted.
+EXIT_FAILED = 1
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+def fail(message: str, code: int = EXIT_USER_ERROR) -> NoReturn:
     typer.echo(f"nslab: {message}", err=True)
     raise typer.Exit(code)
 

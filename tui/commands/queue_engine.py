@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from nslab.tui import formatting
-from nslab.tui.commands.options import JsonFlag, echo_json, fail, state
+from nslab.tui.commands.options import EXIT_FAILED, JsonFlag, echo_json, fail, state
 
 
 def queue_ls(ctx: typer.Context, as_json: JsonFlag = False) -> None:
@@ -110,7 +110,7 @@ def engine_start(
         import importlib.util
 
         if importlib.util.find_spec("distributed") is None:
-            fail("the Dask executor needs `distributed`: pip install -e '.[dask]'")
+            fail("the Dask executor needs `distributed`: pip install -e '.[dask]'", EXIT_FAILED)
     engine, started = start_engine(state(ctx).layout, slots, scheduler)
     where = f"{formatting.plural(engine.slots, 'slot')}, executor {engine.executor}"
     if started:

@@ -13,7 +13,15 @@ import typer
 
 from nslab.core.status import RunStatus
 from nslab.tui import formatting
-from nslab.tui.commands.options import CliState, JsonFlag, RunRef, echo_json, fail, state
+from nslab.tui.commands.options import (
+    EXIT_FAILED,
+    CliState,
+    JsonFlag,
+    RunRef,
+    echo_json,
+    fail,
+    state,
+)
 
 if TYPE_CHECKING:
     from nslab.store.index import RunDoc
@@ -293,7 +301,7 @@ def export(
         try:
             out.write_text(text)
         except OSError as exc:
-            fail(f"cannot write {out}: {exc.strerror}; choose another --out")
+            fail(f"cannot write {out}: {exc.strerror}; choose another --out", EXIT_FAILED)
         typer.echo(f"wrote {out}", err=True)
 
 

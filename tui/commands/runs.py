@@ -173,7 +173,9 @@ def retry(
     slots: Slots = 1,
     fresh: Annotated[
         bool,
-        typer.Option("--fresh", help="Start over: drop the checkpoint instead of resuming from it."),
+        typer.Option(
+            "--fresh", help="Start over: drop the checkpoint instead of resuming from it."
+        ),
     ] = False,
 ) -> None:
     """Queue runs again; each resumes from its last checkpoint if it made one."""

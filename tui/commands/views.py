@@ -17,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from nslab.tui.commands.options import fail, state
+from nslab.tui.commands.options import EXIT_FAILED, fail, state
 
 SERVE_HOST = "127.0.0.1"
 DEFAULT_SERVE_PORT = 8000
@@ -61,7 +61,7 @@ def serve(
     cli = state(ctx)
     unavailable = port_problem(port)
     if unavailable:
-        fail(unavailable)
+        fail(unavailable, EXIT_FAILED)
     command = [sys.executable, "-m", "nslab", "--home", str(cli.home)]
     for plugin in cli.plugin_files:
         command += ["--plugin", plugin]
@@ -136,5 +136,5 @@ def plot(
     except FigureError as exc:
         fail(str(exc))
     except OSError as exc:
-        fail(f"cannot write {out}: {exc.strerror}; choose another --out")
+        fail(f"cannot write {out}: {exc.strerror}; choose another --out", EXIT_FAILED)
     typer.echo(f"wrote {written}")

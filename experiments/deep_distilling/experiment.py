@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-import numpy as np
 from pydantic import Field
 
 from nslab.core.context import RunContext
@@ -25,13 +24,17 @@ from nslab.experiments.deep_distilling.figures import (
     maxsat_figure,
     orientation_figure,
 )
-from nslab.experiments.deep_distilling.orientation import OOD_SETS, ood_set, training_lines
 
+# numpy, scikit-learn and scipy load in the methods that run the tasks, not with the
+# class: listing the kinds (`nslab experiments`, the dashboard) imports this module.
 if TYPE_CHECKING:
+    import numpy as np
+
     from nslab.experiments.deep_distilling.enn import ENN
 
+    Distilled = Callable[[np.ndarray], int]
+
 Task = Literal["orientation", "maxsat"]
-Distilled = Callable[[np.ndarray], int]
 PUBLISHED = {
     "orientation": "distilled code of at most 40 lines, 100% on every out-of-distribution set",
     "maxsat": "distilled rule satisfies at least as many clauses as the 3/4-approximation",
@@ -105,6 +108,8 @@ class DeepDistilling(Experiment):
     _total: int = 1
 
     def run(self, config: DeepDistillingConfig, ctx: RunContext) -> dict[str, float]:
+        from nslab.experiments.deep_distilling.orientation import OOD_SETS
+
         results: dict[str, float] = {}
         # Progress counts evaluation units: orientation test sets and MAXSAT clause counts.
         units = {
@@ -144,8 +149,10 @@ class DeepDistilling(Experiment):
     # -- shape orientation ----------------------------------------------------------------
 
     def _orientation(self, config: DeepDistillingConfig, ctx: RunContext) -> dict[str, float]:
-        # scikit-learn and scipy load with the training code, not with the class.
+        import numpy as np
+
         from nslab.experiments.deep_distilling.enn import ENNSettings, train_enn
+        from nslab.experiments.deep_distilling.orientation import OOD_SETS, ood_set, training_lines
 
         x_train, y_train = training_lines()
         settings = ENNSettings(
@@ -191,6 +198,8 @@ class DeepDistilling(Experiment):
     # -- MAXSAT ---------------------------------------------------------------------------
 
     def _maxsat(self, config: DeepDistillingConfig, ctx: RunContext) -> dict[str, float]:
+        import numpy as np
+
         from nslab.experiments.deep_distilling import maxsat
 
         n_vars, width = config.maxsat_vars, config.maxsat_clauses
@@ -308,6 +317,8 @@ class DeepDistilling(Experiment):
 def _orientation_figures(
     enn: ENN, distilled: Distilled, model: object | None, images: np.ndarray, labels: np.ndarray
 ) -> dict[str, float]:
+    import numpy as np
+
     # The emitted code runs on every input: it is the thing being tested.
     code_predictions = np.array([distilled(image) for image in images])
     enn_predictions = enn.predict(images)

@@ -33,7 +33,7 @@ from nslab.core.requests import check_seed, check_storable
 from nslab.core.run_files import ForwardedRunFiles, LocalRunFiles
 from nslab.core.runs import RunBook, RunRequest
 from nslab.core.status import EXECUTOR_FOREGROUND, TRACKED_PRESET, RunStatus
-from nslab.core.worker import _numeric_summary
+from nslab.core.worker import numeric_summary
 from nslab.core.writer_lock import take_writer_lock
 from nslab.store.events import EventWriter
 from nslab.store.home import StoreLayout, resolve_home
@@ -244,7 +244,7 @@ class TrackedRun:
             return
         self._ended = True
         reason = self._owner.reason_for(status, reason)
-        summary = _numeric_summary(self._ctx.last_values)
+        summary = numeric_summary(self._ctx.last_values)
         self._ctx.emit_status(status=str(status), reason=reason, summary=summary)
         self._events.close()
         self._owner.end(status, reason, summary, self._ctx.device)

@@ -12,9 +12,11 @@ import contextlib
 import io
 import math
 import os
+import resource
 import signal
 import subprocess
 import sys
+import time
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -32,7 +34,7 @@ from nslab.core.run_files import LocalRunFiles
 from nslab.core.runs import RunBook
 from nslab.core.status import RunStatus
 from nslab.core.writer_lock import keep_inherited_writer_lock, take_writer_lock
-from nslab.store.errors import describe_os_error, is_disk_full
+from nslab.store.errors import StoreError, describe_os_error, is_disk_full
 from nslab.store.events import EventWriter
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunDoc
@@ -114,7 +116,7 @@ class _StopSignals:
         self._ctx.request_stop()
 
 
-def _numeric_summary(values: Mapping[str, Any]) -> dict[str, float]:
+def numeric_summary(values: Mapping[str, Any]) -> dict[str, float]:
     summary = {}
     for key, value in values.items():
         try:
@@ -157,8 +159,10 @@ def execute(
     # A resumed run's summary covers its whole life, not only this attempt's metrics.
     ctx.last_values.update(doc.get("summary") or {})
     result: Mapping[str, Any] | None = None
+    main_metrics: tuple[str, ...] = ()
     try:
         experiment_cls = experiment or load_experiment(doc["kind"], doc.get("plugin_file"))
+        main_metrics = experiment_cls.main_metrics
         config = validate_config(experiment_cls.Config, doc["config"])
         seed_everything(doc["seed"])
         result = experiment_cls().run(config, ctx)
@@ -173,10 +177,12 @@ def execute(
     except Exception as exc:
         ctx.message(traceback.format_exc().rstrip(), "error")
         status, reason = RunStatus.FAILED, failure_reason(exc)
-    # The returned result leads, so `nslab ls` shows what the run measured, not its last losses.
-    result_summary = _numeric_summary(result or {})
-    logged = _numeric_summary(ctx.last_values)
-    summary = result_summary | {k: v for k, v in logged.items() if k not in result_summary}
+    # The kind's main metrics lead, then the returned result, so `nslab ls` shows what the
+    # run measured, not its last losses.
+    result_summary = numeric_summary(result or {})
+    logged = numeric_summary(ctx.last_values)
+    measured = result_summary | {k: v for k, v in logged.items() if k not in result_summary}
+    summary = {name: measured[name] for name in main_metrics if name in measured} | measured
     ctx.emit_status(status=str(status), reason=reason, summary=summary)
     return Outcome(status, reason, summary, ctx.device)
 
@@ -238,8 +244,14 @@ def _run_as_writer(
         # Its last events are lost, so whatever the experiment returned, the run failed.
         outcome = Outcome(RunStatus.FAILED, failure_reason(exc), outcome.summary, outcome.device)
         events_lost = True
+    # CPU time of this attempt, its child processes (e.g. an OCaml search) included.
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_seconds = time.process_time() + children.ru_utime + children.ru_stime
     try:
-        book.index.update(run_id, {"repro": {**doc["repro"], "device": outcome.device}})
+        book.index.update(
+            run_id,
+            {"repro": {**doc["repro"], "device": outcome.device, "cpu_seconds": cpu_seconds}},
+        )
         book.finish(
             run_id,
             outcome.status,
@@ -248,10 +260,12 @@ def _run_as_writer(
             code=0,
             write_event=False,
         )
-    except OSError as exc:
+    except (OSError, StoreError) as exc:
+        problem = describe_os_error(exc) if isinstance(exc, OSError) else str(exc)
+        # Its log ends with the outcome, which the engine records once the index is back.
         _say(
             f"run {run_id} ended {outcome.status} ({outcome.reason}) but the index could not "
-            f"record it: {describe_os_error(exc)}"
+            f"record it: {problem}"
         )
         return outcome.status
     if events_lost:

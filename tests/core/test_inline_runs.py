@@ -27,12 +27,22 @@ def test_a_run_streams_metrics_progress_population_artifacts_and_a_summary(home:
     )
     assert run.doc["summary"]["loss"] == run.trace.metrics["loss"].values[-1]
     assert run.doc["repro"]["device"] == "cpu"
+    assert run.doc["repro"]["cpu_seconds"] > 0
     assert [
         e["status"] for e in read_events(run.run_dir / "events.jsonl") if e["type"] == "status"
     ] == [
         "running",
         "succeeded",
     ]
+
+
+class LossFirst(Counter):
+    main_metrics = ("loss",)
+
+
+def test_a_kinds_main_metrics_lead_its_summary(home: Path) -> None:
+    summary = run_inline(LossFirst, home, "quick").doc["summary"]
+    assert list(summary)[:2] == ["loss", "steps_done"]
 
 
 def test_the_same_seed_gives_the_same_run_and_another_seed_does_not(home: Path) -> None:

@@ -73,17 +73,27 @@ class RunTrace:
             self._apply_one(event)
 
     def _apply_one(self, event: Event) -> None:
-        self.last_seq = max(self.last_seq, int(event.get("seq", 0)))
-        stamp = float(event.get("t", time.time()))
+        # Once per event of a log, millions for a long run: no call or object it can skip.
+        seq = int(event.get("seq", 0))
+        if seq > self.last_seq:
+            self.last_seq = seq
+        logged_at = event.get("t")
+        stamp = time.time() if logged_at is None else float(logged_at)
         self.first_event_at = self.first_event_at or stamp
         self.last_event_at = stamp
         if event["type"] == "metric":
             step = event.get("step", 0)
             self.last_step = step
+            metrics = self.metrics
             for name, value in (event.get("values") or {}).items():
-                number = _as_float(value)
-                if number is not None:
-                    self.metrics.setdefault(name, MetricSeries()).append(step, number)
+                number = value if type(value) is float else _as_float(value)
+                if number is None:
+                    continue
+                series = metrics.get(name)
+                if series is None:
+                    series = metrics[name] = MetricSeries()
+                series.steps.append(step)
+                series.values.append(number)
         elif event["type"] == "progress":
             done, total = float(event["done"]), float(event["total"])
             if self.progress_since is None or done < self.progress_since[0]:

@@ -50,7 +50,7 @@ test: setup test-tools
 	$(PY) -m pytest -n 2 -q
 
 # Speed and memory figures (printed, never asserted).
-BENCH_SCRIPTS := bench/foundation.py bench/dashboard.py bench/dask_executor.py bench/program_search.py bench/symbolic_distillation.py
+BENCH_SCRIPTS := bench/foundation.py bench/tracking.py bench/scale.py bench/dashboard.py bench/dask_executor.py bench/program_search.py bench/symbolic_distillation.py
 bench: setup
 	@for script in $(BENCH_SCRIPTS); do echo "== $$script"; $(PY) $$script || exit 1; done
 

@@ -29,6 +29,7 @@ from nslab.store.errors import StoreError, describe_os_error
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunDoc, RunIndex
 from nslab.store.index_recovery import folder_disagreement
+from nslab.tui.formatting import plural
 
 MIN_FREE_BYTES: Final = 100 * 1024**2
 MIN_FREE_FRACTION: Final = 0.01
@@ -84,7 +85,8 @@ def _experiment_checks(registry: Registry) -> list[EnvironmentCheck]:
 def _store(layout: StoreLayout, runs: list[RunDoc]) -> EnvironmentCheck:
     engine = engine_state(layout)
     engine_text = f"engine pid {engine.pid}" if engine else "engine stopped"
-    return EnvironmentCheck("store", True, f"{layout.home}: {len(runs)} runs, {engine_text}")
+    listed = plural(len(runs), "run")
+    return EnvironmentCheck("store", True, f"{layout.home}: {listed}, {engine_text}")
 
 
 def _existing_folder(path: Path) -> Path:
@@ -167,11 +169,12 @@ def _run_folders(layout: StoreLayout) -> EnvironmentCheck:
     problems = []
     if unlisted:
         problems.append(
-            f"{len(unlisted)} run folders the index does not list ({_ids(unlisted)}); "
+            f"{plural(len(unlisted), 'run folder')} the index does not list ({_ids(unlisted)}); "
             "`nslab doctor --rebuild-index` adds them"
         )
     if missing:
-        problems.append(f"{len(missing)} runs in the index have no folder ({_ids(missing)})")
+        listed = plural(len(missing), "run")
+        problems.append(f"{listed} in the index with no folder ({_ids(missing)})")
     if problems:
         return EnvironmentCheck("store run folders", False, "; ".join(problems))
     return EnvironmentCheck("store run folders", True, "each listed in the index")

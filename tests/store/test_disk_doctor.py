@@ -116,8 +116,8 @@ def test_run_folders_and_index_must_agree(layout: StoreLayout) -> None:
     shutil.rmtree(layout.run_dir(listed[0]))
     folders = _checks(layout)["store run folders"]
     assert not folders.ok
-    assert "1 run folders the index does not list (zzzzzz00)" in folders.detail
-    assert f"1 runs in the index have no folder ({listed[0]})" in folders.detail
+    assert "1 run folder the index does not list (zzzzzz00)" in folders.detail
+    assert f"1 run in the index with no folder ({listed[0]})" in folders.detail
 
 
 def test_doctor_fails_on_a_store_problem(layout: StoreLayout) -> None:

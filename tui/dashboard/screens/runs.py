@@ -19,7 +19,7 @@ from nslab.tui.dashboard.palette import tint
 from nslab.tui.dashboard.screens.following import FollowingScreen
 from nslab.tui.dashboard.widgets.key_bar import KeyBar
 from nslab.tui.dashboard.widgets.runs_table import RunRow, RunsTable
-from nslab.tui.formatting import ago, number, spark_blocks
+from nslab.tui.formatting import ago, number, plural, spark_blocks
 from nslab.tui.records import RunRecord
 
 QUEUE_SHOWN = 4
@@ -209,7 +209,7 @@ class RunsScreen(FollowingScreen):
         else:
             state = (
                 f"[b]engine[/b] [{tint('green', app.no_color)}]running[/] "
-                f"pid {engine.pid}, {engine.slots} slot(s)"
+                f"pid {engine.pid}, {plural(engine.slots, 'slot')}"
             )
         counts = {status: 0 for status in ("running", "queued")}
         for doc in app.docs:
@@ -222,7 +222,9 @@ class RunsScreen(FollowingScreen):
             f"[{queued}]{counts['queued']} queued[/]",
         )
         total = len(app.docs)
-        described = f"{shown} of {total} runs" if self.run_filter else f"{total} runs"
+        described = plural(total, "run")
+        if self.run_filter:
+            described = f"{shown} of {described}"
         if app.index_error is not None:
             described = "run index unreadable"
         elif not app.index_loaded:

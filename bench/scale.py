@@ -219,6 +219,38 @@ def bench_plot(scratch: Path) -> list[Row]:
     return rows
 
 
+def log_points(path: Path, points: int) -> None:
+    """A training run's events: three metrics per step, through a run context."""
+    events = EventWriter(path)
+    ctx = RunContext(path.parent.name, LocalRunFiles(path.parent), events, 0, path.parent / "c")
+    for step in range(points):
+        ctx.log(step, loss=1.0 / (step + 1), accuracy=step / points, lr=0.001)
+    events.close()
+
+
+def bench_metric_curves(scratch: Path) -> list[Row]:
+    folder = scratch / "points"
+    sample = folder / "sample" / "events.jsonl"
+    log_points(sample, 1_000)
+    points = round(SPARK_LOG_BYTES / SPARK_RUNS / (sample.stat().st_size / 1_000))
+    paths = [folder / f"run-{i}" / "events.jsonl" for i in range(SPARK_RUNS)]
+    for path in paths:
+        log_points(path, points)
+    size_mb = sum(path.stat().st_size for path in paths) / 1e6
+    start = time.perf_counter()
+    for path in paths:
+        read_trace(path)
+    seconds = time.perf_counter() - start
+    return [
+        (
+            f"curves of {SPARK_RUNS} runs, {size_mb:.0f} MB of metric points only "
+            f"({SPARK_RUNS * points / 1e6:.0f}M events)",
+            f"{seconds:.2f} s",
+            "<= 1 s",
+        )
+    ]
+
+
 def bench_sparklines(scratch: Path) -> list[Row]:
     home = scratch / "spark"
     book = RunBook(StoreLayout(home))
@@ -380,6 +412,7 @@ def main() -> None:
         *[functools.partial(bench_index, runs=runs) for runs in INDEX_SIZES],
         bench_plot,
         bench_sparklines,
+        bench_metric_curves,
         bench_streaming,
     ]
     rows: list[Row] = []

@@ -9,18 +9,15 @@ from pathlib import Path
 
 from tests.conftest import stop_engine_of
 
-# Kept identical to the code block under "## A tour" in README.md.
-TOUR = """\
-nslab experiments                                        # kinds, presets, config schema
-nslab run expression-search -p quick                     # foreground, live view; Ctrl-C cancels
-nslab run expression-search -p paper --name tour-long -d # about a minute, queued for the engine
-nslab ls                                                 # every run, newest first
-nslab watch tour-long                                    # live view; Ctrl-C only detaches
-nslab show tour-long                                     # config, summary, the equation found
-nslab artifacts tour-long equation --diff 1              # how it changed since its first version
-nslab compare expression-search-quick tour-long          # what differs between the two runs
-nslab engine stop                                        # the engine that -d started
-"""
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def readme_tour() -> str:
+    """The shell block of the README's tour of the built-in kinds, as a reader copies it."""
+    section = README.read_text().split("### The built-in kinds", 1)[1]
+    return section.split("```bash\n", 1)[1].split("```", 1)[0]
+
+
 # The long run cut to seconds; everything else runs as typed.
 FAST = ("-p paper ", "-p paper -s generations=30 ")
 
@@ -33,7 +30,9 @@ def test_the_tour_runs_as_typed_from_a_new_folder(tmp_path: Path) -> None:
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
     for name in ("NSLAB_PLUGINS", "COLUMNS"):
         env.pop(name, None)
-    script = "set -e\n" + TOUR.replace(*FAST)
+    tour = readme_tour()
+    assert FAST[0] in tour
+    script = "set -e\n" + tour.replace(*FAST)
     try:
         result = subprocess.run(
             ["bash", "-c", script],

@@ -141,9 +141,11 @@ def plot_runs(
     else:
         fig = draw_family_figure(registry, layout, docs, records, figure)
     out.parent.mkdir(parents=True, exist_ok=True)
-    # A fixed date in the metadata keeps SVGs byte-identical across runs of the command.
+    # No date in the metadata and a fixed salt for the SVG's element ids (random per
+    # process otherwise) keep SVGs byte-identical across runs of the command.
     metadata = {"Date": None} if out.suffix.lower() == ".svg" else {}
-    fig.savefig(out, dpi=150, bbox_inches="tight", metadata=metadata)
+    with plt.rc_context({"svg.hashsalt": "nslab"}):
+        fig.savefig(out, dpi=150, bbox_inches="tight", metadata=metadata)
     plt.close(fig)
     return out
 

@@ -118,6 +118,16 @@ def test_plot_writes_curves_population_and_pareto(
     assert "complexity" in pareto.read_text()
 
 
+def test_the_same_plot_twice_is_the_same_svg(
+    store: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    home, ids = store
+    first, second = tmp_path / "first.svg", tmp_path / "second.svg"
+    for out in (first, second):
+        assert run_cli(home, "plot", ids["first"], "--out", str(out)).returncode == 0
+    assert first.read_bytes() == second.read_bytes()
+
+
 def test_plot_errors_are_one_line(store: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
     home, ids = store
     cases = [

@@ -19,10 +19,12 @@ from nslab.tui.dashboard.palette import tint
 from nslab.tui.dashboard.screens.following import FollowingScreen
 from nslab.tui.dashboard.widgets.key_bar import KeyBar
 from nslab.tui.dashboard.widgets.runs_table import RunRow, RunsTable
-from nslab.tui.formatting import ago, number, plural, spark_blocks
+from nslab.tui.formatting import ago, number, plural, shorten, spark_blocks
 from nslab.tui.records import RunRecord
 
 QUEUE_SHOWN = 4
+# A sweep's long run names would push the queue's order off its three lines.
+QUEUE_NAME_WIDTH = 24
 SPARK_WIDTH = 12
 
 
@@ -264,8 +266,8 @@ class RunsScreen(FollowingScreen):
         if not queued:
             return
         shown = [
-            f"{position}. {doc['id']} {escape(doc.get('name') or '')} "
-            f"(priority {doc.get('priority', 0)})"
+            f"{position}. {doc['id']} {escape(shorten(doc.get('name') or '', QUEUE_NAME_WIDTH))}"
+            + (f" (priority {doc['priority']})" if doc.get("priority") else "")
             for position, doc in enumerate(queued[:QUEUE_SHOWN], 1)
         ]
         more = f"  … and {len(queued) - QUEUE_SHOWN} more" if len(queued) > QUEUE_SHOWN else ""

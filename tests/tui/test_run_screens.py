@@ -6,12 +6,14 @@ import io
 from pathlib import Path
 
 import numpy as np
+import pytest
 from rich.console import Console
 from textual.widgets import DataTable, OptionList, Select, SelectionList, Static
 
 from nslab.core.runs import RunBook
 from nslab.store.home import StoreLayout
 from nslab.tui.dashboard.app import NslabDashboard
+from nslab.tui.dashboard.feed import StoreFeed
 from nslab.tui.dashboard.screens.artifacts import ArtifactsScreen
 from nslab.tui.dashboard.screens.compare import CompareScreen
 from nslab.tui.dashboard.screens.confirm import ConfirmScreen
@@ -105,6 +107,23 @@ async def test_run_screen_shows_config_repro_and_failure(
         assert "fail_at = 15" in rendered(screen.query_one("#config", Static))
         assert "cwd = " in rendered(screen.query_one("#repro", Static))
         assert list(screen.query_one("#metrics", SelectionList).selected) == ["loss"]
+
+
+async def test_run_screen_opens_on_the_kinds_main_metric_until_the_user_picks(
+    store: tuple[Path, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home, ids = store
+    declared = lambda feed, kinds: {kind: ("accuracy",) for kind in kinds}  # noqa: E731
+    monkeypatch.setattr(StoreFeed, "_kinds_main_metrics", declared)
+    app = NslabDashboard(home)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        screen = await open_run(app, pilot, ids["failed"])
+        metrics = screen.query_one("#metrics", SelectionList)
+        await settle(pilot, lambda: list(metrics.selected) == ["accuracy"])
+        await pilot.click("#metrics", offset=(4, 1))
+        await settle(pilot, lambda: set(metrics.selected) == {"loss", "accuracy"})
+        await pilot.pause(0.6)  # a few feed polls
+        assert set(metrics.selected) == {"loss", "accuracy"}, "the user's pick stays"
 
 
 async def test_a_100000_point_curve_renders(tmp_path: Path) -> None:

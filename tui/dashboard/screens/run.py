@@ -77,6 +77,8 @@ class RunScreen(FollowingScreen):
         self.run_id = run_id
         self.log_scale = False
         self._metric_names: list[str] = []
+        # What the screen selected on its own; None once the user picked metrics.
+        self._auto_selection: tuple[str, ...] | None = ()
 
     def followed_ids(self) -> set[str]:
         return {self.run_id}
@@ -108,7 +110,8 @@ class RunScreen(FollowingScreen):
             return None
         record = app.record(self.run_id)
         selected = tuple(self.selected_metrics())
-        return (record.version, id(doc), self.log_scale, selected, int(app.clock()))
+        declared = app.main_metrics.get(doc["kind"])
+        return (record.version, id(doc), declared, self.log_scale, selected, int(app.clock()))
 
     def draw(self) -> None:
         app = self.dashboard
@@ -138,16 +141,25 @@ class RunScreen(FollowingScreen):
 
     def _sync_metric_list(self, record: RunRecord) -> None:
         names = list(record.trace.metrics)
-        if names == self._metric_names:
-            return
         selection = self.query_one("#metrics", MetricList)
         for name in names[len(self._metric_names) :]:
-            # The first metric is shown from the start; the others on request.
-            selection.add_option((name, name, not self._metric_names and name == names[0]))
+            selection.add_option((name, name, False))
         self._metric_names = names
+        if self._auto_selection is None:
+            return
+        # Until the user picks, the chart shows the metric the runs table shows: the
+        # kind's main metric once the run logs it, else its first metric.
+        doc = self.dashboard.docs_by_id[self.run_id]
+        lead = record.main_metric(self.dashboard.main_metrics.get(doc["kind"], ()))
+        if lead is not None and self._auto_selection != (lead,):
+            self._auto_selection = (lead,)
+            selection.deselect_all()
+            selection.select(lead)
 
     @on(SelectionList.SelectedChanged, "#metrics")
     def _metrics_chosen(self) -> None:
+        if tuple(self.selected_metrics()) != self._auto_selection:
+            self._auto_selection = None
         self.redraw()
 
     def action_toggle_log(self) -> None:

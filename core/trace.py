@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Final, Literal, Protocol, TypeVar
 
 # The store's own line parser, so that every reader agrees on what is an event.
-from nslab.store.events import _parse_lines
+from nslab.store.events import parse_lines
 from nslab.store.records import ArtifactEvent, Event, LogEvent, PopulationEvent
 
 LOG_LINES_KEPT = 200
@@ -184,7 +184,7 @@ class RunLog:
         if self.populations != "all":
             chunk, passed = _drop_populations(chunk, keep_last=self.populations == "last")
             self._populations_passed += passed
-        events, skipped = _parse_lines(chunk)
+        events, skipped = parse_lines(chunk)
         self._skipped += skipped
         if events:
             for fold in folds:

@@ -11,13 +11,28 @@ from typing import Any, Literal, NotRequired, TypedDict
 
 
 class MetricEvent(TypedDict):
-    """`ctx.log(step, name=value, ...)`: values logged together at one step."""
+    """`ctx.log(step, name=value, ...)`: values logged together at one step.
+
+    How readers hand a metric to views; the log holds it as a `MetricLine`, or in this
+    shape in logs written before metric lines were compacted.
+    """
 
     seq: int
     t: float
     type: Literal["metric"]
     step: float
     values: dict[str, Any]
+
+
+class MetricLine(TypedDict):
+    """A metric event as the log holds it: most lines of a training run are these, so
+    the step and values go under one-letter keys and the type is left implicit (the only
+    line with no `type`)."""
+
+    seq: int
+    t: float
+    s: float
+    v: dict[str, Any]
 
 
 class PopulationEvent(TypedDict):

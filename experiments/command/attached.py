@@ -8,12 +8,14 @@ worker is the run's one writer and replays each through its run context.
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
 from nslab.core.context import RunContext
 from nslab.core.run_files import CHECKPOINT_FILES, decode_checkpoint
+from nslab.store.events import as_event
 
 
 class AttachedRecords:
@@ -44,11 +46,12 @@ class AttachedRecords:
     def _forward_line(self, line: bytes) -> None:
         try:
             record = orjson.loads(line)
-            self._forward(record)
+            # The writer's compact metric lines read as the metric events they hold.
+            self._forward(as_event(record) or record)
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
             self.malformed += 1
 
-    def _forward(self, record: dict[str, Any]) -> None:
+    def _forward(self, record: Mapping[str, Any]) -> None:
         ctx = self._ctx
         match record["type"]:
             case "metric":
@@ -74,7 +77,7 @@ class AttachedRecords:
         else:
             self._files[path] = data
 
-    def _receive_status(self, record: dict[str, Any]) -> None:
+    def _receive_status(self, record: Mapping[str, Any]) -> None:
         status = str(record["status"])
         if status == "running":
             self.attached = True

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import math
+import random
 import time
 from pathlib import Path
 
@@ -79,10 +81,10 @@ def test_a_writer_after_a_crash_ends_the_torn_line_and_the_rest_stays_readable(
     assert read_tail(path)[-1]["values"] == {"loss": 0.5}
 
 
-def test_each_kind_is_written_with_the_fields_in_the_order_old_stores_hold(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_each_kind_is_written_with_seq_and_t_first_and_metrics_compact(
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(time, "time", lambda: 1.5)
+    monkeypatch.setattr(time, "time", lambda: 1.50049)
     output = _CollectedLines()
     writer = EventWriter(output, flush_interval_s=None)
     writer.metric(3, {"loss": 0.5})
@@ -90,7 +92,7 @@ def test_each_kind_is_written_with_the_fields_in_the_order_old_stores_hold(
     writer.attach_file("artifacts/best.txt", b"x")
     writer.close()
     assert output.lines == (
-        b'{"seq":1,"t":1.5,"type":"metric","step":3,"values":{"loss":0.5}}\n'
+        b'{"seq":1,"t":1.5,"s":3,"v":{"loss":0.5}}\n'
         b'{"seq":2,"t":1.5,"type":"status","status":"running","attempt":1}\n'
         b'{"type":"file","path":"artifacts/best.txt","data":"eA=="}\n'
     )
@@ -147,3 +149,106 @@ def test_lines_that_are_not_events_are_skipped_and_counted(tmp_path: Path) -> No
     assert [event["type"] for event in events] == ["metric", "metric"]
     assert reader.skipped == len(NOT_EVENTS)
     assert [event["type"] for event in read_tail(path)] == ["metric", "metric"]
+
+
+OLD_FORMAT_LOG = Path(__file__).parent / "fixtures" / "events_before_compact_metrics.jsonl"
+
+
+def test_a_log_written_before_compact_metric_lines_reads_as_it_did(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(OLD_FORMAT_LOG.read_bytes())
+    reader = EventReader(path)
+    events = reader.read_new()
+    assert [event["seq"] for event in events] == list(range(1, 12))
+    metrics = [event for event in events if event["type"] == "metric"]
+    assert [(m["step"], m["values"]) for m in metrics] == [
+        (0, {"loss": 0.9, "acc": 0.25}),
+        (1, {"loss": 0.5, "acc": None}),
+        (2, {"loss": 0.25, "acc": 0.75}),
+    ]
+    assert metrics[0]["t"] == 1764950400.3456789
+    assert reader.skipped == 0
+    assert read_events(path) == events
+    assert read_tail(path) == events
+    # The torn last line is the old writer's; a new writer ends it and goes on in the
+    # compact shape, with the next sequence number.
+    writer = EventWriter(path, flush_interval_s=None)
+    writer.metric(4, {"loss": 0.125})
+    writer.close()
+    (appended,) = reader.read_new()
+    assert appended == {
+        "seq": 12,
+        "t": appended["t"],
+        "type": "metric",
+        "step": 4,
+        "values": {"loss": 0.125},
+    }
+    assert reader.skipped == 1
+
+
+def _random_value(rng: random.Random) -> object:
+    pick = rng.random()
+    if pick < 0.6:
+        return rng.uniform(-1, 1) * 10 ** rng.randint(-30, 30)
+    if pick < 0.75:
+        return rng.randint(-(2**53), 2**53)
+    if pick < 0.8:
+        return rng.choice([0.0, -0.0, 5e-324, 1.7976931348623157e308])
+    return rng.choice([math.nan, math.inf, -math.inf])
+
+
+def test_metric_lines_round_trip_random_values_with_nan_and_inf_as_null(
+    tmp_path: Path,
+) -> None:
+    rng = random.Random(28)
+    path = tmp_path / "events.jsonl"
+    writer = EventWriter(path, flush_interval_s=None)
+    logged: list[tuple[int | float, dict[str, object]]] = []
+    for step in range(300):
+        names = rng.sample(["loss", "acc", "lr", "grad/norm", "é", "a b"], rng.randint(1, 6))
+        values = {name: _random_value(rng) for name in names}
+        at: int | float = step if step % 3 else step + 0.5
+        writer.metric(at, values)
+        logged.append((at, values))
+    writer.close()
+    events = read_events(path)
+    assert [event["seq"] for event in events] == list(range(1, 301))
+    for event, (step, values) in zip(events, logged, strict=True):
+        assert event["type"] == "metric"
+        assert event["step"] == step
+        stored = {
+            name: None if isinstance(value, float) and not math.isfinite(value) else value
+            for name, value in values.items()
+        }
+        assert event["values"] == stored
+        assert list(event["values"]) == list(values)
+
+
+def _shortest_json_length(value: float) -> int:
+    """An upper bound on a float's length in JSON: Python's shortest round-trip repr,
+    whose exponent can be one character longer than orjson's (`1e-05` for `1e-5`)."""
+    return len(repr(value))
+
+
+def test_bytes_per_metric_point_stay_within_the_compact_format(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = iter(1764950400.123456 + 0.001 * i for i in range(10_000))
+    monkeypatch.setattr(time, "time", lambda: next(clock))
+    rng = random.Random(3)
+    path = tmp_path / "events.jsonl"
+    writer = EventWriter(path, flush_interval_s=None)
+    bound = 0
+    for step in range(1_000):
+        values = {"loss": rng.random(), "acc": rng.random(), "lr": 0.001}
+        writer.metric(step, values)
+        seq = step + 1
+        # {"seq":N,"t":T,"s":S,"v":{"name":value,...}}\n with `t` to the millisecond
+        bound += len('{"seq":,"t":,"s":,"v":{}}\n') + len(str(seq)) + len("1764950400.123")
+        bound += len(str(step)) + len(values) - 1
+        bound += sum(len(f'"{name}":') + _shortest_json_length(v) for name, v in values.items())
+    writer.close()
+    size = path.stat().st_size
+    assert size <= bound
+    # Guild's figure for a few metrics per step (a TF event per value).
+    assert size / 3_000 <= 40

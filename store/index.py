@@ -2,9 +2,12 @@
 
 TinyDB rewrites its whole file on every write and neither locks nor writes atomically,
 so every mutation here takes an inter-process lock, opens a fresh TinyDB on a storage
-that parses with orjson and replaces the file atomically, keeping its last good copies
-(`nslab.store.index_file`). Readers never lock: they always see a whole file. A
-long-lived process (the engine, a dashboard) re-parses the file only when it changed.
+that parses with orjson and replaces the file atomically, once per mutation, keeping its
+last good copies (`nslab.store.index_file`). That file is the live part of the index:
+the runs done with are compacted into immutable shard files it lists
+(`nslab.store.index_shards`), so a mutation rewrites a small file at any store size.
+Readers never lock: they always see a whole file and the shards it lists. A long-lived
+process (the engine, a dashboard) re-parses a file only when it changed.
 
 Each change of a run's document is also written to its folder (`run.json`), so a
 deleted or damaged index can be rebuilt without losing a run
@@ -17,16 +20,21 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, NotRequired, TypedDict, cast
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
+from tinydb.table import Table
 
 from nslab.store.errors import AmbiguousRunError, UnknownRunError
 from nslab.store.home import StoreLayout
 from nslab.store.index_file import (
     ENVIRONMENTS_TABLE,
+    REMOVED_TABLE,
     RUNS_TABLE,
+    SHARDS_TABLE,
     IndexData,
     IndexFile,
     MissingIndexError,
@@ -41,6 +49,17 @@ from nslab.store.index_recovery import (
     rebuild_index,
     recover_locked,
     restore_index,
+)
+from nslab.store.index_shards import (
+    ShardReader,
+    compact,
+    compacted_docs,
+    compaction_due,
+    drop_unlisted_shards,
+    holding_shard,
+    keep_unsharded_copy,
+    listed_shards,
+    removed_ids,
 )
 from nslab.store.run_ids import next_run_ids
 from nslab.store.run_records import RunRecord, run_record_path, write_run_record
@@ -106,16 +125,39 @@ def _as_run_doc(fields: Mapping[str, Any]) -> RunDoc:
 
 
 class IndexFileStorage(Storage):
-    """The TinyDB storage over an `IndexFile`."""
+    """The TinyDB storage over the live `IndexFile`.
+
+    TinyDB writes after each table operation; a mutation here may make several (a run
+    and its environment, a removal and its tombstone), so writes are kept as `pending`
+    and the mutation writes the file once, when it ends.
+    """
 
     def __init__(self, index_file: IndexFile) -> None:
         self._file = index_file
+        self.pending: IndexData | None = None
 
     def read(self) -> IndexData | None:
-        return self._file.load()
+        return self.pending if self.pending is not None else self._file.load()
 
     def write(self, data: IndexData) -> None:
-        self._file.store(data)
+        self.pending = data
+
+
+@dataclass
+class _Mutation:
+    """One locked mutation: its TinyDB, and the run documents to record in run folders
+    once the index write that changes them is made."""
+
+    db: TinyDB
+    storage: IndexFileStorage
+    recorded: list[RunDoc] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    def data(self) -> IndexData:
+        return self.storage.read() or {}
+
+    def table(self, name: str = RUNS_TABLE) -> Table:
+        return self.db.table(name, cache_size=0)
 
 
 class RunIndex:
@@ -124,24 +166,51 @@ class RunIndex:
     def __init__(self, layout: StoreLayout) -> None:
         self.layout = layout
         self._file = IndexFile(layout)
+        self._shards = ShardReader(layout)
 
     # -- reading (never locks) -------------------------------------------------------
 
     def all(self) -> list[RunDoc]:
         """Every run, newest first."""
-        docs = [_as_run_doc(doc) for doc in self._read_table(RUNS_TABLE).values()]
-        docs.sort(key=lambda doc: doc["id"], reverse=True)
+        data = self._live_data()
+        docs = [_as_run_doc(doc) for _, doc in compacted_docs(data, self._shards)]
+        docs.extend(_as_run_doc(doc) for doc in data.get(RUNS_TABLE, {}).values())
+        docs.sort(key=itemgetter("id"), reverse=True)
+        self._shards.keep_only(listed_shards(data))
         return docs
+
+    def newest(self, limit: int) -> list[RunDoc]:
+        """The `limit` newest runs, newest first, reading only the shards that hold them
+        (every run when `limit` is 0)."""
+        if limit <= 0:
+            return self.all()
+        data = self._live_data()
+        hidden = {doc["id"] for doc in data.get(RUNS_TABLE, {}).values()} | removed_ids(data)
+        found = list(data.get(RUNS_TABLE, {}).values())
+        shards = listed_shards(data)
+        for shard in reversed(shards):
+            # Every run of this shard and of the ones left has an id up to shard.last.
+            if sum(1 for doc in found if doc["id"] > shard.last) >= limit:
+                break
+            found.extend(
+                doc for run_id, doc in self._shards.runs(shard).items() if run_id not in hidden
+            )
+        found.sort(key=itemgetter("id"), reverse=True)
+        return [_as_run_doc(doc) for doc in found[:limit]]
 
     def environment(self, key: str) -> dict[str, Any] | None:
         """The software environment a run recorded (shared by runs made in the same one)."""
-        for doc in self._read_table(ENVIRONMENTS_TABLE).values():
+        for doc in self._live_data().get(ENVIRONMENTS_TABLE, {}).values():
             if doc["key"] == key:
                 return dict(doc)
         return None
 
     def get(self, run_ref: str) -> RunDoc:
         """The run whose id is `run_ref` or starts with it (an exact name match also works)."""
+        candidates = self._prefix_candidates(run_ref)
+        if any(doc["id"].startswith(run_ref) for doc in candidates):
+            return self.resolve(run_ref, candidates)
+        # Only a name is left, and any run may have it.
         return self.resolve(run_ref, self.all())
 
     @staticmethod
@@ -187,21 +256,23 @@ class RunIndex:
     def insert_many(
         self, fields_list: Sequence[Mapping[str, Any]], environment: Mapping[str, Any] | None = None
     ) -> list[RunDoc]:
-        with self._locked_db() as db:
-            existing = (doc["id"] for doc in self._raw_table(db).values())
+        with self._mutation() as mutation:
+            data = mutation.data()
+            existing = [
+                *(doc["id"] for doc in data.get(RUNS_TABLE, {}).values()),
+                *(shard.last for shard in listed_shards(data)),
+            ]
             run_ids = next_run_ids(existing, time.time(), len(fields_list))
             docs = [
                 _as_run_doc({"id": run_id, **fields})
                 for run_id, fields in zip(run_ids, fields_list, strict=True)
             ]
-            db.table(RUNS_TABLE, cache_size=0).insert_multiple(docs)
+            mutation.table().insert_multiple(docs)
             if environment is not None:
-                known = self._raw_table(db, ENVIRONMENTS_TABLE).values()
+                known = mutation.data().get(ENVIRONMENTS_TABLE, {}).values()
                 if all(doc["key"] != environment["key"] for doc in known):
-                    db.table(ENVIRONMENTS_TABLE, cache_size=0).insert(dict(environment))
-            data = db.storage.read() or {}
-            for doc in docs:
-                self._write_run_record(data, doc)
+                    mutation.table(ENVIRONMENTS_TABLE).insert(dict(environment))
+            mutation.recorded.extend(docs)
         return docs
 
     def update(
@@ -215,23 +286,31 @@ class RunIndex:
         `changes` may be a function of the current document (return None to skip).
         Returns the updated document, or None when the condition did not hold.
         """
-        with self._locked_db() as db:
-            doc_id, current = self._find(db, run_id)
+        with self._mutation() as mutation:
+            doc_id, current = self._find(mutation, run_id)
             if when is not None and not when(current):
                 return None
             fields = changes(current) if callable(changes) else changes
             if fields is None:
                 return None
-            db.table(RUNS_TABLE, cache_size=0).update(dict(fields), doc_ids=[doc_id])
             updated = _as_run_doc({**current, **fields})
-            self._write_run_record(db.storage.read() or {}, updated)
+            if doc_id is None:
+                # A compacted run: its changed document goes to the live file, which
+                # overrides the shard's copy until the next compaction.
+                mutation.table().insert(dict(updated))
+            else:
+                mutation.table().update(dict(fields), doc_ids=[doc_id])
+            mutation.recorded.append(updated)
             return updated
 
     def remove(self, run_id: str) -> None:
-        with self._locked_db() as db:
-            doc_id, _ = self._find(db, run_id)
-            db.table(RUNS_TABLE, cache_size=0).remove(doc_ids=[doc_id])
-            run_record_path(self.layout.run_dir(run_id)).unlink(missing_ok=True)
+        with self._mutation() as mutation:
+            doc_id, _ = self._find(mutation, run_id)
+            if doc_id is not None:
+                mutation.table().remove(doc_ids=[doc_id])
+            if holding_shard(mutation.data(), self._shards, run_id) is not None:
+                mutation.table(REMOVED_TABLE).insert({"id": run_id})
+            mutation.removed.append(run_id)
 
     def restore_backup(self) -> IndexRecovery:
         """Put back the newest good copy of an unreadable index, with what the run folders
@@ -244,7 +323,7 @@ class RunIndex:
 
     # -- internals -------------------------------------------------------------------
 
-    def _read_table(self, name: str) -> dict[str, dict[str, Any]]:
+    def _live_data(self) -> IndexData:
         data = self._file.load()
         if data is None:
             if store_has_runs(self.layout):
@@ -253,20 +332,36 @@ class RunIndex:
                     "run `nslab doctor --rebuild-index` to re-create it from the run folders"
                 )
             return {}
-        return data.get(name, {})
+        return data
 
-    @classmethod
-    def _find(cls, db: TinyDB, run_id: str) -> tuple[int, RunDoc]:
-        for doc_id, doc in cls._raw_table(db).items():
+    def _prefix_candidates(self, prefix: str) -> list[RunDoc]:
+        """The runs whose ids may start with `prefix`, newest first: the live ones and
+        those of the shards whose id range meets the prefix."""
+        data = self._live_data()
+        live = list(data.get(RUNS_TABLE, {}).values())
+        hidden = {doc["id"] for doc in live} | removed_ids(data)
+        docs = [
+            doc
+            for shard in listed_shards(data)
+            if shard.may_hold_prefix(prefix)
+            for run_id, doc in self._shards.runs(shard).items()
+            if run_id not in hidden
+        ]
+        docs.extend(live)
+        docs.sort(key=itemgetter("id"), reverse=True)
+        return [_as_run_doc(doc) for doc in docs]
+
+    def _find(self, mutation: _Mutation, run_id: str) -> tuple[int | None, RunDoc]:
+        """The run's TinyDB doc id in the live file (None for a compacted run) and document."""
+        data = mutation.data()
+        for doc_id, doc in data.get(RUNS_TABLE, {}).items():
             if doc["id"] == run_id:
                 return int(doc_id), _as_run_doc(doc)
+        if run_id not in removed_ids(data):
+            shard = holding_shard(data, self._shards, run_id)
+            if shard is not None:
+                return None, _as_run_doc(self._shards.runs(shard)[run_id])
         raise UnknownRunError(f"no run with id '{run_id}'")
-
-    @staticmethod
-    def _raw_table(db: TinyDB, name: str = RUNS_TABLE) -> dict[str, dict[str, Any]]:
-        """The stored documents by TinyDB doc id, without wrapping each in a Document."""
-        data = db.storage.read() or {}
-        return data.get(name, {})
 
     def _write_run_record(self, data: IndexData, doc: RunDoc) -> None:
         environment_key = doc.get("repro", {}).get("environment")
@@ -281,20 +376,37 @@ class RunIndex:
         record = RunRecord(generation_of(data), dict(doc), environment)
         write_run_record(self.layout.run_dir(doc["id"]), record)
 
-    def _open_db(self) -> TinyDB:
-        return TinyDB(index_file=self._file, storage=IndexFileStorage)
-
     @contextmanager
-    def _locked_db(self) -> Iterator[TinyDB]:
+    def _mutation(self) -> Iterator[_Mutation]:
         with index_lock(self.layout):
             if not self.layout.index_path.exists() and store_has_runs(self.layout):
                 # Starting an empty index here would hide every run, and its next writes
                 # would rotate the good copies out: rebuild it first, which loses nothing.
                 _log.warning("%s", recover_locked(self._file).describe())
+            db = TinyDB(index_file=self._file, storage=IndexFileStorage)
+            mutation = _Mutation(db, cast(IndexFileStorage, db.storage))
             try:
-                yield self._open_db()
+                yield mutation
+                written = mutation.storage.pending
+                if written is not None:
+                    self._write(written)
             except BaseException:
                 # TinyDB updates documents in place before writing: a mutation that
                 # failed part-way must not leave its changes in the kept parse.
                 self._file.forget()
                 raise
+            for doc in mutation.recorded:
+                self._write_run_record(written or {}, doc)
+            for run_id in mutation.removed:
+                run_record_path(self.layout.run_dir(run_id)).unlink(missing_ok=True)
+
+    def _write(self, data: IndexData) -> None:
+        """Write the live file once, compacting it first when it is due."""
+        keep_unsharded_copy(self.layout, data)
+        data.setdefault(SHARDS_TABLE, {})
+        compacting = compaction_due(data)
+        if compacting:
+            compact(self.layout, data, self._shards)
+        self._file.store(data)
+        if compacting:
+            drop_unlisted_shards(self.layout, data)

@@ -18,12 +18,21 @@ from nslab.store.home import StoreLayout
 from nslab.store.index_file import (
     ENVIRONMENTS_TABLE,
     RUNS_TABLE,
+    SHARDS_TABLE,
     IndexData,
     IndexFile,
     generation_of,
     index_backups,
     index_lock,
     newest_backup_generation,
+)
+from nslab.store.index_shards import (
+    Shard,
+    ShardReader,
+    compacted_docs,
+    keep_unsharded_copy,
+    listed_shards,
+    live_docs,
 )
 from nslab.store.run_records import read_run_record, run_folder_ids
 
@@ -35,6 +44,7 @@ class IndexRecovery:
     index: Path
     restored_from: Path | None = None  # the good copy the index was put back from
     kept_aside: Path | None = None  # where the unreadable index was moved
+    dropped_shards: list[str] = field(default_factory=list)  # unreadable shard files let go
     added: list[str] = field(default_factory=list)  # runs re-created from their folders
     updated: list[str] = field(default_factory=list)  # runs whose folder held a newer doc
     unrecoverable: dict[str, str] = field(default_factory=dict)  # unlisted folder -> why
@@ -42,7 +52,13 @@ class IndexRecovery:
 
     @property
     def changed(self) -> bool:
-        return bool(self.restored_from or self.kept_aside or self.added or self.updated)
+        return bool(
+            self.restored_from
+            or self.kept_aside
+            or self.dropped_shards
+            or self.added
+            or self.updated
+        )
 
     def describe(self) -> str:
         """One line for a person."""
@@ -58,6 +74,9 @@ class IndexRecovery:
                 parts.append(f"{_runs(len(self.updated))} updated from the run folders")
             if self.kept_aside is not None:
                 parts.append(f"the damaged file is kept as {self.kept_aside}")
+            if self.dropped_shards:
+                shown = ", ".join(self.dropped_shards[:5])
+                parts.append(f"{len(self.dropped_shards)} unreadable shards let go ({shown})")
             text = f"run index {self.index} rebuilt with {_runs(self.runs)}: " + "; ".join(parts)
         if self.unrecoverable:
             shown = ", ".join(sorted(self.unrecoverable)[:5])
@@ -93,9 +112,13 @@ def restore_index(layout: StoreLayout) -> IndexRecovery:
             data = index_file.load()
         except CorruptIndexError:
             data = None
-        if data is None:
+        try:
+            runs = None if data is None else len(_listed_runs(data, ShardReader(layout)))
+        except CorruptIndexError:
+            runs = None
+        if runs is None:
             return recover_locked(index_file)
-        return IndexRecovery(layout.index_path, runs=len(data.get(RUNS_TABLE, {})))
+        return IndexRecovery(layout.index_path, runs=runs)
 
 
 def rebuild_index(layout: StoreLayout) -> IndexRecovery:
@@ -111,7 +134,7 @@ def folder_disagreement(layout: StoreLayout) -> FolderDisagreement:
     Raises `CorruptIndexError` when the index cannot be read.
     """
     data = IndexFile(layout).load() or {}
-    listed = {doc["id"] for doc in data.get(RUNS_TABLE, {}).values()}
+    listed = _listed_runs(data, ShardReader(layout)).keys()
     folders = set(run_folder_ids(layout))
     return FolderDisagreement(sorted(folders - listed), sorted(listed - folders))
 
@@ -131,9 +154,15 @@ def recover_locked(index_file: IndexFile) -> IndexRecovery:
     if surviving is None:
         restored_from, surviving = _newest_good_copy(index_file)
     data: IndexData = {name: dict(table) for name, table in (surviving or {}).items()}
+    if restored_from is None:
+        keep_unsharded_copy(layout, data)
+    data.setdefault(SHARDS_TABLE, {})
+    reader = ShardReader(layout)
+    dropped_shards = _drop_unreadable_shards(data, reader)
     base_generation = generation_of(data)
     runs = data.setdefault(RUNS_TABLE, {})
     environments = data.setdefault(ENVIRONMENTS_TABLE, {})
+    compacted = dict(compacted_docs(data, reader))
     doc_ids = {doc["id"]: doc_id for doc_id, doc in runs.items()}
     known_environments = {doc["key"] for doc in environments.values()}
     added: list[str] = []
@@ -146,20 +175,22 @@ def recover_locked(index_file: IndexFile) -> IndexRecovery:
         try:
             record = read_run_record(layout.run_dir(run_id))
         except ValueError as exc:
-            if run_id not in doc_ids:
+            if run_id not in doc_ids and run_id not in compacted:
                 unrecoverable[run_id] = str(exc)
             continue
         newest_generation = max(newest_generation, record.generation)
-        if run_id not in doc_ids:
-            doc_ids[run_id] = str(next_run_doc_id)
-            next_run_doc_id += 1
-            runs[doc_ids[run_id]] = record.doc
+        current = runs[doc_ids[run_id]] if run_id in doc_ids else compacted.get(run_id)
+        if current is None:
             added.append(run_id)
-        elif record.generation > base_generation and runs[doc_ids[run_id]] != record.doc:
-            runs[doc_ids[run_id]] = record.doc
+        elif record.generation > base_generation and current != record.doc:
             updated.append(run_id)
         else:
             continue
+        if run_id not in doc_ids:
+            # A compacted run's newer document overrides its shard's copy from the live file.
+            doc_ids[run_id] = str(next_run_doc_id)
+            next_run_doc_id += 1
+        runs[doc_ids[run_id]] = record.doc
         if record.environment is not None and record.environment["key"] not in known_environments:
             known_environments.add(record.environment["key"])
             environments[str(_next_doc_id(environments))] = record.environment
@@ -167,14 +198,40 @@ def recover_locked(index_file: IndexFile) -> IndexRecovery:
         layout.index_path,
         restored_from=restored_from,
         kept_aside=kept_aside,
+        dropped_shards=dropped_shards,
         added=added,
         updated=updated,
         unrecoverable=unrecoverable,
-        runs=len(runs),
+        runs=len(doc_ids.keys() | compacted.keys()),
     )
     if recovery.changed:
         index_file.store(data, generation=newest_generation + 1)
     return recovery
+
+
+def _listed_runs(data: IndexData, reader: ShardReader) -> dict[str, dict[str, object]]:
+    """Every run the index lists, by id: the compacted ones and the live file's."""
+    return {**dict(compacted_docs(data, reader)), **live_docs(data)}
+
+
+def _drop_unreadable_shards(data: IndexData, reader: ShardReader) -> list[str]:
+    """Take the shards that cannot be read off the live file's list (their runs come
+    back from the run folders); returns their file names."""
+    readable: list[Shard] = []
+    dropped: list[str] = []
+    for shard in listed_shards(data):
+        try:
+            reader.runs(shard)
+        except CorruptIndexError:
+            dropped.append(shard.file)
+            continue
+        readable.append(shard)
+    if dropped:
+        data[SHARDS_TABLE] = {
+            str(number): {"file": s.file, "first": s.first, "last": s.last, "runs": s.runs}
+            for number, s in enumerate(readable, start=1)
+        }
+    return dropped
 
 
 def _newest_good_copy(index_file: IndexFile) -> tuple[Path | None, IndexData | None]:

@@ -9,12 +9,14 @@ removed at once, to prove the folder can be written.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Iterator
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Final
@@ -34,6 +36,7 @@ from nslab.tui.formatting import plural
 MIN_FREE_BYTES: Final = 100 * 1024**2
 MIN_FREE_FRACTION: Final = 0.01
 LISTED_IDS: Final = 5
+TORCH_PROBE_TIMEOUT_S: Final = 60.0
 # A retried run waits queued with the checkpoint it will resume from.
 RESUMABLE_STATUSES: Final = RETRYABLE_STATUSES | {RunStatus.QUEUED}
 
@@ -49,23 +52,39 @@ def _package(
         return EnvironmentCheck(name, True, "installed")
 
 
-def _torch() -> EnvironmentCheck:
+@contextlib.contextmanager
+def _torch_probe() -> Iterator[Callable[[], EnvironmentCheck]]:
+    """Starts importing torch in a subprocess, which takes most of doctor's time, so the
+    other checks run meanwhile; yields the call that waits for its answer."""
     probe = (
         "import torch;"
         "print(torch.__version__, 'cuda' if torch.cuda.is_available() else 'cpu',"
         " torch.get_num_threads())"
     )
+    process = subprocess.Popen(
+        [sys.executable, "-c", probe],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
-        result = subprocess.run(
-            [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60
-        )
+        yield lambda: _torch_check(process)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
+
+
+def _torch_check(process: subprocess.Popen[str]) -> EnvironmentCheck:
+    try:
+        stdout, _ = process.communicate(timeout=TORCH_PROBE_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         return EnvironmentCheck("torch", False, "import timed out")
-    if result.returncode != 0:
+    if process.returncode != 0:
         return EnvironmentCheck(
             "torch", False, "not importable; run `make setup` (pins the CPU build)"
         )
-    torch_version, device, threads = result.stdout.split()
+    torch_version, device, threads = stdout.split()
     return EnvironmentCheck("torch", True, f"{torch_version}, device {device}, {threads} threads")
 
 
@@ -193,22 +212,29 @@ def store_checks(layout: StoreLayout) -> list[EnvironmentCheck]:
 
 
 def run_checks(layout: StoreLayout, registry: Registry) -> list[EnvironmentCheck]:
+    with _torch_probe() as torch_check:
+        packages = [
+            _package("textual", "textual", "the dashboard"),
+            _package("torch_geometric", "torch_geometric", "graph networks", optional=True),
+            _package("pyoperon", "pyoperon", "symbolic regression", optional=True),
+            _package("stitch_core", "stitch_core", "library learning", optional=True),
+            _package("raven-gen", "raven_gen", "RAVEN puzzles", optional=True),
+            _package(
+                "distributed",
+                "distributed",
+                "the Dask executor",
+                optional=True,
+                install="`pip install -e '.[dask]'`",
+            ),
+        ]
+        experiments = _experiment_checks(registry)
+        store = store_checks(layout)
+        torch = torch_check()
     return [
         EnvironmentCheck("python", sys.version_info >= (3, 11), sys.version.split()[0]),
         _package("nslab", "nslab", "this package"),
-        _torch(),
-        _package("textual", "textual", "the dashboard"),
-        _package("torch_geometric", "torch_geometric", "graph networks", optional=True),
-        _package("pyoperon", "pyoperon", "symbolic regression", optional=True),
-        _package("stitch_core", "stitch_core", "library learning", optional=True),
-        _package("raven-gen", "raven_gen", "RAVEN puzzles", optional=True),
-        _package(
-            "distributed",
-            "distributed",
-            "the Dask executor",
-            optional=True,
-            install="`pip install -e '.[dask]'`",
-        ),
-        *_experiment_checks(registry),
-        *store_checks(layout),
+        torch,
+        *packages,
+        *experiments,
+        *store,
     ]

@@ -12,17 +12,57 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 BRAILLE_BASE = 0x2800
+# Points a `GrowingSeries` makes room for at first (it doubles as it fills).
+GROWING_SERIES_START = 256
 # Bit of the braille dot at (row, column) inside one character cell (4 rows, 2 columns).
 DOT_BITS = np.array([[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]], dtype=np.uint8)
+
+
+# A curve's steps or values: the lists a run's trace holds, or a `GrowingSeries`' arrays.
+Points = Sequence[float] | npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
 class Curve:
     name: str
-    steps: Sequence[float]
-    values: Sequence[float]
+    steps: Points
+    values: Points
+
+
+class GrowingSeries:
+    """A curve that only grows, held in numpy arrays: each `extend` converts just the new
+    points, so a view that redraws a long curve as it grows never converts it again.
+
+    `curve` hands out views of the arrays; points already handed out are never written
+    again (`clear` starts new arrays).
+    """
+
+    def __init__(self) -> None:
+        self.clear()
+
+    def __len__(self) -> int:
+        return self._length
+
+    def clear(self) -> None:
+        self._steps = np.empty(GROWING_SERIES_START)
+        self._values = np.empty(GROWING_SERIES_START)
+        self._length = 0
+
+    def extend(self, steps: Sequence[float], values: Sequence[float]) -> None:
+        start, end = self._length, self._length + min(len(steps), len(values))
+        if end > len(self._steps):
+            capacity = max(end, 2 * len(self._steps))
+            self._steps = np.concatenate([self._steps[:start], np.empty(capacity - start)])
+            self._values = np.concatenate([self._values[:start], np.empty(capacity - start)])
+        self._steps[start:end] = steps[: end - start]
+        self._values[start:end] = values[: end - start]
+        self._length = end
+
+    def curve(self, name: str) -> Curve:
+        return Curve(name, self._steps[: self._length], self._values[: self._length])
 
 
 @dataclass(frozen=True)
@@ -39,13 +79,12 @@ class Raster:
         return "".join(chr(BRAILLE_BASE + int(mask)) if mask else " " for mask in self.masks[row])
 
 
-def finite_points(
-    steps: Sequence[float], values: Sequence[float], log_scale: bool
-) -> tuple[np.ndarray, np.ndarray]:
+def finite_points(steps: Points, values: Points, log_scale: bool) -> tuple[np.ndarray, np.ndarray]:
     """The plottable points: finite, and positive on a log scale (there as log10)."""
     length = min(len(steps), len(values))
-    xs = np.asarray(steps[:length], dtype=float)
-    ys = np.asarray(values[:length], dtype=float)
+    # Sliced only when the lengths differ: slicing a list copies it.
+    xs = np.asarray(steps if len(steps) == length else steps[:length], dtype=float)
+    ys = np.asarray(values if len(values) == length else values[:length], dtype=float)
     keep = np.isfinite(xs) & np.isfinite(ys)
     if log_scale:
         keep &= ys > 0

@@ -1,10 +1,16 @@
 """The population screen: the members of a generation (live, or any earlier one) and the
-fitness across generations (best, median, and the spread down to the worst)."""
+fitness across generations (best, median, and the spread down to the worst).
+
+A search logs a generation every few moments for hours, and this screen redraws on the UI
+thread: a redraw adds the generations that arrived to the list and the curves, and finds
+the one shown by bisection, so its work does not grow with the run's length.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-from typing import Any
+import bisect
+from collections.abc import Hashable, Sequence
+from typing import Any, Final
 
 from rich.text import Text
 from textual import on
@@ -14,14 +20,15 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 
-from nslab.tui.charting import Curve
+from nslab.tui.charting import GrowingSeries
 from nslab.tui.dashboard.screens.following import FollowingScreen
 from nslab.tui.dashboard.widgets.curve_chart import CurveChart
 from nslab.tui.dashboard.widgets.key_bar import KeyBar
 from nslab.tui.formatting import number
-from nslab.tui.records import RunRecord
+from nslab.tui.records import GenerationSummary, RunRecord
 
 PROGRAM_KEYS = ("program", "expression", "equation", "graph", "code")
+FITNESS_CURVES: Final = ("best", "median", "worst")
 
 
 def member_columns(members: list[dict[str, Any]]) -> list[str]:
@@ -43,6 +50,11 @@ def cell(key: str, value: Any) -> str:
     return number(value) if value is not None else ""
 
 
+def generation_position(generations: Sequence[GenerationSummary], generation: int) -> int:
+    """Where `generation` is among the record's generations (in order), by bisection."""
+    return bisect.bisect_left(generations, generation, key=lambda summary: summary.generation)
+
+
 class PopulationScreen(FollowingScreen):
     BINDINGS = [
         Binding("escape,backspace", "app.pop_screen", "Back"),
@@ -57,7 +69,12 @@ class PopulationScreen(FollowingScreen):
         self.run_id = run_id
         # None follows the newest generation as it arrives.
         self.pinned_generation: int | None = None
-        self._listed: list[int] = []
+        # The generations in the list and the curves: the first `_listed_count` of the
+        # record's, the last of them `_listed_tail` (a different object there means the
+        # record's generations changed before their end).
+        self._listed_count = 0
+        self._listed_tail: GenerationSummary | None = None
+        self._fitness = {name: GrowingSeries() for name in FITNESS_CURVES}
 
     def followed_ids(self) -> set[str]:
         return {self.run_id}
@@ -95,41 +112,50 @@ class PopulationScreen(FollowingScreen):
         if shown is None:
             head.update(f"{self.run_id}: no population snapshots (yet)")
             return
-        summary = next(g for g in record.generations if g.generation == shown)
+        generations = record.generations
+        position = generation_position(generations, shown)
+        summary = generations[position]
         mode = (
             "pinned ([b]f[/b] follows the latest)" if self.pinned_generation is not None else "live"
         )
         head.update(
-            f"[b]{self.run_id}[/b] generation {shown} of {record.generations[-1].generation}, "
+            f"[b]{self.run_id}[/b] generation {shown} of {generations[-1].generation}, "
             f"{summary.size} members, best {number(summary.best)}, "
             f"median {number(summary.median)}  {mode}"
         )
-        self._sync_generation_list(record, shown)
+        self._sync_generations(generations)
+        options = self.query_one("#generations", OptionList)
+        if options.highlighted != position:
+            options.highlighted = position
         self._fill_members(record.members_by_generation.get(shown, []))
-        generations = record.generations
-        steps = [g.generation for g in generations]
         self.query_one(CurveChart).show(
-            [
-                Curve("best", steps, [g.best for g in generations]),
-                Curve("median", steps, [g.median for g in generations]),
-                Curve("worst", steps, [g.worst for g in generations]),
-            ],
+            [series.curve(name) for name, series in self._fitness.items()],
             data_key=record.version,
         )
 
-    def _sync_generation_list(self, record: RunRecord, shown: int) -> None:
+    def _sync_generations(self, generations: list[GenerationSummary]) -> None:
+        """Adds the generations that arrived since the last draw to the list and the
+        curves; starts them over only when the record's generations changed before their
+        end (one arrived out of order, a resumed run repeated some, a backfill)."""
         options = self.query_one("#generations", OptionList)
-        listed = [g.generation for g in record.generations]
-        if listed != self._listed:
+        count = self._listed_count
+        if len(generations) < count or (count and generations[count - 1] is not self._listed_tail):
             options.clear_options()
-            options.add_options(
-                Option(f"gen {g.generation:>4}  best {number(g.best)}", id=str(g.generation))
-                for g in record.generations
-            )
-            self._listed = listed
-        index = listed.index(shown)
-        if options.highlighted != index:
-            options.highlighted = index
+            for series in self._fitness.values():
+                series.clear()
+            count = 0
+        arrived = generations[count:]
+        if not arrived:
+            return
+        options.add_options(
+            Option(f"gen {g.generation:>4}  best {number(g.best)}", id=str(g.generation))
+            for g in arrived
+        )
+        steps = [g.generation for g in arrived]
+        for name, series in self._fitness.items():
+            series.extend(steps, [getattr(g, name) for g in arrived])
+        self._listed_count = len(generations)
+        self._listed_tail = generations[-1]
 
     def _fill_members(self, members: list[dict[str, Any]]) -> None:
         table = self.query_one("#members", DataTable)
@@ -154,12 +180,12 @@ class PopulationScreen(FollowingScreen):
             self.redraw()
 
     def action_step(self, delta: int) -> None:
-        listed = [g.generation for g in self.record.generations]
+        generations = self.record.generations
         shown = self.shown_generation()
         if shown is None:
             return
-        position = max(0, min(len(listed) - 1, listed.index(shown) + delta))
-        self.pinned_generation = listed[position]
+        position = generation_position(generations, shown) + delta
+        self.pinned_generation = generations[max(0, min(len(generations) - 1, position))].generation
         self.redraw()
 
     def action_follow_latest(self) -> None:

@@ -310,10 +310,8 @@ class EventReader:
 _NUMBER: Final = frozenset({int, float})
 _STRING: Final = frozenset({str})
 _Fields = tuple[tuple[str, frozenset[type]], ...]
-# The fields each line promises its readers, and their JSON types (bool is not a number
-# here: readers do arithmetic on these).
-_EVERY_LINE: Final[_Fields] = (("seq", frozenset({int})), ("t", _NUMBER))
-_METRIC_LINE: Final[_Fields] = (("s", _NUMBER), ("v", frozenset({dict})))
+# The fields each type of event promises its readers beyond `seq` and `t`, and their JSON
+# types (bool is not a number here: readers do arithmetic on these).
 _FIELD_TYPES: Final[Mapping[str, _Fields]] = {
     "metric": (("step", _NUMBER), ("values", frozenset({dict}))),
     "population": (("generation", _NUMBER), ("members", frozenset({list}))),
@@ -329,20 +327,19 @@ _FIELD_TYPES: Final[Mapping[str, _Fields]] = {
 }
 
 
-def _has_fields(record: dict[str, Any], fields: _Fields) -> bool:
-    return all(type(record.get(name)) in kinds for name, kinds in fields)
-
-
 def as_event(record: Any) -> Event | None:
     """The event a parsed line holds, if it has the fields its type promises (readers
     index them freely); a compact metric line comes back as a `MetricEvent`."""
-    if type(record) is not dict or not _has_fields(record, _EVERY_LINE):
+    # Once per line of every log read: plain checks, no call or object it can skip.
+    if type(record) is not dict:
+        return None
+    if type(record.get("seq")) is not int or type(record.get("t")) not in _NUMBER:
         return None
     event_type = record.get("type")
     if event_type is None:
-        if not _has_fields(record, _METRIC_LINE):
-            return None
         line = cast(MetricLine, record)
+        if type(line.get("s")) not in _NUMBER or type(line.get("v")) is not dict:
+            return None
         metric: MetricEvent = {
             "seq": line["seq"],
             "t": line["t"],
@@ -352,8 +349,11 @@ def as_event(record: Any) -> Event | None:
         }
         return metric
     fields = _FIELD_TYPES.get(event_type) if type(event_type) is str else None
-    if fields is None or not _has_fields(record, fields):
+    if fields is None:
         return None
+    for name, kinds in fields:
+        if type(record.get(name)) not in kinds:
+            return None
     return cast(Event, record)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -27,6 +28,7 @@ LATENCY_SAMPLES = 200_000
 PARALLEL_RUNS = 8
 POINTS_PER_PARALLEL_RUN = 250_000
 INDEX_RUNS = 10_000
+SIZE_STEPS = 1_000
 REPEATS = 7
 
 
@@ -84,6 +86,26 @@ def bench_logging(scratch: Path) -> list[tuple[str, str, str]]:
             f"{total / parallel_wall:,.0f} points/s",
             "-",
         ),
+    ]
+
+
+def bench_log_size(scratch: Path) -> list[tuple[str, str, str]]:
+    """A training loop's log: a few metrics per step, at full float precision."""
+    folder = scratch / "size"
+    folder.mkdir()
+    ctx = make_context(folder)
+    rng = random.Random(0)
+    for step in range(SIZE_STEPS):
+        ctx.log(step, loss=rng.random(), accuracy=rng.random(), lr=0.001)
+    ctx._events.close()
+    points = SIZE_STEPS * 3
+    per_point = (folder / "events.jsonl").stat().st_size / points
+    return [
+        (
+            f"event-log bytes per metric point ({SIZE_STEPS:,} steps x 3 metrics)",
+            f"{per_point:.1f} B",
+            "<= 40 B (Guild)",
+        )
     ]
 
 
@@ -199,7 +221,7 @@ def bench_index_and_cli(scratch: Path) -> list[tuple[str, str, str]]:
 def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         scratch = Path(folder)
-        rows = bench_logging(scratch) + bench_index_and_cli(scratch)
+        rows = bench_logging(scratch) + bench_log_size(scratch) + bench_index_and_cli(scratch)
     width = max(len(row[0]) for row in rows)
     print(f"{'benchmark'.ljust(width)}  {'measured':>24}  goal")
     for name, measured, goal in rows:

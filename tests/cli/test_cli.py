@@ -15,6 +15,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from nslab.store.events import read_events
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunIndex
 from nslab.tui import formatting
@@ -90,7 +91,7 @@ def test_ctrl_c_kill_int_or_sigterm_cancels_a_foreground_run_cleanly(
     )
     wait_for(lambda: StoreLayout(home).index_path.exists() and only_run(home).get("started_at"))
     events = StoreLayout(home).events_path(str(only_run(home)["id"]))
-    wait_for(lambda: events.exists() and b'"metric"' in events.read_bytes())
+    wait_for(lambda: any(event["type"] == "metric" for event in read_events(events)))
     (worker,) = psutil.Process(process.pid).children()
     stop(process)
     _, stderr = process.communicate(timeout=30)

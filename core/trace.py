@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal, Protocol, TypeVar
 
-# The store's own line parser, so that every reader agrees on what is an event.
+# The store's own line parser, so that every reader agrees on what is an event; `as_event`
+# is also how a reader outside the store (an attached program's pipe) reads a line.
+from nslab.store.events import as_event as as_event
 from nslab.store.events import parse_lines
 from nslab.store.records import ArtifactEvent, Event, LogEvent, PopulationEvent
 

@@ -15,7 +15,7 @@ import orjson
 
 from nslab.core.context import RunContext
 from nslab.core.run_files import CHECKPOINT_FILES, decode_checkpoint
-from nslab.store.events import as_event
+from nslab.core.trace import as_event
 
 
 class AttachedRecords:

@@ -63,6 +63,26 @@ def test_reader_tails_by_offset_and_leaves_a_torn_line_for_later(tmp_path: Path)
     assert event["values"] == {"loss": 0.5}
 
 
+def test_a_compact_metric_line_torn_mid_write_is_read_once_whole(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    writer = EventWriter(path, flush_interval_s=None)
+    writer.metric(0, {"loss": 1.0, "acc": 0.5})
+    writer.close()
+    line = path.read_bytes()
+    path.write_bytes(line[:20])
+    reader = EventReader(path)
+    assert reader.read_new() == []
+    with open(path, "ab") as handle:
+        handle.write(line[20:])
+    (event,) = reader.read_new()
+    assert (event["type"], event["step"], event["values"]) == (
+        "metric",
+        0,
+        {"loss": 1.0, "acc": 0.5},
+    )
+    assert reader.skipped == 0
+
+
 def test_a_writer_after_a_crash_ends_the_torn_line_and_the_rest_stays_readable(
     tmp_path: Path,
 ) -> None:

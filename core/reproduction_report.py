@@ -157,7 +157,10 @@ def _seed_figure(
         seeds.append(FigureSeed(seed=seed, status=status, value=value, meets=meets))
     ended_seeds = [entry for entry in seeds if entry["status"] not in _PENDING]
     values = [entry["value"] for entry in seeds if entry["value"] is not None]
-    interval = student_t_interval(values)
+    # A yes/no figure (1 = the law recovered) is a rate, which the Wilson interval below
+    # bounds; a t interval on it would reach outside [0, 1].
+    indicator = all(value in (0.0, 1.0) for value in values)
+    interval = None if indicator else student_t_interval(values)
     k = n = len(ended_seeds)
     verdict, success_interval = "reported", None
     if figure.bar is not None:

@@ -117,6 +117,14 @@ def test_k_of_n_counts_failed_and_unreported_seeds_as_missing_the_bar(tmp_path: 
     assert report["runs"][1]["id"] is None
 
 
+def test_a_yes_no_figure_has_a_rate_interval_and_no_t_interval(tmp_path: Path) -> None:
+    docs = [planted("a", seed, "succeeded", acc=float(seed != 2)) for seed in range(5)]
+    acc = report_of(docs, tmp_path)["figures"][0]
+    assert (acc["k"], acc["n"], acc["mean"]) == (4, 5, 0.8)
+    assert acc["mean_interval"] is None, "a t interval on a 0/1 figure leaves [0, 1]"
+    assert acc["success_interval"] == pytest.approx(list(wilson_interval(4, 5)))
+
+
 def test_a_half_done_reproduction_judges_only_what_has_ended(tmp_path: Path) -> None:
     docs = [
         planted("a", 0, "succeeded", acc=0.95),

@@ -192,7 +192,7 @@ def axis_value(value: float, log_scale: bool) -> float:
     return 10**value if log_scale else value
 
 
-def sparkline_values(values: Sequence[float], width: int) -> list[float]:
+def sparkline_values(values: Points, width: int) -> list[float]:
     """The mean of each of `width` equal slices of the finite values (fewer if short)."""
     finite = np.asarray(values, dtype=float)
     finite = finite[np.isfinite(finite)]

@@ -7,8 +7,10 @@ from pathlib import Path
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunDoc
 from nslab.store.records import MetricEvent
+from nslab.tui.charting import sparkline_values
 from nslab.tui.dashboard.feed import StoreFeed
-from nslab.tui.dashboard.screens.runs import RowCache, run_row
+from nslab.tui.dashboard.screens.runs import SPARK_WIDTH, RowCache, run_row
+from nslab.tui.formatting import spark_blocks
 from nslab.tui.records import RunRecord
 from tests.tui.conftest import PROBE_PLUGIN
 
@@ -49,3 +51,18 @@ def test_feed_resolves_main_metrics_per_kind_and_a_broken_kind_quietly(tmp_path:
     feed = StoreFeed(StoreLayout(tmp_path), [str(PROBE_PLUGIN)])
     resolved = feed._kinds_main_metrics(["probe", "no-such-kind"])
     assert resolved == {"probe": (), "no-such-kind": ()}
+
+
+def test_a_growing_sparkline_converts_only_the_new_points() -> None:
+    record, cache = logged_record(), RowCache()
+    first = cache.spark("r1", record, "loss")
+    series = record.trace.metrics["loss"]
+    grown = cache._grown("r1", series)
+    assert len(grown) == 4
+    for step in range(4, 40):
+        series.append(step, 1.0 / (step + 1))
+    record.version += 1
+    again = cache.spark("r1", record, "loss")
+    assert cache._grown("r1", series) is grown and len(grown) == 40
+    fresh = spark_blocks(sparkline_values(series.values, SPARK_WIDTH))
+    assert again == fresh != first

@@ -12,8 +12,9 @@ from textual.containers import Horizontal
 from textual.widgets import Input, Static
 
 from nslab.core.status import RunStatus
+from nslab.core.trace import MetricSeries
 from nslab.store.index import RunDoc
-from nslab.tui.charting import sparkline_values
+from nslab.tui.charting import GrowingSeries, sparkline_values
 from nslab.tui.dashboard.filtering import SORT_ORDERS, RunFilter, filter_hint, sort_runs
 from nslab.tui.dashboard.palette import tint
 from nslab.tui.dashboard.screens.following import FollowingScreen
@@ -26,11 +27,6 @@ QUEUE_SHOWN = 4
 # A sweep's long run names would push the queue's order off its three lines.
 QUEUE_NAME_WIDTH = 24
 SPARK_WIDTH = 12
-
-
-def spark_text(record: RunRecord, name: str) -> str:
-    """The sparkline of one metric, binned in numpy (cheap on a 100,000-point curve)."""
-    return spark_blocks(sparkline_values(record.trace.metrics[name].values, SPARK_WIDTH))
 
 
 def run_row(
@@ -80,6 +76,7 @@ class RowCache:
     def __init__(self) -> None:
         self._rows: dict[str, tuple[object, RunRow]] = {}
         self._sparks: dict[str, tuple[int, str, str]] = {}
+        self._series: dict[str, tuple[MetricSeries, GrowingSeries]] = {}
 
     def row(
         self,
@@ -98,9 +95,22 @@ class RowCache:
     def spark(self, run_id: str, record: RunRecord, name: str) -> str:
         cached = self._sparks.get(run_id)
         if cached is None or cached[0] != record.version or cached[1] != name:
-            cached = (record.version, name, spark_text(record, name))
+            values = self._grown(run_id, record.trace.metrics[name]).curve(name).values
+            cached = (record.version, name, spark_blocks(sparkline_values(values, SPARK_WIDTH)))
             self._sparks[run_id] = cached
         return cached[2]
+
+    def _grown(self, run_id: str, series: MetricSeries) -> GrowingSeries:
+        """The run's sparked series in numpy, converting only the points new since the
+        last redraw (a series only grows; a new series object starts over)."""
+        kept = self._series.get(run_id)
+        if kept is None or kept[0] is not series or len(kept[1]) > len(series.values):
+            kept = (series, GrowingSeries())
+            self._series[run_id] = kept
+        growing = kept[1]
+        done = len(growing)
+        growing.extend(series.steps[done:], series.values[done:])
+        return growing
 
 
 class RunsScreen(FollowingScreen):

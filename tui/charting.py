@@ -8,11 +8,13 @@ its minimum and maximum, so a spike survives downsampling.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+
+from nslab.core.trace import MetricSeries
 
 BRAILLE_BASE = 0x2800
 # Points a `GrowingSeries` makes room for at first (it doubles as it fills).
@@ -63,6 +65,24 @@ class GrowingSeries:
 
     def curve(self, name: str) -> Curve:
         return Curve(name, self._steps[: self._length], self._values[: self._length])
+
+
+class SeriesMirrors:
+    """Numpy mirrors of append-only metric series, by key: a redraw converts only the
+    points new since the last one (a new series object, or a shorter one, starts over)."""
+
+    def __init__(self) -> None:
+        self._mirrors: dict[Hashable, tuple[MetricSeries, GrowingSeries]] = {}
+
+    def mirror(self, key: Hashable, series: MetricSeries) -> GrowingSeries:
+        kept = self._mirrors.get(key)
+        if kept is None or kept[0] is not series or len(kept[1]) > len(series.values):
+            kept = (series, GrowingSeries())
+            self._mirrors[key] = kept
+        growing = kept[1]
+        done = len(growing)
+        growing.extend(series.steps[done:], series.values[done:])
+        return growing
 
 
 @dataclass(frozen=True)

@@ -57,12 +57,12 @@ def test_a_growing_sparkline_converts_only_the_new_points() -> None:
     record, cache = logged_record(), RowCache()
     first = cache.spark("r1", record, "loss")
     series = record.trace.metrics["loss"]
-    grown = cache._grown("r1", series)
+    grown = cache._series.mirror("r1", series)
     assert len(grown) == 4
     for step in range(4, 40):
         series.append(step, 1.0 / (step + 1))
     record.version += 1
     again = cache.spark("r1", record, "loss")
-    assert cache._grown("r1", series) is grown and len(grown) == 40
+    assert cache._series.mirror("r1", series) is grown and len(grown) == 40
     fresh = spark_blocks(sparkline_values(series.values, SPARK_WIDTH))
     assert again == fresh != first

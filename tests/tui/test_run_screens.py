@@ -76,9 +76,7 @@ async def test_run_screen_curves_update_while_the_run_streams(
             await settle(
                 pilot, lambda: app.docs_by_id[str(streaming)]["status"] == "succeeded", timeout=90
             )
-            await settle(
-                pilot, lambda: chart.curves[0].values and len(chart.curves[0].values) == 150
-            )
+            await settle(pilot, lambda: len(chart.curves[0].values) == 150)
             await settle(
                 pilot, lambda: "succeeded" in rendered(screen.query_one("#run-head", Static))
             )

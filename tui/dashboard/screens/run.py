@@ -15,7 +15,7 @@ from textual.widgets import SelectionList, Static, TabbedContent, TabPane
 
 from nslab.core.compare import flatten
 from nslab.store.index import RunDoc, exit_reason
-from nslab.tui.charting import Curve
+from nslab.tui.charting import SeriesMirrors
 from nslab.tui.dashboard.palette import tint
 from nslab.tui.dashboard.screens.following import FollowingScreen
 from nslab.tui.dashboard.widgets.curve_chart import CurveChart
@@ -77,6 +77,7 @@ class RunScreen(FollowingScreen):
         self.run_id = run_id
         self.log_scale = False
         self._metric_names: list[str] = []
+        self._mirrors = SeriesMirrors()
         # What the screen selected on its own; None once the user picked metrics.
         self._auto_selection: tuple[str, ...] | None = ()
 
@@ -121,7 +122,7 @@ class RunScreen(FollowingScreen):
         self._sync_metric_list(record)
         metrics = record.trace.metrics
         curves = [
-            Curve(name, metrics[name].steps, metrics[name].values)
+            self._mirrors.mirror(name, metrics[name]).curve(name)
             for name in self.selected_metrics()
             if name in metrics
         ]

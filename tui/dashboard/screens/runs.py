@@ -12,9 +12,8 @@ from textual.containers import Horizontal
 from textual.widgets import Input, Static
 
 from nslab.core.status import RunStatus
-from nslab.core.trace import MetricSeries
 from nslab.store.index import RunDoc
-from nslab.tui.charting import GrowingSeries, sparkline_values
+from nslab.tui.charting import SeriesMirrors, sparkline_values
 from nslab.tui.dashboard.filtering import SORT_ORDERS, RunFilter, filter_hint, sort_runs
 from nslab.tui.dashboard.palette import tint
 from nslab.tui.dashboard.screens.following import FollowingScreen
@@ -76,7 +75,7 @@ class RowCache:
     def __init__(self) -> None:
         self._rows: dict[str, tuple[object, RunRow]] = {}
         self._sparks: dict[str, tuple[int, str, str]] = {}
-        self._series: dict[str, tuple[MetricSeries, GrowingSeries]] = {}
+        self._series = SeriesMirrors()
 
     def row(
         self,
@@ -95,22 +94,10 @@ class RowCache:
     def spark(self, run_id: str, record: RunRecord, name: str) -> str:
         cached = self._sparks.get(run_id)
         if cached is None or cached[0] != record.version or cached[1] != name:
-            values = self._grown(run_id, record.trace.metrics[name]).curve(name).values
+            values = self._series.mirror(run_id, record.trace.metrics[name]).curve(name).values
             cached = (record.version, name, spark_blocks(sparkline_values(values, SPARK_WIDTH)))
             self._sparks[run_id] = cached
         return cached[2]
-
-    def _grown(self, run_id: str, series: MetricSeries) -> GrowingSeries:
-        """The run's sparked series in numpy, converting only the points new since the
-        last redraw (a series only grows; a new series object starts over)."""
-        kept = self._series.get(run_id)
-        if kept is None or kept[0] is not series or len(kept[1]) > len(series.values):
-            kept = (series, GrowingSeries())
-            self._series[run_id] = kept
-        growing = kept[1]
-        done = len(growing)
-        growing.extend(series.steps[done:], series.values[done:])
-        return growing
 
 
 class RunsScreen(FollowingScreen):

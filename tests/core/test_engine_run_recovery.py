@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,23 +12,10 @@ from nslab.core.runs import RunBook, RunRequest
 from nslab.core.status import EXECUTOR_ENGINE, RunStatus
 from nslab.core.worker import run_worker
 from nslab.store.events import append_event, read_events
-from nslab.store.home import StoreLayout
 from nslab.store.index import exit_reason
 from nslab.store.index_file import index_backups
-from tests.conftest import TOY_PLUGIN
+from tests.core.conftest import dead_pid
 from tests.plugins.toy_experiments import Sleeper
-
-
-@pytest.fixture
-def book(home: Path, monkeypatch: pytest.MonkeyPatch) -> RunBook:
-    monkeypatch.setenv("NSLAB_PLUGINS", str(TOY_PLUGIN))
-    return RunBook(StoreLayout(home))
-
-
-def dead_pid() -> int:
-    process = subprocess.Popen([sys.executable, "-c", ""])
-    process.wait()
-    return process.pid
 
 
 def new_run(book: RunBook) -> str:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,21 +19,9 @@ from nslab.core.writer_lock import WriterBusyError, take_writer_lock
 from nslab.store.events import read_events
 from nslab.store.home import StoreLayout
 from nslab.store.index import exit_reason
-from tests.conftest import TOY_PLUGIN, wait_for
+from tests.conftest import wait_for
+from tests.core.conftest import dead_pid
 from tests.plugins.toy_experiments import Counter, CounterConfig
-
-
-@pytest.fixture
-def book(home: Path, monkeypatch: pytest.MonkeyPatch) -> RunBook:
-    monkeypatch.setenv("NSLAB_PLUGINS", str(TOY_PLUGIN))
-    return RunBook(StoreLayout(home))
-
-
-def dead_pid() -> int:
-    """The pid of a process that has exited: a launcher killed after it claimed a run."""
-    process = subprocess.Popen([sys.executable, "-c", ""])
-    process.wait()
-    return process.pid
 
 
 def claimed_run(book: RunBook, **config: object) -> str:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Any, NotRequired, TypedDict, cast
+from typing import Any, NotRequired, TypedDict, TypeVar, cast
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
@@ -51,6 +51,7 @@ from nslab.store.index_recovery import (
     restore_index,
 )
 from nslab.store.index_shards import (
+    MissingShardError,
     ShardReader,
     compact,
     compacted_docs,
@@ -65,6 +66,7 @@ from nslab.store.run_ids import next_run_ids
 from nslab.store.run_records import RunRecord, run_record_path, write_run_record
 
 _log = logging.getLogger(__name__)
+_Read = TypeVar("_Read")
 
 
 class RunExit(TypedDict):
@@ -172,31 +174,14 @@ class RunIndex:
 
     def all(self) -> list[RunDoc]:
         """Every run, newest first."""
-        data = self._live_data()
-        docs = [_as_run_doc(doc) for _, doc in compacted_docs(data, self._shards)]
-        docs.extend(_as_run_doc(doc) for doc in data.get(RUNS_TABLE, {}).values())
-        docs.sort(key=itemgetter("id"), reverse=True)
-        self._shards.keep_only(listed_shards(data))
-        return docs
+        return self._consistent(self._all_of)
 
     def newest(self, limit: int) -> list[RunDoc]:
         """The `limit` newest runs, newest first, reading only the shards that hold them
         (every run when `limit` is 0)."""
         if limit <= 0:
             return self.all()
-        data = self._live_data()
-        hidden = {doc["id"] for doc in data.get(RUNS_TABLE, {}).values()} | removed_ids(data)
-        found = list(data.get(RUNS_TABLE, {}).values())
-        shards = listed_shards(data)
-        for shard in reversed(shards):
-            # Every run of this shard and of the ones left has an id up to shard.last.
-            if sum(1 for doc in found if doc["id"] > shard.last) >= limit:
-                break
-            found.extend(
-                doc for run_id, doc in self._shards.runs(shard).items() if run_id not in hidden
-            )
-        found.sort(key=itemgetter("id"), reverse=True)
-        return [_as_run_doc(doc) for doc in found[:limit]]
+        return self._consistent(lambda data: self._newest_of(data, limit))
 
     def environment(self, key: str) -> dict[str, Any] | None:
         """The software environment a run recorded (shared by runs made in the same one)."""
@@ -207,7 +192,7 @@ class RunIndex:
 
     def get(self, run_ref: str) -> RunDoc:
         """The run whose id is `run_ref` or starts with it (an exact name match also works)."""
-        candidates = self._prefix_candidates(run_ref)
+        candidates = self._consistent(lambda data: self._prefix_candidates(data, run_ref))
         if any(doc["id"].startswith(run_ref) for doc in candidates):
             return self.resolve(run_ref, candidates)
         # Only a name is left, and any run may have it.
@@ -334,10 +319,44 @@ class RunIndex:
             return {}
         return data
 
-    def _prefix_candidates(self, prefix: str) -> list[RunDoc]:
+    def _consistent(self, read: Callable[[IndexData], _Read]) -> _Read:
+        """`read` over the live file and the shards it lists.
+
+        Readers do not lock, so a shard may be deleted by the compactions of later writes
+        while a reader still holds the live file that listed it; the live file has then
+        changed, and is read again. A shard missing from an unchanged live file is lost.
+        """
+        while True:
+            data = self._live_data()
+            try:
+                return read(data)
+            except MissingShardError:
+                if self._file.load() is data:
+                    raise
+
+    def _all_of(self, data: IndexData) -> list[RunDoc]:
+        docs = [_as_run_doc(doc) for _, doc in compacted_docs(data, self._shards)]
+        docs.extend(_as_run_doc(doc) for doc in data.get(RUNS_TABLE, {}).values())
+        docs.sort(key=itemgetter("id"), reverse=True)
+        self._shards.keep_only(listed_shards(data))
+        return docs
+
+    def _newest_of(self, data: IndexData, limit: int) -> list[RunDoc]:
+        hidden = {doc["id"] for doc in data.get(RUNS_TABLE, {}).values()} | removed_ids(data)
+        found = list(data.get(RUNS_TABLE, {}).values())
+        for shard in reversed(listed_shards(data)):
+            # Every run of this shard and of the ones left has an id up to shard.last.
+            if sum(1 for doc in found if doc["id"] > shard.last) >= limit:
+                break
+            found.extend(
+                doc for run_id, doc in self._shards.runs(shard).items() if run_id not in hidden
+            )
+        found.sort(key=itemgetter("id"), reverse=True)
+        return [_as_run_doc(doc) for doc in found[:limit]]
+
+    def _prefix_candidates(self, data: IndexData, prefix: str) -> list[RunDoc]:
         """The runs whose ids may start with `prefix`, newest first: the live ones and
         those of the shards whose id range meets the prefix."""
-        data = self._live_data()
         live = list(data.get(RUNS_TABLE, {}).values())
         hidden = {doc["id"] for doc in live} | removed_ids(data)
         docs = [

@@ -90,6 +90,11 @@ def live_docs(data: IndexData) -> Documents:
     return {doc["id"]: doc for doc in data.get(RUNS_TABLE, {}).values()}
 
 
+class MissingShardError(CorruptIndexError):
+    """A shard the live file lists is gone (deleted by later compactions while a reader
+    held an older live file, or lost)."""
+
+
 class ShardReader:
     """Reads shard files; each parse is kept by its file name, as a shard never changes."""
 
@@ -111,6 +116,8 @@ class ShardReader:
 
             try:
                 raw = path.read_bytes()
+            except FileNotFoundError:
+                raise MissingShardError(corrupt("it is missing")) from None
             except OSError as exc:
                 raise CorruptIndexError(corrupt(f"it cannot be read ({exc.strerror})")) from None
             parsed = live_docs(parse_tables(raw, corrupt))

@@ -9,7 +9,7 @@ from nslab.store import index_shards
 from nslab.store.errors import AmbiguousRunError, CorruptIndexError
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunIndex
-from nslab.store.index_file import SHARDS_TABLE, index_backups
+from nslab.store.index_file import SHARDS_TABLE, IndexFile, index_backups
 from nslab.store.index_shards import listed_shards, shard_folder, unsharded_copy_path
 
 
@@ -142,3 +142,36 @@ def test_an_index_from_before_shards_is_migrated_on_first_write_and_kept(home: P
         "new",
         *(f"old-{number}" for number in range(1, 8)),
     }
+
+
+def test_a_reader_whose_shards_a_later_compaction_deleted_reads_the_new_live_file(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = RunIndex(StoreLayout(home))
+    run_ids = finished_runs(index, 6)
+    stale = live_file(index.layout)
+    for _ in range(8):
+        finished_runs(index, 3)
+    assert not all((shard_folder(index.layout) / s.file).exists() for s in listed_shards(stale))
+    real_load = IndexFile.load
+    handed: list[bool] = []
+
+    def load_stale_once(self: IndexFile) -> object:
+        if not handed:
+            handed.append(True)
+            return stale
+        return real_load(self)
+
+    monkeypatch.setattr(IndexFile, "load", load_stale_once)
+    assert set(run_ids) <= {doc["id"] for doc in RunIndex(index.layout).all()} and handed
+
+
+def test_a_lost_shard_is_reported_and_its_runs_rebuilt(home: Path) -> None:
+    index = RunIndex(StoreLayout(home))
+    run_ids = finished_runs(index, 6)
+    lost = listed_shards(live_file(index.layout))[-1]
+    (shard_folder(index.layout) / lost.file).unlink()
+    with pytest.raises(CorruptIndexError, match=f"{lost.file} is corrupt: it is missing"):
+        RunIndex(index.layout).get(run_ids[-1])
+    assert RunIndex(index.layout).rebuild().dropped_shards == [lost.file]
+    assert {doc["id"] for doc in RunIndex(index.layout).all()} == set(run_ids)

@@ -183,6 +183,16 @@ class RunIndex:
             return self.all()
         return self._consistent(lambda data: self._newest_of(data, limit))
 
+    def live(self) -> list[RunDoc]:
+        """The runs of the live file, newest first, without reading a shard.
+
+        Every queued or running run is among them (compaction moves only runs that are done
+        with), so a scheduler or a status display of active runs needs no more.
+        """
+        docs = [_as_run_doc(doc) for doc in self._live_data().get(RUNS_TABLE, {}).values()]
+        docs.sort(key=itemgetter("id"), reverse=True)
+        return docs
+
     def environment(self, key: str) -> dict[str, Any] | None:
         """The software environment a run recorded (shared by runs made in the same one)."""
         for doc in self._live_data().get(ENVIRONMENTS_TABLE, {}).values():

@@ -51,6 +51,7 @@ def test_finished_runs_move_to_shards_and_read_as_before(home: Path) -> None:
     with pytest.raises(AmbiguousRunError, match="matches 11 runs"):
         index.get(queued[:3])
     fresh = RunIndex(layout)
+    assert [doc["id"] for doc in fresh.live()] == [queued]
     assert [doc["id"] for doc in fresh.newest(3)] == sorted(run_ids, reverse=True)[:3]
     assert fresh.newest(0) == index.all()
     assert fresh.environment("env-1") == {"key": "env-1", "python": "3.11"}

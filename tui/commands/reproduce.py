@@ -323,6 +323,13 @@ def _interval(bounds: list[float] | None) -> str:
     return f"{_value(bounds[0])} to {_value(bounds[1])}" if bounds else "-"
 
 
+def _mean(figure: FigureReport, interval_label: str) -> str:
+    """The mean with its interval when it has one (a yes/no figure's rate has none)."""
+    bounds = figure["mean_interval"]
+    shown = _value(figure["mean"])
+    return f"{shown} ({interval_label}{_interval(bounds)})" if bounds else shown
+
+
 def _seed_cell(seed: int, value: float | None, status: str, meets: bool | None) -> str:
     shown = _value(value) if status == RunStatus.SUCCEEDED else status
     mark = "" if meets is None else " ok" if meets else " MISS"
@@ -383,7 +390,7 @@ def text_report(report: ReproductionReport) -> str:
             )
         )
         lines.append(
-            f"  mean {_value(figure['mean'])} (t {_interval(figure['mean_interval'])})"
+            f"  mean {_mean(figure, 't ')}"
             + (f"; k/n meeting the bar {_k_of_n(figure, seeds)}" if figure["bar"] else "")
         )
     lines.append("")
@@ -429,7 +436,7 @@ def markdown_report(report: ReproductionReport) -> str:
                 _seed_cell(entry["seed"], entry["value"], entry["status"], entry["meets"])
                 for entry in figure["seeds"]
             )
-            mean = f"{_value(figure['mean'])} ({_interval(figure['mean_interval'])})"
+            mean = _mean(figure, "")
         lines.append(
             f"| {figure['title']} | {figure['published']} | {_bar(figure)} "
             f"| {per_seed} | {_k_of_n(figure, seeds)} | {mean} | {figure['verdict']} |"

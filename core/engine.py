@@ -153,7 +153,7 @@ class Engine:
         """One scheduling round: collect what ended, reconcile, then start what fits."""
         docs = self._read_runs()
         self.executor.collect(docs)
-        docs = self.book.index.all()
+        docs = self.book.index.live()
         lost = set(self.book.reconcile(docs, skip=self.executor.active()))
         busy = sum(
             1
@@ -166,13 +166,14 @@ class Engine:
             self._launch(doc["id"])
 
     def _read_runs(self) -> list[RunDoc]:
+        """The queued and running runs (all in the index's live file: no shard is read)."""
         try:
-            return self.book.index.all()
+            return self.book.index.live()
         except MissingIndexError:
             # The engine writes the index like any writer, and a writer rebuilds a missing
             # index first (from its copies and the run folders) rather than start an empty one.
             print(f"engine: {self.book.index.rebuild().describe()}", file=sys.stderr, flush=True)
-            return self.book.index.all()
+            return self.book.index.live()
 
     def _launch(self, run_id: str) -> None:
         # A live writer left over from an earlier attempt keeps the run queued until it exits.

@@ -227,6 +227,18 @@ def test_a_corrupt_index_is_a_clear_error_and_doctor_restores_it(home: Path, nsl
     assert "keep-me" in nslab("ls", check=True).stdout
 
 
+def test_ls_lists_the_newest_runs_and_says_how_to_see_all(home: Path, nslab: Nslab) -> None:
+    fields = {"kind": "counter", "preset": "quick", "status": "succeeded", "created_at": 0.0}
+    RunIndex(StoreLayout(home)).insert_many([{**fields, "name": f"r{n}"} for n in range(5)])
+    shown = nslab("ls", "--limit", "3", "--json", check=True)
+    assert [run["name"] for run in json.loads(shown.stdout)] == ["r4", "r3", "r2"]
+    table = nslab("ls", "--limit", "3", check=True)
+    assert "r4" in table.stdout and "r1" not in table.stdout
+    assert table.stderr.strip() == "(the newest 3; --limit 0 lists all)"
+    everything = nslab("ls", "--limit", "0", check=True)
+    assert "r0" in everything.stdout and not everything.stderr
+
+
 def test_restoring_a_healthy_index_keeps_the_newest_write(nslab: Nslab) -> None:
     run_id = nslab("run", "counter", "-p", "quick", "-d", "--name", "tagged", check=True)
     nslab("tag", "tagged", "keep-me", check=True)

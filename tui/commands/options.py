@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
+import orjson
 import typer
 
 from nslab.store.home import StoreLayout
@@ -52,7 +52,13 @@ def fail(message: str, code: int = EXIT_USER_ERROR) -> NoReturn:
 
 
 def echo_json(value: Any) -> None:
-    typer.echo(json.dumps(value, indent=2, default=str))
+    # orjson: `ls --json` of 100,000 runs in a fraction of the stdlib encoder's time; NaN
+    # becomes null, so the output is always valid JSON.
+    typer.echo(
+        orjson.dumps(
+            value, default=str, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
+        ).decode()
+    )
 
 
 def state(ctx: typer.Context) -> CliState:

@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from nslab.store.index import RunDoc
 
 
+# What an unfiltered `nslab ls` shows: a screenful, read without touching old shards.
+LS_LIMIT = 50
+
+
 def live_progress(cli: CliState, doc: RunDoc) -> str:
     """Progress of a running run from the tail of its event log."""
     from nslab.store.events import read_tail
@@ -51,12 +55,17 @@ def list_runs(
     sweep: Annotated[
         str | None, typer.Option("--sweep", help="Only the runs of this sweep.")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", help="At most this many (0 = all).")] = 0,
+    limit: Annotated[
+        int, typer.Option("--limit", help="At most this many, newest first (0 = all).")
+    ] = LS_LIMIT,
     as_json: JsonFlag = False,
 ) -> None:
-    """List runs, newest first."""
+    """List runs, newest first (the newest 50 unless --limit says otherwise)."""
     cli = state(ctx)
-    docs = cli.book.observed(cli.book.index.all())
+    filtered = bool(status or kind or tag or sweep is not None)
+    # An unfiltered listing reads only the index shards that hold the newest runs.
+    index = cli.book.index
+    docs = cli.book.observed(index.all() if filtered else index.newest(limit))
     for value in status or []:
         if value not in {str(s) for s in RunStatus}:
             fail(f"unknown status '{value}' (statuses: {', '.join(RunStatus)})")
@@ -107,7 +116,6 @@ def list_runs(
     ]
     headers = ["ID", "NAME", "KIND", "PRESET", "STATUS", "PROGRESS", "RESULT", "AGE", "TAGS"]
     if not rows:
-        filtered = status or kind or tag or sweep
         typer.echo("no runs match" if filtered else f"no runs in {cli.home}")
         return
     width = formatting.output_width()
@@ -121,6 +129,8 @@ def list_runs(
             shrinkable=("RESULT", "NAME"),
         )
     typer.echo(formatting.table(headers, rows, colour=formatting.stdout_is_terminal()))
+    if limit and len(rows) == limit:
+        typer.echo(f"(the newest {limit}; --limit 0 lists all)", err=True)
 
 
 def check_kinds(cli: CliState, kinds: list[str], docs: list[RunDoc]) -> None:

@@ -237,6 +237,7 @@ def test_ls_lists_the_newest_runs_and_says_how_to_see_all(home: Path, nslab: Nsl
     assert table.stderr.strip() == "(the newest 3; --limit 0 lists all)"
     everything = nslab("ls", "--limit", "0", check=True)
     assert "r0" in everything.stdout and not everything.stderr
+    assert not nslab("ls", "--limit", "5", check=True).stderr, "no run is left out"
 
 
 def test_restoring_a_healthy_index_keeps_the_newest_write(nslab: Nslab) -> None:

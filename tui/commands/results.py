@@ -65,7 +65,8 @@ def list_runs(
     filtered = bool(status or kind or tag or sweep is not None)
     # An unfiltered listing reads only the index shards that hold the newest runs.
     index = cli.book.index
-    docs = cli.book.observed(index.all() if filtered else index.newest(limit))
+    # One more than asked tells whether the listing leaves runs out.
+    docs = cli.book.observed(index.all() if filtered else index.newest(limit and limit + 1))
     for value in status or []:
         if value not in {str(s) for s in RunStatus}:
             fail(f"unknown status '{value}' (statuses: {', '.join(RunStatus)})")
@@ -78,6 +79,7 @@ def list_runs(
         and (not tag or set(tag) <= set(doc.get("tags", [])))
         and (sweep is None or doc.get("sweep") == sweep)
     ]
+    left_out = bool(limit) and len(docs) > limit
     if limit:
         docs = docs[:limit]
     if as_json:
@@ -129,7 +131,7 @@ def list_runs(
             shrinkable=("RESULT", "NAME"),
         )
     typer.echo(formatting.table(headers, rows, colour=formatting.stdout_is_terminal()))
-    if limit and len(rows) == limit:
+    if left_out:
         typer.echo(f"(the newest {limit}; --limit 0 lists all)", err=True)
 
 

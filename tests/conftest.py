@@ -3,6 +3,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -28,6 +29,41 @@ def nslab_env(home: Path) -> dict[str, str]:
     return env
 
 
+def run_nslab(
+    home: Path,
+    *args: str,
+    timeout: float = 60,
+    preexec_fn: Callable[[], object] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """The real `nslab` CLI in a subprocess against `home`."""
+    return subprocess.run(
+        [sys.executable, "-m", "nslab", *args],
+        env=nslab_env(home),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        preexec_fn=preexec_fn,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_serve(home: Path, port: int) -> subprocess.Popen[bytes]:
+    """`nslab serve` in its own process group (stop it with `os.killpg`)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "nslab", "serve", "--port", str(port)],
+        env=nslab_env(home),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
 @pytest.fixture
 def nslab(home: Path) -> Iterator[Callable[..., subprocess.CompletedProcess[str]]]:
     """Run the real `nslab` CLI in a subprocess against the test's home."""
@@ -35,13 +71,7 @@ def nslab(home: Path) -> Iterator[Callable[..., subprocess.CompletedProcess[str]
     def run(
         *args: str, timeout: float = 60, check: bool = False
     ) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [sys.executable, "-m", "nslab", *args],
-            env=nslab_env(home),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
+        result = run_nslab(home, *args, timeout=timeout)
         if check and result.returncode != 0:
             raise AssertionError(f"nslab {' '.join(args)} -> {result.returncode}\n{result.stderr}")
         return result

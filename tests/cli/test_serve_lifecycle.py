@@ -13,13 +13,7 @@ from pathlib import Path
 
 import psutil
 
-from tests.conftest import nslab_env, wait_for
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.conftest import free_port, nslab_env, start_serve, wait_for
 
 
 def test_serve_on_a_busy_port_is_one_line(home: Path) -> None:
@@ -56,15 +50,8 @@ async def _terminate_with_a_tab_open(server: subprocess.Popen[bytes], port: int)
 
 
 def test_serve_takes_its_dashboards_down_when_terminated(home: Path) -> None:
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "nslab", "serve", "--port", str(port)],
-        env=nslab_env(home),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    port = free_port()
+    server = start_serve(home, port)
     try:
         wait_for(lambda: _accepts(port), timeout=30)
         dashboards = asyncio.run(_terminate_with_a_tab_open(server, port))

@@ -29,7 +29,7 @@ from nslab.store.atomic import atomic_write_bytes
 from nslab.store.events import EventWriter, read_events
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunIndex
-from tests.conftest import TOY_PLUGIN, nslab_env
+from tests.conftest import TOY_PLUGIN, nslab_env, run_nslab
 
 FULL = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
@@ -167,14 +167,7 @@ def test_a_worker_on_a_full_disk_ends_failed_saying_which_file(
 
 
 def _nslab_limited(home: Path, max_bytes: int, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "nslab", *args],
-        env=nslab_env(home),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        preexec_fn=lambda: _limit_file_size(max_bytes),
-    )
+    return run_nslab(home, *args, preexec_fn=lambda: _limit_file_size(max_bytes))
 
 
 @pytest.mark.parametrize(

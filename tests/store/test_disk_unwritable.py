@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from nslab.core.requests import build_run_request
 from nslab.core.runs import RunBook
 from nslab.core.status import EXECUTOR_ENGINE
 from nslab.store.home import StoreLayout
-from tests.conftest import TOY_PLUGIN, nslab_env
+from tests.conftest import TOY_PLUGIN, run_nslab
 
 QUEUED_NAME = "queued-one"
 
@@ -56,16 +55,6 @@ def unwritable_home(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         assert unmounted.returncode == 0, unmounted.stderr
 
 
-def _nslab(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "nslab", *args],
-        env=nslab_env(home),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 @pytest.mark.parametrize(
     "args",
     [
@@ -80,7 +69,7 @@ def test_a_write_to_an_unwritable_store_is_one_line_naming_the_path(
     args: list[str], unwritable_home: Path
 ) -> None:
     index_before = StoreLayout(unwritable_home).index_path.read_bytes()
-    result = _nslab(unwritable_home, *args)
+    result = run_nslab(unwritable_home, *args)
     assert result.returncode == 1
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("nslab: cannot write "), result.stderr
@@ -101,7 +90,7 @@ def test_an_immutable_index_is_one_line_and_stays_as_it_was(
     if subprocess.run(["chattr", "+i", str(index)], capture_output=True).returncode != 0:
         pytest.skip("chattr +i needs root and a file system with the immutable attribute")
     try:
-        result = _nslab(home, "tag", QUEUED_NAME, "keep")
+        result = run_nslab(home, "tag", QUEUED_NAME, "keep")
     finally:
         subprocess.run(["chattr", "-i", str(index)], check=True)
     assert result.returncode == 1
@@ -115,10 +104,10 @@ def test_an_immutable_index_is_one_line_and_stays_as_it_was(
 def test_reads_of_an_unwritable_store_work_and_doctor_says_it_cannot_be_written(
     unwritable_home: Path,
 ) -> None:
-    listed = _nslab(unwritable_home, "ls")
+    listed = run_nslab(unwritable_home, "ls")
     assert listed.returncode == 0 and QUEUED_NAME in listed.stdout
-    assert _nslab(unwritable_home, "show", QUEUED_NAME).returncode == 0
-    doctor = _nslab(unwritable_home, "doctor")
+    assert run_nslab(unwritable_home, "show", QUEUED_NAME).returncode == 0
+    doctor = run_nslab(unwritable_home, "doctor")
     assert doctor.returncode == 1
     writable = next(line for line in doctor.stdout.splitlines() if "store writable" in line)
     assert writable.startswith("!!") and f"cannot write {unwritable_home}" in writable

@@ -3,8 +3,6 @@ and an index of the wrong shape is one clear line (a banner in the dashboard).""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +13,7 @@ from nslab.store.home import StoreLayout
 from nslab.tui.dashboard.app import NslabDashboard
 from nslab.tui.dashboard.screens.run import RunScreen
 from nslab.tui.dashboard.widgets.curve_chart import CurveChart
-from tests.conftest import nslab_env
+from tests.conftest import run_nslab
 from tests.tui.conftest import TERMINAL_SIZE, probe_class, settle
 from tests.tui.test_run_screens import open_run
 
@@ -29,16 +27,6 @@ NOT_EVENTS = (
 )
 
 WRONG_SHAPES = ['{"runs": []}', "[]", '{"runs": {"1": "x"}}', '{"runs": {"1": {"id": "a"}}}']
-
-
-def nslab(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "nslab", *args],
-        env=nslab_env(home),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +46,7 @@ def test_views_of_a_log_with_lines_that_are_not_events_succeed(
     garbled_run: tuple[Path, str], command: list[str]
 ) -> None:
     home, run_id = garbled_run
-    result = nslab(home, *command, run_id)
+    result = run_nslab(home, *command, run_id)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
 
@@ -67,7 +55,7 @@ def test_plot_of_a_log_with_lines_that_are_not_events_succeeds(
     garbled_run: tuple[Path, str], tmp_path: Path
 ) -> None:
     home, run_id = garbled_run
-    result = nslab(home, "plot", run_id, "--out", str(tmp_path / "curves.svg"))
+    result = run_nslab(home, "plot", run_id, "--out", str(tmp_path / "curves.svg"))
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "curves.svg").stat().st_size > 0
 
@@ -92,11 +80,11 @@ def test_commands_on_an_index_of_the_wrong_shape_say_so_in_one_line(
     index = StoreLayout(home).index_path
     index.write_text(content)
     for command in (["ls"], ["show", "a"], ["queue", "ls"]):
-        result = nslab(home, *command)
+        result = run_nslab(home, *command)
         assert result.returncode != 0
         assert result.stderr.strip().splitlines() == [result.stderr.strip()]
         assert str(index) in result.stderr and "corrupt" in result.stderr
-    doctor = nslab(home, "doctor")
+    doctor = run_nslab(home, "doctor")
     assert doctor.returncode != 0
     assert "Traceback" not in doctor.stderr
     assert f"run index {index} is corrupt" in doctor.stdout

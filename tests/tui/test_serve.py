@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,7 +25,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.conftest import nslab_env, wait_for
+from tests.conftest import free_port, nslab_env, start_serve, wait_for
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # textual-serve marks the page's body once the app's first output arrived.
@@ -34,12 +33,6 @@ FIRST_BYTE_CHECK = "document.body && document.body.classList.contains('-first-by
 ANSI_ESCAPE = re.compile(
     rb"\x1b(\[[0-9;?<>=]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[PX^_][^\x1b]*\x1b\\|.)"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def stop_group(process: subprocess.Popen[bytes]) -> None:
@@ -55,14 +48,7 @@ def stop_group(process: subprocess.Popen[bytes]) -> None:
 def served(store: tuple[Path, dict[str, str]]) -> Iterator[tuple[int, dict[str, str]]]:
     home, ids = store
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "nslab", "serve", "--port", str(port)],
-        env=nslab_env(home),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    server = start_serve(home, port)
     try:
         wait_for(lambda: _listening_addresses(server.pid), timeout=30)
         yield port, ids

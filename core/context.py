@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import os
 import random
 import sys
@@ -33,6 +34,19 @@ def _contains_tensors(value: Any) -> bool:
     if isinstance(value, (list, tuple)):
         return any(_contains_tensors(item) for item in value)
     return type(value).__module__.startswith("torch")
+
+
+def numeric_summary(values: Mapping[str, Any]) -> dict[str, float]:
+    """The finite numbers among `values` (a run's summary: what it returned or last logged)."""
+    summary = {}
+    for key, value in values.items():
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            continue
+        if math.isfinite(number):
+            summary[key] = number
+    return summary
 
 
 class RunContext:

@@ -26,14 +26,13 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any, Final
 
-from nslab.core.context import RunContext, seed_everything
+from nslab.core.context import RunContext, numeric_summary, seed_everything
 from nslab.core.processes import process_start_time
 from nslab.core.registry import ENTRY_POINT_GROUP
 from nslab.core.requests import check_seed, check_storable
 from nslab.core.run_files import ForwardedRunFiles, LocalRunFiles
 from nslab.core.runs import RunBook, RunRequest
 from nslab.core.status import EXECUTOR_FOREGROUND, TRACKED_PRESET, RunStatus
-from nslab.core.worker import numeric_summary
 from nslab.core.writer_lock import take_writer_lock
 from nslab.store.events import EventWriter
 from nslab.store.home import StoreLayout, resolve_home

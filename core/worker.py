@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import math
 import os
 import resource
 import signal
@@ -25,7 +24,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from nslab.core.config import validate_config
-from nslab.core.context import RunContext, seed_everything
+from nslab.core.context import RunContext, numeric_summary, seed_everything
 from nslab.core.errors import RunStateError
 from nslab.core.experiment import Experiment
 from nslab.core.processes import process_start_time
@@ -114,18 +113,6 @@ class _StopSignals:
             raise KeyboardInterrupt
         self.hung_up = self.hung_up or signum == signal.SIGHUP
         self._ctx.request_stop()
-
-
-def numeric_summary(values: Mapping[str, Any]) -> dict[str, float]:
-    summary = {}
-    for key, value in values.items():
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            continue
-        if math.isfinite(number):
-            summary[key] = number
-    return summary
 
 
 def failure_reason(exc: Exception) -> str:

@@ -112,7 +112,7 @@ def test_a_failed_atomic_write_leaves_the_file_and_no_temp_file(
 
     monkeypatch.setattr(atomic.os, "fsync", full)
     with pytest.raises(OSError) as failed:
-        atomic_write_bytes(target, b"new", backup=tmp_path / "index.json.bak")
+        atomic_write_bytes(target, b"new")
     assert failed.value.errno == errno.ENOSPC and failed.value.filename == str(target)
     assert target.read_bytes() == b"old"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["index.json"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -24,6 +25,40 @@ class ExperimentConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
+@dataclass(frozen=True)
+class Caveat:
+    """What a preset was measured to do short of its purpose, told wherever a user meets it.
+
+    `nslab experiments` prints `finding` beside the preset, and asking for a run at it prints
+    it as a warning (the run is still made: it is the user's choice). `finding` says plainly
+    what was measured (figures, settings, machine) or estimated (saying so) and what the
+    preset needs instead. `needs_gpu`: a GPU is that need, so nothing is said where the run
+    will compute on one. `when` narrows the caveat to runs whose config holds, for each
+    top-level field named, one of the values listed (empty: every run at the preset).
+    """
+
+    preset: str
+    finding: str
+    needs_gpu: bool = False
+    when: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+
+    def applies(self, preset: str, config: Mapping[str, Any]) -> bool:
+        return preset == self.preset and all(
+            config.get(name) in values for name, values in self.when.items()
+        )
+
+    def label(self) -> str:
+        """The preset, and the values it is narrowed to: `default with force_law=r2|charge`."""
+        narrowed = " ".join(
+            f"{name}={'|'.join(str(value) for value in values)}"
+            for name, values in self.when.items()
+        )
+        return f"{self.preset} with {narrowed}" if narrowed else self.preset
+
+    def describe(self) -> str:
+        return f"needs a GPU: {self.finding}" if self.needs_gpu else self.finding
+
+
 class Experiment(ABC):
     """One experiment family.
 
@@ -36,7 +71,8 @@ class Experiment(ABC):
     every preset, the ones its results are read by (`nslab.testing` checks them on `quick`).
     `environment_checks` says what the family needs from the machine beyond its Python
     packages (a built binary, a Julia), for `nslab doctor`. `reproduction` is what
-    `nslab reproduce` runs and reports (see `nslab.core.reproduction`).
+    `nslab reproduce` runs and reports (see `nslab.core.reproduction`). `caveats` are the
+    measured limits of presets (`Caveat`): a preset that learns nothing here says so.
     """
 
     kind: ClassVar[str]
@@ -45,6 +81,7 @@ class Experiment(ABC):
     description: ClassVar[str] = ""
     figures: ClassVar[Mapping[str, FigureFunction]] = {}
     main_metrics: ClassVar[tuple[str, ...]] = ()
+    caveats: ClassVar[tuple[Caveat, ...]] = ()
 
     @classmethod
     def environment_checks(cls) -> list[EnvironmentCheck]:

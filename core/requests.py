@@ -7,7 +7,9 @@ build their requests here, so a value is checked the same way wherever it is typ
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Mapping
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Final
 
@@ -21,6 +23,9 @@ from nslab.core.runs import RunRequest, parse_resources
 SEED_RANGE: Final = range(2**32)
 # The index stores integers as signed 64-bit values.
 STORED_INT_RANGE: Final = range(-(2**63), 2**63)
+# Where Linux drivers show a GPU that torch can use: NVIDIA's list of cards, AMD's ROCm device.
+NVIDIA_GPUS: Final = Path("/proc/driver/nvidia/gpus")
+ROCM_DEVICE: Final = Path("/dev/kfd")
 
 
 def check_seed(seed: int) -> int:
@@ -94,3 +99,47 @@ def build_run_request(
         sweep=sweep,
         resources=parse_resources(resources),
     )
+
+
+def gpu_found(environ: Mapping[str, str] = os.environ) -> bool:
+    """Whether a run started from here will compute on a GPU, without importing torch (a
+    second of start-up): `NSLAB_DEVICE` when set, which the worker takes as its device;
+    else a torch build that is not CPU-only (its version ends in `+cpu`), GPUs not hidden
+    by `CUDA_VISIBLE_DEVICES`, and a driver that lists a GPU."""
+    device = environ.get("NSLAB_DEVICE")
+    if device:
+        return not device.startswith("cpu")
+    visible = environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None and visible.strip() in {"", "-1"}:
+        return False
+    try:
+        torch_version = version("torch")
+    except PackageNotFoundError:
+        return False
+    if torch_version.endswith("+cpu"):
+        return False
+    nvidia = NVIDIA_GPUS.is_dir() and any(NVIDIA_GPUS.iterdir())
+    return nvidia or ROCM_DEVICE.exists()
+
+
+def caveat_warnings(
+    requests: Iterable[RunRequest], registry: Registry, gpu: bool | None = None
+) -> list[str]:
+    """One line per measured caveat (`Experiment.caveats`) these runs fall under, each once
+    however many runs share it (a sweep): what a user is told before the runs are made.
+    `gpu` is whether the runs will compute on a GPU (None: `gpu_found()`, asked only when a
+    caveat needs the answer)."""
+    lines: dict[str, None] = {}
+    for request in requests:
+        for caveat in registry.get(request.kind).caveats:
+            if not caveat.applies(request.preset, request.config):
+                continue
+            if caveat.needs_gpu:
+                gpu = gpu_found() if gpu is None else gpu
+                if gpu:
+                    continue
+                said = f"{request.kind} -p {caveat.label()} needs a GPU and none was found"
+            else:
+                said = f"{request.kind} -p {caveat.label()}"
+            lines[f"{said}: {caveat.finding}"] = None
+    return list(lines)

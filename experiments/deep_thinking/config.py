@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from nslab.core.experiment import ExperimentConfig
+from nslab.core.experiment import Caveat, ExperimentConfig
 
 Problem = Literal["prefix_sums", "mazes", "chess"]
 ModelName = Literal["dt_recall", "dt", "feedforward"]
@@ -169,3 +169,26 @@ PRESETS: dict[str, dict[str, Any]] = {
         "eval_every": 25,
     },
 }
+
+# The CPU-sized maze preset and the papers' settings, as measured (docs/families/
+# deep-thinking.md); the papers' CPU cost is bench/deep_thinking_presets.py's.
+CAVEATS: tuple[Caveat, ...] = (
+    Caveat(
+        "default-mazes",
+        "learns nothing: measured on 2 CPU cores (seed 0, width 16, 2,500 9x9 mazes, 8 "
+        "epochs, 7.8 CPU minutes), it solves 0% of the 9x9 validation mazes and 0% of the "
+        "13x13 and 33x33 test mazes; mazes need the originals' budget (paper-mazes) on a GPU",
+    ),
+    Caveat(
+        "paper",
+        "the papers train it on a GPU in about 2 hours; on a busy 2-core CPU one training "
+        "batch took 27 s, so its 12,000 batches would take about 90 hours, testing aside",
+        needs_gpu=True,
+    ),
+    Caveat(
+        "paper-mazes",
+        "the originals train it on a GPU; on CPU its training alone would take roughly 2,000 "
+        "CPU hours (estimated from default-mazes' 7.8 measured CPU minutes)",
+        needs_gpu=True,
+    ),
+)

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from nslab.core.context import RunContext
 from nslab.core.experiment import Experiment
-from nslab.experiments.deep_thinking.config import PRESETS, DeepThinkingConfig
+from nslab.experiments.deep_thinking.config import CAVEATS, PRESETS, DeepThinkingConfig
 from nslab.experiments.deep_thinking.figures import CURVE_ARTIFACT, accuracy_vs_iterations
 
 
@@ -15,6 +15,7 @@ class DeepThinking(Experiment):
     kind = "deep-thinking"
     Config = DeepThinkingConfig
     presets: ClassVar[Mapping[str, Mapping[str, Any]]] = PRESETS
+    caveats = CAVEATS
     figures = {CURVE_ARTIFACT: accuracy_vs_iterations}
     main_metrics = ("val_acc", "best_val_acc")
     description = (

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from nslab.core.experiment import ExperimentConfig
+from nslab.core.experiment import Caveat, ExperimentConfig
 from nslab.experiments.symbolic_regression import SymbolicRegressionSettings
 
 Strategy = Literal["standard", "bottleneck", "l1", "kl"]
@@ -118,3 +118,18 @@ PRESETS: Mapping[str, Mapping[str, Any]] = {
         "threads": 8,
     },
 }
+
+# Measured: 4 laws x 4 strategies at `default`, 2-D, seed 0 (docs/families/
+# symbolic-distillation.md). The family trains on CPU threads only, so a GPU would not change
+# this: it is said everywhere.
+CAVEATS: tuple[Caveat, ...] = (
+    Caveat(
+        "default",
+        "these laws are not learned: measured on a 2-core CPU (2-D, seed 0, each of the 4 "
+        "strategies), the test MAE is no better than predicting no acceleration (r2: "
+        "19.7-30.6 against 26.1; charge: 6.9-22.3 against 7.8) and no law is recovered; the "
+        "published figures come from paper's scale (10,000 simulations of 500 steps, 100 "
+        "epochs), not run here",
+        when={"force_law": ("r2", "charge")},
+    ),
+)

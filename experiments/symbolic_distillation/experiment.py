@@ -9,7 +9,11 @@ import subprocess
 from nslab.core.checks import EnvironmentCheck
 from nslab.core.context import RunContext
 from nslab.core.experiment import Experiment
-from nslab.experiments.symbolic_distillation.config import PRESETS, SymbolicDistillationConfig
+from nslab.experiments.symbolic_distillation.config import (
+    CAVEATS,
+    PRESETS,
+    SymbolicDistillationConfig,
+)
 
 JULIA_PROBE_TIMEOUT_S = 20
 
@@ -18,6 +22,7 @@ class SymbolicDistillation(Experiment):
     kind = "symbolic-distillation"
     Config = SymbolicDistillationConfig
     presets = PRESETS
+    caveats = CAVEATS
     main_metrics = ("test_mae", "r2", "symbolic_test_mae", "law_match")
     description = (
         "Graph networks on N-body simulations distilled into symbolic force laws "

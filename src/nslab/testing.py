@@ -122,7 +122,7 @@ def _preset_tier(name: str) -> str:
 
 def check_presets(experiment: type[Experiment]) -> None:
     """Every tier of `PRESET_NAMES` is there, every preset is one of them or a variant
-    (`<tier>-<variant>`), and every preset validates."""
+    (`<tier>-<variant>`), every preset validates, and so does every caveat's setting."""
     missing = [name for name in PRESET_NAMES if name not in experiment.presets]
     if missing:
         raise ContractError(f"{experiment.kind} has no preset {missing}")
@@ -137,6 +137,16 @@ def check_presets(experiment: type[Experiment]) -> None:
             resolve_config(experiment, name)
         except ConfigError as error:
             raise ContractError(f"{experiment.kind}: preset '{name}' is invalid: {error}") from None
+    # A caveat no run can meet would never be told: its preset and values must exist.
+    for caveat in experiment.caveats:
+        if caveat.preset not in experiment.presets:
+            raise ContractError(f"{experiment.kind}: a caveat names preset '{caveat.preset}'")
+        for field, values in caveat.when.items():
+            for value in values:
+                try:
+                    resolve_config(experiment, caveat.preset, overrides={field: value})
+                except ConfigError as error:
+                    raise ContractError(f"{experiment.kind}: a caveat: {error}") from None
 
 
 def run_quick_stopped_and_resumed(experiment: type[Experiment], home: Path) -> QuickRun:

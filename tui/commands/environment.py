@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -10,7 +11,11 @@ import typer
 from nslab.tui.commands.options import JsonFlag, echo_json, state
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from nslab.core.experiment import ExperimentConfig
+    from nslab.core.registry import Registry
+    from nslab.core.runs import RunRequest
 
 
 def config_defaults(model: type[ExperimentConfig]) -> dict[str, Any]:
@@ -26,6 +31,14 @@ def config_defaults(model: type[ExperimentConfig]) -> dict[str, Any]:
     return defaults
 
 
+def echo_caveats(registry: Registry, requests: Iterable[RunRequest]) -> None:
+    """Warn, one line each on stderr, of the measured caveats these runs fall under."""
+    from nslab.core.requests import caveat_warnings
+
+    for line in caveat_warnings(requests, registry):
+        typer.echo(f"nslab: warning: {line}", err=True)
+
+
 def experiments(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """The experiment kinds, their presets, figures and config schema."""
     from nslab.core.figures import figure_description
@@ -39,6 +52,7 @@ def experiments(ctx: typer.Context, as_json: JsonFlag = False) -> None:
                 "kind": kind,
                 "description": experiment.description,
                 "presets": {name: dict(values) for name, values in experiment.presets.items()},
+                "caveats": [asdict(caveat) for caveat in experiment.caveats],
                 "figures": {
                     name: figure_description(function)
                     for name, function in experiment.figures.items()
@@ -56,6 +70,8 @@ def experiments(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     for item in described:
         typer.echo(f"{item['kind']}  {item['description']}")
         typer.echo(f"  presets: {', '.join(item['presets'])}")
+        for caveat in registry.get(item["kind"]).caveats:
+            typer.echo(f"  caveat {caveat.label()}: {caveat.describe()}")
         for figure_name, text in item["figures"].items():
             typer.echo(f"  figure {figure_name}: {text}")
         defaults = item["defaults"]

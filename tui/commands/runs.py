@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from nslab.core.status import CANCEL_GRACE_S, EXECUTOR_ENGINE, EXECUTOR_FOREGROUND, RunStatus
+from nslab.tui.commands.environment import echo_caveats
 from nslab.tui.commands.options import (
     CliState,
     ConfigFile,
@@ -63,10 +64,11 @@ def run(
     from nslab.core.requests import build_run_request
 
     cli = state(ctx)
+    registry = cli.registry()
     request = build_run_request(
         kind,
         preset,
-        registry=cli.registry(),
+        registry=registry,
         config_file=config_file,
         overrides=overrides or [],
         seed=seed,
@@ -75,6 +77,7 @@ def run(
         priority=priority,
         resources=resources or [],
     )
+    echo_caveats(registry, [request])
     if detach:
         enqueue(cli, request, slots)
         return
@@ -219,6 +222,7 @@ def demo(
         request = build_run_request(
             kind, preset, registry=registry, name=f"demo-{kind}", tags=["demo"]
         )
+        echo_caveats(registry, [request])
         worst = max(worst, run_foreground(cli, request, interval))
     ctx.invoke(list_runs, ctx=ctx, tag=["demo"], limit=len(kinds))
     raise typer.Exit(worst)

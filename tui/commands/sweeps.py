@@ -11,6 +11,7 @@ import typer
 
 from nslab.core.status import EXECUTOR_ENGINE
 from nslab.tui import formatting
+from nslab.tui.commands.environment import echo_caveats
 from nslab.tui.commands.exec_command import default_run_name, exec_request
 from nslab.tui.commands.options import (
     ConfigFile,
@@ -123,6 +124,7 @@ def sweep(
             )
             for i, assignment in enumerate(assignments)
         ]
+        echo_caveats(registry, requests)
     keys = list(assignments[0]) if assignments else []
     rows = [
         [request.name or "", *(json.dumps(a[key]) for key in keys)]

@@ -42,10 +42,11 @@ class KindsLoaded(Message):
 
 
 class QueueResult(Message):
-    def __init__(self, text: str, error: bool) -> None:
+    def __init__(self, text: str, error: bool, warnings: tuple[str, ...] = ()) -> None:
         super().__init__()
         self.text = text
         self.error = error
+        self.warnings = warnings  # the measured caveats the queued run falls under
 
 
 def field_row(label: str, field: Widget) -> Iterator[Widget]:
@@ -227,14 +228,15 @@ class EnqueueScreen(ModalScreen[None]):
         tags: tuple[str, ...],
     ) -> None:
         from nslab.core.engine import start_engine
-        from nslab.core.requests import build_run_request
+        from nslab.core.requests import build_run_request, caveat_warnings
 
         app = self.dashboard
         try:
+            registry = self.registry()
             request = build_run_request(
                 kind,
                 preset,
-                registry=self.registry(),
+                registry=registry,
                 overrides=overrides,
                 seed=seed,
                 name=name,
@@ -248,7 +250,9 @@ class EnqueueScreen(ModalScreen[None]):
             self.post_message(QueueResult(str(exc), error=True))
             return
         note = f"started the engine (pid {engine.pid})" if started else f"engine pid {engine.pid}"
-        self.post_message(QueueResult(f"queued {doc['id']} {doc['name']} ({note})", error=False))
+        queued = f"queued {doc['id']} {doc['name']} ({note})"
+        warnings = tuple(caveat_warnings([request], registry))
+        self.post_message(QueueResult(queued, error=False, warnings=warnings))
 
     @on(QueueResult)
     def _queued(self, message: QueueResult) -> None:
@@ -257,5 +261,7 @@ class EnqueueScreen(ModalScreen[None]):
             return
         self.dashboard.last_queued_kind = str(self.query_one("#kind", Select).value)
         self.dashboard.notify(message.text)
+        for warning in message.warnings:
+            self.dashboard.notify(warning, severity="warning")
         self.dashboard.wake_feed()
         self.dismiss(None)

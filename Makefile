@@ -4,7 +4,7 @@ PIP := $(PY) -m pip
 TORCH_VERSION := 2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: setup ocaml demo test test-tools bench reproduce lint clean
+.PHONY: setup ocaml demo test test-tools bench bench-peers-setup reproduce lint clean
 
 setup: $(STAMP) ocaml
 
@@ -50,9 +50,18 @@ test: setup test-tools
 	$(PY) -m pytest -n 2 -q
 
 # Speed and memory figures (printed, never asserted).
-BENCH_SCRIPTS := bench/foundation.py bench/tracking.py bench/scale.py bench/dashboard.py bench/dask_executor.py bench/program_search.py bench/symbolic_distillation.py
+BENCH_SCRIPTS := bench/foundation.py bench/tracking.py bench/scale.py bench/dashboard.py bench/dask_executor.py bench/program_search.py bench/symbolic_distillation.py bench/peers.py
 bench: setup
 	@for script in $(BENCH_SCRIPTS); do echo "== $$script"; $(PY) $$script || exit 1; done
+
+# Guild AI and MLflow, each in a venv of its own (never nslab's), for bench/peers.py to measure
+# beside nslab; it skips one that is absent. NSLAB_PEERS moves them elsewhere.
+PEERS_DIR := $(or $(NSLAB_PEERS),bench/.peers)
+bench-peers-setup:
+	python3 -m venv $(PEERS_DIR)/guild
+	$(PEERS_DIR)/guild/bin/python -m pip install --quiet "guildai>=0.9,<0.10" pandas
+	python3 -m venv $(PEERS_DIR)/mlflow
+	$(PEERS_DIR)/mlflow/bin/python -m pip install --quiet "mlflow>=3,<4"
 
 # Each family's reproduction (`nslab reproduce`): its published table at the `default` preset over
 # five seeds, one sweep per family through the engine, reported as k/n seeds meeting each bar.

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from nslab.core.context import RunContext
-    from nslab.core.experiment import PRESET_NAMES, Experiment, ExperimentConfig
+    from nslab.core.experiment import PRESET_NAMES, Caveat, Experiment, ExperimentConfig
     from nslab.core.inline import InlineRun, run_inline
     from nslab.core.registry import Registry, load_plugin_file
     from nslab.core.status import RunStatus
@@ -23,6 +23,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "PRESET_NAMES",
+    "Caveat",
     "ContractError",
     "Experiment",
     "ExperimentConfig",
@@ -40,6 +41,7 @@ __all__ = [
 
 _MODULE_OF = {
     "PRESET_NAMES": "nslab.core.experiment",
+    "Caveat": "nslab.core.experiment",
     "ContractError": "nslab.testing",
     "Experiment": "nslab.core.experiment",
     "ExperimentConfig": "nslab.core.experiment",

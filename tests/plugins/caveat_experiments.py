@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from nslab.core.context import RunContext
-from nslab.core.experiment import Caveat, Experiment, ExperimentConfig
+from nslab import Caveat, Experiment, ExperimentConfig, RunContext
 
 LAW_FINDING = "the hard law is not learned: measured 0% at default"
 GPU_FINDING = "measured 2 s per batch on CPU: 90 hours"

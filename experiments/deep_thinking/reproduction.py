@@ -3,7 +3,14 @@ largest size (512 bits at `default`) at the last unrolled iteration (500 at `def
 
 from __future__ import annotations
 
-from nslab.core.reproduction import Bar, Reproduction, ReproductionRun, SeedFigure, SeedRun
+from nslab.core.reproduction import (
+    Bar,
+    Reproduction,
+    ReproductionRun,
+    SeedFigure,
+    SeedRun,
+    summary_value,
+)
 
 
 def _largest_size(run: SeedRun, figure: str) -> float | None:
@@ -39,6 +46,14 @@ REPRODUCTION = Reproduction(
             "train",
             peak_accuracy,
             published="100",
+        ),
+        SeedFigure(
+            "solved_epoch",
+            "epoch that first solved the training size's validation set (the schedule counts "
+            "from it)",
+            "train",
+            summary_value("solved_epoch"),
+            published="-",
         ),
     ),
 )

@@ -1,5 +1,6 @@
-"""The training loop: warm-up and step schedule, throttled recurrent learning rate,
-gradient clipping, a checkpoint every epoch, test curves every `eval_every` epochs.
+"""The training loop: warm-up and step schedule (counted from epoch 0, or from the epoch that
+first solves the validation set), throttled recurrent learning rate, gradient clipping, a
+checkpoint every epoch, test curves every `eval_every` epochs.
 
 Every random draw of an epoch (batch order, progressive n and k, delta_random T) comes
 from generators seeded by (seed, epoch), so a run resumed from its checkpoint trains
@@ -26,11 +27,24 @@ from nslab.experiments.deep_thinking.tasks import TaskData, build_task, loss_mas
 PROGRESS_EVERY_BATCHES = 10
 
 
-def learning_rate_factor(config: DeepThinkingConfig, epoch: int) -> float:
+def schedule_start(config: DeepThinkingConfig, solved_epoch: int | None) -> int | None:
+    """The epoch lr_steps count from: 0, or the solve once `solved_val_acc` is set (None before)."""
+    return 0 if config.solved_val_acc is None else solved_epoch
+
+
+def learning_rate_factor(config: DeepThinkingConfig, epoch: int, solved_epoch: int | None) -> float:
     """Exponential warm-up (1 - exp(-(epoch + 1) / period)) times the step decay."""
     warmup = 1.0 - math.exp(-(epoch + 1) / config.warmup_epochs) if config.warmup_epochs else 1.0
-    decays = sum(1 for step in config.lr_steps if epoch >= step)
+    start = schedule_start(config, solved_epoch)
+    decays = 0 if start is None else sum(1 for step in config.lr_steps if epoch >= start + step)
     return warmup * float(config.lr_factor**decays)
+
+
+def last_epoch(config: DeepThinkingConfig, solved_epoch: int | None) -> int:
+    """The number of epochs the run trains, as far as is known after `solved_epoch`."""
+    if config.solved_val_acc is None or solved_epoch is None:
+        return config.epochs
+    return min(config.epochs, solved_epoch + config.epochs_after_solved)
 
 
 def make_optimizer(config: DeepThinkingConfig, net: IterativeNet) -> torch.optim.Optimizer:
@@ -128,6 +142,7 @@ def train(config: DeepThinkingConfig, ctx: RunContext) -> dict[str, float]:
     ).to(device)
     optimizer = make_optimizer(config, net)
     start_epoch, best_val = 0, -1.0
+    solved_epoch: int | None = None
     summary: dict[str, float] = {}
     saved = ctx.restore()
     if saved is not None:
@@ -138,11 +153,14 @@ def train(config: DeepThinkingConfig, ctx: RunContext) -> dict[str, float]:
             float(saved["best_val"]),
             dict(saved["summary"]),
         )
+        solved_epoch = saved.get("solved_epoch")
         ctx.message(f"resumed after epoch {start_epoch}")
     batches_per_epoch = math.ceil(len(task.train) / config.batch_size)
     for epoch in range(start_epoch, config.epochs):
+        if epoch >= last_epoch(config, solved_epoch):
+            break
         for group in optimizer.param_groups:
-            group["lr"] = group["base_lr"] * learning_rate_factor(config, epoch)
+            group["lr"] = group["base_lr"] * learning_rate_factor(config, epoch, solved_epoch)
         rng = random.Random(f"{ctx.seed}:{epoch}")
         order = torch.randperm(
             len(task.train), generator=torch.Generator().manual_seed(rng.getrandbits(62))
@@ -165,19 +183,31 @@ def train(config: DeepThinkingConfig, ctx: RunContext) -> dict[str, float]:
             for name, value in report.figures.items():
                 totals[name] += value
             if (index + 1) % PROGRESS_EVERY_BATCHES == 0:
-                ctx.progress(epoch + (index + 1) / batches_per_epoch, config.epochs)
+                ctx.progress(
+                    epoch + (index + 1) / batches_per_epoch, last_epoch(config, solved_epoch)
+                )
         values = {name: total / batches_per_epoch for name, total in totals.items()}
         values["lr"] = optimizer.param_groups[0]["lr"]
         values["val_acc"] = accuracy_at(
             net, task.val, task.problem, config.max_iters, config.test_batch_size
         )
         best_val = max(best_val, values["val_acc"])
-        if (epoch + 1) % config.eval_every == 0 or epoch + 1 == config.epochs:
+        threshold = config.solved_val_acc
+        if threshold is not None and solved_epoch is None and values["val_acc"] >= threshold:
+            solved_epoch = epoch + 1
+            ctx.message(
+                f"validation solved after epoch {solved_epoch}: "
+                f"{last_epoch(config, solved_epoch) - solved_epoch} epochs follow"
+            )
+        final_epoch = last_epoch(config, solved_epoch)
+        if (epoch + 1) % config.eval_every == 0 or epoch + 1 == final_epoch:
             figures = evaluate(config, net, task, ctx, epoch + 1)
             if figures is None:
                 ctx.message(f"stopped while testing after epoch {epoch + 1}")
                 return summary
             summary = {"val_acc": values["val_acc"], **figures}
+            if solved_epoch is not None:
+                summary["solved_epoch"] = float(solved_epoch)
             values.update(summary)
         ctx.log(epoch + 1, **values)
         ctx.checkpoint(
@@ -186,8 +216,9 @@ def train(config: DeepThinkingConfig, ctx: RunContext) -> dict[str, float]:
                 "model": net.state_dict(),
                 "optimizer": optimizer.state_dict(),
                 "best_val": best_val,
+                "solved_epoch": solved_epoch,
                 "summary": summary,
             }
         )
-        ctx.progress(epoch + 1, config.epochs)
+        ctx.progress(epoch + 1, final_epoch)
     return {**summary, "best_val_acc": best_val}

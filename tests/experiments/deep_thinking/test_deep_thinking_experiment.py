@@ -76,6 +76,38 @@ def test_resumed_run_continues_from_its_checkpoint_and_matches_an_uninterrupted_
     )
 
 
+def test_schedule_counts_from_the_epoch_that_solves_validation(home: Path) -> None:
+    fixed = ["epochs=6", "lr_steps=[]"]
+    reference = run_inline(DeepThinking, home, preset="quick", overrides=fixed, seed=0)
+    val_acc = reference.trace.metrics["val_acc"].values
+    threshold = next(value for value in val_acc if value > 0)
+    solved = val_acc.index(threshold) + 1
+    anchored = [
+        "epochs=20",
+        "lr_steps=[1]",
+        f"solved_val_acc={threshold}",
+        "epochs_after_solved=2",
+    ]
+    run = run_inline(DeepThinking, home, preset="quick", overrides=anchored, seed=0)
+    assert run.status == "succeeded", run.doc.get("reason")
+    assert run.trace.metrics["val_acc"].steps == list(range(1, solved + 3))
+    assert run.doc["summary"]["solved_epoch"] == solved
+    lr = run.trace.metrics["lr"].values
+    reference_lr = reference.trace.metrics["lr"].values
+    assert lr[: solved + 1] == pytest.approx(reference_lr[: solved + 1])
+    assert lr[solved + 1] == pytest.approx(0.1 * reference_lr[solved + 1])
+    assert [table["epoch"] for table in _curve_tables(run.run_dir)][-1] == solved + 2
+
+
+def test_an_unsolved_run_keeps_its_rate_and_trains_every_epoch(home: Path) -> None:
+    overrides = ["epochs=3", "lr_steps=[1]", "solved_val_acc=100", "warmup_epochs=0"]
+    run = run_inline(DeepThinking, home, preset="quick", overrides=overrides, seed=0)
+    assert run.status == "succeeded", run.doc.get("reason")
+    assert max(run.trace.metrics["val_acc"].values) < 100
+    assert run.trace.metrics["lr"].values == pytest.approx([1e-3] * 3)
+    assert "solved_epoch" not in run.doc["summary"]
+
+
 def test_quick_mazes_and_no_recall_and_feedforward_run(home: Path) -> None:
     mazes = run_inline(
         DeepThinking,

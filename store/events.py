@@ -10,6 +10,11 @@ Every line starts `{"seq":N,"t":T`: its sequence number, then its time in second
 the epoch to the millisecond. A metric line (`MetricLine`) holds one `log` call's values
 in a compact shape, and readers hand it on as a `MetricEvent`, as they hand on the metric
 lines of logs written before that shape.
+
+A writer given a path also keeps the log's metrics sidecar (store/metrics_sidecar.py):
+each flush indexes its batch while it encodes it, and appends the batch's records to the
+sidecar once its lines are in the log. The sidecar is derived: a sidecar that cannot be
+written is given up for the rest of the writer's life, and the run goes on.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import itertools
+import math
 import os
 import threading
 import time
@@ -25,8 +31,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Protocol, cast, get_args
 
+import numpy as np
+import numpy.typing as npt
 import orjson
 
+from nslab.store import metrics_sidecar as sidecar
 from nslab.store.records import Event, EventType, FileRecord, MetricEvent, MetricLine
 
 EVENT_TYPES: Final[tuple[EventType, ...]] = get_args(EventType)
@@ -94,6 +103,8 @@ class FileOutput:
         # Unbuffered appends, so that after a short or failed write this is exactly
         # what did not reach the file.
         self._unwritten = self._torn_line_end()
+        self.end = os.fstat(self._fd).st_size
+        """The log's size once every write so far succeeded (this process appends alone)."""
 
     def next_sequence(self) -> int:
         return last_sequence_number(self.path) + 1
@@ -102,7 +113,9 @@ class FileOutput:
         data = memoryview(self._unwritten + lines)
         try:
             while data:
-                data = data[os.write(self._fd, data) :]
+                written = os.write(self._fd, data)
+                self.end += written
+                data = data[written:]
         except OSError as exc:
             self._unwritten = bytes(data)
             raise OSError(exc.errno, exc.strerror, str(self.path)) from exc
@@ -180,7 +193,11 @@ class EventWriter:
         fsync_interval_s: float = FSYNC_INTERVAL_S,
         write_retry_s: float | None = None,
     ) -> None:
-        self._output = FileOutput(output) if isinstance(output, Path) else output
+        self._file = FileOutput(output) if isinstance(output, Path) else None
+        self._output: EventOutput = self._file or cast(EventOutput, output)
+        self._sidecar = _open_sidecar(output) if isinstance(output, Path) else None
+        # Indexed batches whose lines are not all in the log yet, oldest first.
+        self._staged: list[_SidecarBatch] = []
         self._seq = itertools.count(self._output.next_sequence())
         self._pending: list[_Pending] = []
         self._fsync_interval_s = fsync_interval_s
@@ -223,21 +240,47 @@ class EventWriter:
         lines stay with the output for the next flush."""
         with self._write_lock:
             batch, self._pending = self._pending, []
+            records = [item.record() for item in batch]
             # orjson's own buffer, kept, would cost a system allocation per line:
             # concatenating copies each line into a small pooled object instead.
-            lines = b"".join(encode_event(item.record()) + b"\n" for item in batch)
+            encoded = [encode_event(record) + b"\n" for record in records]
+            lines = b"".join(encoded)
+            if self._sidecar is not None and records:
+                self._staged.append(_index_batch(self._sidecar, records, encoded))
             retrying = self._failing_since is not None
             due = time.monotonic() - self._last_fsync >= self._fsync_interval_s
+            synced = False
             try:
                 if lines or retrying:
                     self._output.write(lines)
                 if fsync or ((lines or retrying) and due):
                     self._output.sync()
                     self._last_fsync = time.monotonic()
+                    synced = True
             except OSError as exc:
                 self._note_write_error(exc)
                 raise
             self._failing_since = None
+            self._commit_sidecar(synced)
+
+    def _commit_sidecar(self, sync: bool) -> None:
+        """Append the staged batches to the sidecar: their lines are all in the log now."""
+        if self._sidecar is None or self._file is None or not self._staged:
+            return
+        end = self._file.end
+        chunks = []
+        for batch in reversed(self._staged):
+            end -= batch.length
+            chunks.append(batch.placed_at(end))
+        self._staged = []
+        try:
+            self._sidecar.commit(b"".join(reversed(chunks)))
+            if sync:
+                self._sidecar.sync()
+        except OSError:
+            # Readers parse the log for what the sidecar does not cover.
+            self._sidecar.close()
+            self._sidecar = None
 
     def close(self) -> None:
         """Write everything still buffered, retrying a failing disk for up to
@@ -258,6 +301,8 @@ class EventWriter:
                     time.sleep(min(FLUSH_INTERVAL_S, self._write_retry_s))
         finally:
             self._output.close()
+            if self._sidecar is not None:
+                self._sidecar.close()
 
     def raise_failure(self) -> None:
         """Raise the write error that ended the log (see `failure`), if there is one."""
@@ -277,6 +322,177 @@ class EventWriter:
             # run when to give up.
             with contextlib.suppress(OSError):
                 self.flush()
+
+
+def _open_sidecar(log_path: Path) -> sidecar.SidecarWriter | None:
+    try:
+        return sidecar.SidecarWriter(log_path)
+    except OSError:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class _SidecarBatch:
+    """One flush's sidecar records, with byte offsets counted from the batch's first
+    line until the batch is placed in the log (`placed_at`)."""
+
+    names: bytes
+    records: npt.NDArray[Any]
+    relative: npt.NDArray[np.bool_]
+    length: int
+
+    def placed_at(self, start: int) -> bytes:
+        self.records["x"][self.relative] += start
+        return self.names + self.records.tobytes()
+
+
+_PLAIN_NUMBERS: Final = frozenset({float, int})
+
+
+def _index_batch(
+    writer: sidecar.SidecarWriter, records: list[Mapping[str, Any]], encoded: list[bytes]
+) -> _SidecarBatch:
+    """A batch's sidecar records. Metric values of plain Python numbers are converted
+    in bulk; a batch with any other value (numpy scalars, strings, None) has its metric
+    lines parsed back, so that each point is what a reader of the log would get."""
+    names: list[bytes] = []
+    kinds: list[int] = []
+    xs: list[Any] = []
+    relative: list[int] = []
+    ids_of: dict[tuple[str, ...], list[int]] = {}
+    first: Mapping[str, Any] | None = None
+    last: Mapping[str, Any] | None = None
+    offset = 0
+    last_line_at = 0
+    for record, line in zip(records, encoded, strict=True):
+        if "type" not in record:
+            values = record["v"]
+            key = tuple(values)
+            ids = ids_of.get(key)
+            if ids is None:
+                ids = ids_of[key] = [_metric_id(writer, name, names) for name in key]
+            kinds.append(sidecar.STEP)
+            kinds.extend(ids)
+            xs.append(record["s"])
+            xs.extend(values.values())
+            first = first or record
+            last = record
+        else:
+            _index_line(kinds, xs, relative, sidecar.line_type_kind(record["type"]), offset, line)
+        last_line_at = offset
+        offset += len(line)
+    numbers = _plain_numbers(kinds, xs)
+    if numbers is None:
+        return _index_batch_exactly(writer, records, encoded, names)
+    trailer = _trailer(first, last, last_line_at, records[-1].get("seq", -1), offset)
+    return _pack(names, kinds, numbers, relative, trailer, offset)
+
+
+def _plain_numbers(kinds: list[int], xs: list[Any]) -> npt.NDArray[np.float64] | None:
+    """`xs` as float64s when all are plain numbers and every step is finite (an
+    infinite step is logged as null, which is no event), else None."""
+    if not set(map(type, xs)) <= _PLAIN_NUMBERS:
+        return None
+    numbers = np.array(xs, dtype=np.float64)
+    is_step = np.array(kinds, dtype=np.uint32) == sidecar.STEP
+    finite = np.isfinite(numbers)
+    if not finite[is_step].all():
+        return None
+    # Values that are not finite are logged as null, which readers draw as NaN.
+    numbers[~finite] = np.nan
+    return numbers
+
+
+def _index_batch_exactly(
+    writer: sidecar.SidecarWriter,
+    records: list[Mapping[str, Any]],
+    encoded: list[bytes],
+    names: list[bytes],
+) -> _SidecarBatch:
+    kinds: list[int] = []
+    xs: list[float] = []
+    relative: list[int] = []
+    first: Mapping[str, Any] | None = None
+    last: Mapping[str, Any] | None = None
+    offset = 0
+    last_line_at = 0
+    for record, line in zip(records, encoded, strict=True):
+        event = None if "type" in record else as_event(orjson.loads(line))
+        if event is not None and event["type"] == "metric":
+            kinds.append(sidecar.STEP)
+            xs.append(float(event["step"]))
+            for name, value in event["values"].items():
+                number = value if type(value) is float else sidecar.metric_number(value)
+                if number is not None:
+                    kinds.append(_metric_id(writer, name, names))
+                    xs.append(number)
+            first = first or record
+            last = record
+        else:
+            kind = sidecar.line_type_kind(record.get("type"))
+            _index_line(kinds, xs, relative, kind, offset, line)
+        last_line_at = offset
+        offset += len(line)
+    trailer = _trailer(first, last, last_line_at, records[-1].get("seq", -1), offset)
+    return _pack(names, kinds, np.array(xs, dtype=np.float64), relative, trailer, offset)
+
+
+def _index_line(
+    kinds: list[int], xs: list[Any], relative: list[int], kind: int, offset: int, line: bytes
+) -> None:
+    relative.append(len(kinds))
+    kinds.extend((kind, sidecar.LENGTH))
+    xs.extend((offset, len(line)))
+
+
+def _metric_id(writer: sidecar.SidecarWriter, name: str, names: list[bytes]) -> int:
+    index = writer.names.get(name)
+    if index is None:
+        index, definition = writer.define(name)
+        names.append(definition)
+    return index
+
+
+def _trailer(
+    first: Mapping[str, Any] | None,
+    last: Mapping[str, Any] | None,
+    last_line_at: int,
+    end_seq: Any,
+    end: int,
+) -> list[float]:
+    return [
+        0,
+        -1 if first is None else first["seq"],
+        math.nan if first is None else first["t"],
+        -1 if last is None else last["seq"],
+        math.nan if last is None else last["t"],
+        last_line_at,
+        end_seq if type(end_seq) is int else -1,
+        end,
+    ]
+
+
+# START, LAST_LINE_AT and END are offsets in the log, counted from the batch's start.
+_TRAILER_RELATIVE: Final = np.array([True, False, False, False, False, True, False, True])
+
+
+def _pack(
+    names: list[bytes],
+    kinds: list[int],
+    numbers: npt.NDArray[np.float64],
+    relative: list[int],
+    trailer: list[float],
+    length: int,
+) -> _SidecarBatch:
+    records = np.empty(len(kinds) + len(sidecar.TRAILER), dtype=sidecar.RECORD)
+    records["kind"][: len(kinds)] = kinds
+    records["kind"][len(kinds) :] = sidecar.TRAILER
+    records["x"][: len(kinds)] = numbers
+    records["x"][len(kinds) :] = trailer
+    is_relative = np.zeros(len(records), dtype=np.bool_)
+    is_relative[relative] = True
+    is_relative[len(kinds) :] = _TRAILER_RELATIVE
+    return _SidecarBatch(b"".join(names), records, is_relative, length)
 
 
 class EventReader:

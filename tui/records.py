@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nslab.core.trace import RunTrace
+from nslab.store.metrics_sidecar import MetricPoints
 from nslab.store.records import Event
 
 GENERATIONS_WITH_MEMBERS = 500
@@ -79,6 +80,10 @@ class RunRecord:
                     event["name"], event["kind"], int(event["version"]), event["path"]
                 )
                 self.artifact_versions.setdefault(ref.name, []).append(ref)
+        self.version += 1
+
+    def apply_points(self, points: MetricPoints) -> None:
+        self.trace.apply_points(points)
         self.version += 1
 
     def _add_generation(self, generation: int, members: list[dict[str, Any]]) -> None:

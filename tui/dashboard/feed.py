@@ -6,10 +6,11 @@ followed (tailed from byte offsets). It never writes anything. An index that can
 read is reported (`index_error`) and read again at every poll until it can.
 
 A poll stays short however long the logs are, so a new run's first metric and the UI's
-keys never wait behind one huge log: a run read for the first time is read past its
-population snapshots (its curves show at once), and the snapshots are filled in behind,
-a bounded slice per poll; new events are handed over a bounded slice per poll, since the
-UI folds them on its own thread.
+keys never wait behind one huge log: a run read for the first time is folded past its
+population snapshots, its metric points from the run's metrics sidecar (its curves show
+at once), and the snapshots are filled in behind, a bounded slice per poll; new events
+are handed over as events, a bounded slice per poll, since the UI folds them on its own
+thread.
 """
 
 from __future__ import annotations

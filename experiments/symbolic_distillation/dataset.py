@@ -1,7 +1,8 @@
 """Graphs for training: one fully connected graph per simulation time step.
 
 Like the original `ParticleDynamicsDataset`, a graph is dropped when any of its velocities or
-accelerations falls outside the 0.01-99.99 percentiles of its split.
+accelerations falls outside the 0.01-99.99 percentiles of its split, whatever the target: the
+same graphs are kept for either.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from functools import cache
 import numpy as np
 import torch
 
+from nslab.experiments.symbolic_distillation.config import Target
 from nslab.experiments.symbolic_distillation.simulation import Simulation
 
 PERCENTILES = (0.01, 99.99)
@@ -20,7 +22,7 @@ PERCENTILES = (0.01, 99.99)
 @dataclass(frozen=True)
 class GraphSet:
     features: torch.Tensor  # (graphs, n, 2d+2): [position, velocity, charge, mass]
-    targets: torch.Tensor  # (graphs, n, d): accelerations
+    targets: torch.Tensor  # (graphs, n, d): accelerations or net forces
 
     def __len__(self) -> int:
         return int(self.features.shape[0])
@@ -49,17 +51,32 @@ def inlier_graphs(states: np.ndarray, accelerations: np.ndarray, dimensions: int
     return keep
 
 
-def graph_set(simulation: Simulation, simulations: slice = slice(None)) -> GraphSet:
-    """Every time step of the chosen simulations as a graph, extreme graphs filtered out."""
+def targets_of(states: np.ndarray, accelerations: np.ndarray, target: Target) -> np.ndarray:
+    """The simulated accelerations (..., n, d), or the net forces: each times its body's mass
+    (the plain sum of the pairwise forces)."""
+    if target == "force":
+        return np.asarray(accelerations * states[..., -1:])
+    return accelerations
+
+
+def as_accelerations(values: torch.Tensor, graphs: GraphSet, target: Target) -> torch.Tensor:
+    """Per-body `values` (graphs, n, d) of `target` over `graphs`, as accelerations."""
+    if target == "force":
+        return values / graphs.features[..., -1:]
+    return values
+
+
+def graph_set(simulation: Simulation, target: Target, simulations: slice = slice(None)) -> GraphSet:
+    """Every time step of the chosen simulations as a graph with `target` per body, extreme
+    graphs filtered out."""
     states = simulation.states[simulations]
     accelerations = simulation.accelerations[simulations]
     dimensions = accelerations.shape[-1]
     states = states.reshape(-1, *states.shape[2:])
     accelerations = accelerations.reshape(-1, *accelerations.shape[2:])
     keep = inlier_graphs(states, accelerations, dimensions)
-    return GraphSet(
-        torch.from_numpy(states[keep]).float(), torch.from_numpy(accelerations[keep]).float()
-    )
+    targets = targets_of(states[keep], accelerations[keep], target)
+    return GraphSet(torch.from_numpy(states[keep]).float(), torch.from_numpy(targets).float())
 
 
 @cache

@@ -38,7 +38,7 @@ LAW_INLIER_PERCENTILE = 99.0
 
 @dataclass(frozen=True)
 class FittedEquation:
-    name: str  # phi1, phi2... for edge messages by strength; a1, a2... for accelerations
+    name: str  # phi1, phi2... for edge messages by strength; f1, f2... (a1...) for node outputs
     expression: sympy.Expr  # as fitted, full precision
     shown: sympy.Expr  # simplified, rounded: what the artifact shows
     loss: float
@@ -161,8 +161,8 @@ def node_samples(
     count: int,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """(inputs, predicted accelerations, names) for the node model: the summed strongest
-    message components, the body's charge and mass."""
+    """(inputs, predicted targets, names) for the node model: the summed strongest message
+    components, the body's charge and mass."""
     graph_ids = torch.from_numpy(rng.choice(len(graphs), min(count, len(graphs)), replace=False))
     features = graphs.features[graph_ids]
     flat = features.reshape(-1, features.shape[-1])

@@ -1,5 +1,6 @@
 """The graph network of Cranmer et al.: an edge MLP whose messages are summed at each
-receiver, and a node MLP that maps a body and its summed messages to its acceleration."""
+receiver, and a node MLP that maps a body and its summed messages to its acceleration or net
+force (the config's target)."""
 
 from __future__ import annotations
 
@@ -66,7 +67,7 @@ class GraphNetwork(MessagePassing):  # type: ignore[misc]  # torch_geometric is 
     def forward(
         self, x: torch.Tensor, edge_index: torch.Tensor, edge_function: EdgeFunction | None = None
     ) -> tuple[torch.Tensor, EdgeOutput]:
-        """Accelerations of the nodes and the edge model's output; `edge_function` replaces
+        """The nodes' predicted targets and the edge model's output; `edge_function` replaces
         the edge MLP (a symbolic edge model) when given."""
         senders, receivers = x[edge_index[0]], x[edge_index[1]]
         if edge_function is None:

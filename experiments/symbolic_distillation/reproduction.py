@@ -3,13 +3,28 @@ message strategies, each run per seed, read for message R^2 and the recovered la
 
 from __future__ import annotations
 
-from nslab.core.reproduction import Bar, Reproduction, ReproductionRun, SeedFigure, summary_value
+from nslab.core.reproduction import (
+    Bar,
+    Reproduction,
+    ReproductionRun,
+    SeedFigure,
+    SeedRun,
+    summary_value,
+)
 
 # (label, strategy, published R^2 reproduction / Cranmer, published test MAE)
 _STRATEGIES = (
     ("l1", "l1", "1.000 / 1.000", "0.0249 / 0.045"),
     ("bottleneck", "bottleneck", "0.999 / 1.000", "0.0182 / 0.046"),
 )
+
+
+def acceleration_test_mae(run: SeedRun) -> float | None:
+    """The test MAE in the published figures' units (accelerations), whatever the run's
+    target; a run made before `target` existed predicted accelerations, so its test MAE is
+    that already."""
+    return run.summary.get("test_mae_acceleration", run.summary.get("test_mae"))
+
 
 REPRODUCTION = Reproduction(
     kind="symbolic-distillation",
@@ -42,9 +57,9 @@ REPRODUCTION = Reproduction(
             ),
             SeedFigure(
                 f"{label}_test_mae",
-                f"{label}: test MAE of the graph network",
+                f"{label}: test MAE of the graph network's accelerations",
                 label,
-                summary_value("test_mae"),
+                acceleration_test_mae,
                 published=mae,
             ),
         )

@@ -4,11 +4,13 @@ streamed every epoch."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
 
 from nslab.core.context import RunContext
+from nslab.core.errors import ConfigError
 from nslab.experiments.symbolic_distillation.analysis import (
     linear_transform_r2,
     strongest_components,
@@ -52,10 +54,10 @@ def message_penalty(
     return edges.messages.new_zeros(())
 
 
-def accelerations_of(
+def predictions_of(
     model: GraphNetwork, graphs: GraphSet, edge_function: EdgeFunction | None = None
 ) -> torch.Tensor:
-    """Predicted accelerations (graphs, n, d) in evaluation mode."""
+    """Predicted targets (graphs, n, d), accelerations or net forces, in evaluation mode."""
     model.eval()
     outputs = []
     with torch.no_grad():
@@ -72,14 +74,15 @@ def accelerations_of(
 
 
 def node_error(predicted: torch.Tensor, targets: torch.Tensor) -> float:
-    """Test loss of the original: summed absolute error per node, averaged over nodes."""
+    """Test loss of the original: summed absolute error per node, averaged over nodes (in
+    the target's units)."""
     return float((predicted - targets).abs().sum(dim=-1).mean())
 
 
 def mean_absolute_error(
     model: GraphNetwork, graphs: GraphSet, edge_function: EdgeFunction | None = None
 ) -> float:
-    return node_error(accelerations_of(model, graphs, edge_function), graphs.targets)
+    return node_error(predictions_of(model, graphs, edge_function), graphs.targets)
 
 
 @dataclass(frozen=True)
@@ -121,9 +124,10 @@ def message_figures(config: SymbolicDistillationConfig, sample: EdgeSample) -> M
     network may learn either), and against a linear transform of both together.
 
     The messages into a receiver are summed and then read by a node model that sees the
-    receiver's mass, so messages scaled by any function of that mass predict as well as the
-    force does; `r2_mixed` near 1 with `r2` lower says the messages are the force times
-    a + b / m1, which the training objective leaves free.
+    receiver's mass, so with the acceleration as target messages scaled by any function of
+    that mass predict as well as the force does; `r2_mixed` near 1 with `r2` lower says the
+    messages are the force times a + b / m1, which that objective leaves free. (With the net
+    force as target the identity node model makes the force itself the simplest messages.)
     """
     top, sparsity = strongest_components(sample.messages, config.dimensions)
     forces = true_forces(config.force_law, sample.receivers, sample.senders, config.dimensions)
@@ -139,6 +143,18 @@ def message_figures(config: SymbolicDistillationConfig, sample: EdgeSample) -> M
         float(np.mean(r2_mixed)),
         top,
     )
+
+
+def check_checkpoint_target(config: SymbolicDistillationConfig, state: dict[str, Any]) -> None:
+    """Refuse to continue a network trained for another target. A checkpoint without one
+    predates `target` and was trained on accelerations, while its run's stored config, which
+    lacks the field too, now reads as the default's force."""
+    trained_for = state.get("target", "acceleration")
+    if trained_for != config.target:
+        raise ConfigError(
+            f"the checkpoint's network predicts the {trained_for} but the config's target is "
+            f"{config.target}: start a new run (-s target={trained_for} trains as this one did)"
+        )
 
 
 def train(
@@ -165,6 +181,7 @@ def train(
     first_epoch = 0
     state = ctx.restore()
     if state is not None:
+        check_checkpoint_target(config, state)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         schedule.load_state_dict(state["schedule"])
@@ -213,6 +230,7 @@ def train(
         ctx.checkpoint(
             {
                 "epoch": epoch + 1,
+                "target": config.target,
                 "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(),
                 "schedule": schedule.state_dict(),

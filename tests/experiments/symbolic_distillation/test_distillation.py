@@ -117,7 +117,9 @@ def test_symbolic_edge_model_runs_in_place_of_the_neural_one() -> None:
     config = quick_config(strategy="bottleneck")
     torch.manual_seed(0)
     model = build_model(config, 6)
-    graphs = graph_set(simulate(SimulationSpec("spring", 4, 2, 3, 10, 0.01, 1, seed=0)))
+    graphs = graph_set(
+        simulate(SimulationSpec("spring", 4, 2, 3, 10, 0.01, 1, seed=0)), config.target
+    )
     names = pair_variable_names(2)
     # The exact spring force as messages: the node model then sees true summed forces.
     force = [-2 * (R + sympy.Float(0.01) - 1) * DX / R, -2 * (R + sympy.Float(0.01) - 1) * DY / R]

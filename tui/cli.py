@@ -17,18 +17,55 @@ import typer
 from nslab.core.errors import NslabError
 from nslab.store.errors import StoreError, describe_os_error
 from nslab.store.home import check_store_folder, resolve_home
-from nslab.tui.commands import (
-    artifacts,
-    environment,
-    exec_command,
-    queue_engine,
-    reproduce,
-    results,
-    runs,
-    sweeps,
-    views,
-)
+from nslab.tui.commands.lazy_group import CommandSpec, LazyGroup
 from nslab.tui.commands.options import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USER_ERROR, CliState
+
+# `nslab exec python train.py --lr 1` works without `--`: the command's options stay its own.
+EXEC_CONTEXT_SETTINGS = {"allow_interspersed_args": False, "ignore_unknown_options": True}
+
+
+class NslabGroup(LazyGroup):
+    # In the order `nslab --help` lists them; `queue` and `engine` follow.
+    COMMANDS = {
+        "run": CommandSpec("runs", "run"),
+        "exec": CommandSpec("exec_command", "exec_command", EXEC_CONTEXT_SETTINGS),
+        "ls": CommandSpec("results", "list_runs"),
+        "show": CommandSpec("results", "show"),
+        "artifacts": CommandSpec("artifacts", "artifacts"),
+        "watch": CommandSpec("results", "watch"),
+        "logs": CommandSpec("results", "logs"),
+        "cancel": CommandSpec("runs", "cancel"),
+        "retry": CommandSpec("runs", "retry"),
+        "tag": CommandSpec("runs", "tag"),
+        "export": CommandSpec("results", "export"),
+        "compare": CommandSpec("results", "compare"),
+        "sweep": CommandSpec("sweeps", "sweep"),
+        "sweeps": CommandSpec("sweeps", "sweeps"),
+        "reproduce": CommandSpec("reproduce", "reproduce"),
+        "experiments": CommandSpec("environment", "experiments"),
+        "doctor": CommandSpec("environment", "doctor"),
+        "demo": CommandSpec("runs", "demo"),
+        "dash": CommandSpec("views", "dash"),
+        "serve": CommandSpec("views", "serve"),
+        "plot": CommandSpec("views", "plot"),
+    }
+
+
+class QueueGroup(LazyGroup):
+    COMMANDS = {
+        "add": CommandSpec("runs", "queue_add"),
+        "ls": CommandSpec("queue_engine", "queue_ls"),
+        "rm": CommandSpec("queue_engine", "queue_rm"),
+    }
+
+
+class EngineGroup(LazyGroup):
+    COMMANDS = {
+        "start": CommandSpec("queue_engine", "engine_start"),
+        "stop": CommandSpec("queue_engine", "engine_stop"),
+        "status": CommandSpec("queue_engine", "engine_status"),
+    }
+
 
 app = typer.Typer(
     name="nslab",
@@ -37,9 +74,14 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
+    cls=NslabGroup,
 )
-queue_app = typer.Typer(help="The queue of runs waiting for the engine.", no_args_is_help=True)
-engine_app = typer.Typer(help="The background engine that runs queued runs.", no_args_is_help=True)
+queue_app = typer.Typer(
+    help="The queue of runs waiting for the engine.", no_args_is_help=True, cls=QueueGroup
+)
+engine_app = typer.Typer(
+    help="The background engine that runs queued runs.", no_args_is_help=True, cls=EngineGroup
+)
 app.add_typer(queue_app, name="queue")
 app.add_typer(engine_app, name="engine")
 
@@ -66,37 +108,6 @@ def main_options(
     store_home = resolve_home(home)
     check_store_folder(store_home)
     ctx.obj = CliState(store_home, [str(path) for path in plugin_files])
-
-
-app.command()(runs.run)
-app.command("exec", context_settings=exec_command.EXEC_CONTEXT_SETTINGS)(exec_command.exec_command)
-app.command("ls")(results.list_runs)
-app.command()(results.show)
-app.command()(artifacts.artifacts)
-app.command()(results.watch)
-app.command()(results.logs)
-app.command()(runs.cancel)
-app.command()(runs.retry)
-app.command()(runs.tag)
-app.command()(results.export)
-app.command()(results.compare)
-app.command()(sweeps.sweep)
-app.command()(sweeps.sweeps)
-app.command()(reproduce.reproduce)
-app.command()(environment.experiments)
-app.command()(environment.doctor)
-app.command()(runs.demo)
-app.command()(views.dash)
-app.command()(views.serve)
-app.command()(views.plot)
-
-queue_app.command("add")(runs.queue_add)
-queue_app.command("ls")(queue_engine.queue_ls)
-queue_app.command("rm")(queue_engine.queue_rm)
-
-engine_app.command("start")(queue_engine.engine_start)
-engine_app.command("stop")(queue_engine.engine_stop)
-engine_app.command("status")(queue_engine.engine_status)
 
 
 def main() -> None:

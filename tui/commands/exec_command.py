@@ -14,8 +14,6 @@ from nslab.tui.commands.runs import enqueue, run_foreground
 if TYPE_CHECKING:
     from nslab.core.runs import RunRequest
 
-# `nslab exec python train.py --lr 1` works without `--`: the command's options stay its own.
-EXEC_CONTEXT_SETTINGS = {"allow_interspersed_args": False, "ignore_unknown_options": True}
 NoScalars = Annotated[
     bool,
     typer.Option("--no-scalars", help="Do not read printed key=value numbers as metrics."),

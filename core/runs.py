@@ -283,10 +283,8 @@ class RunBook:
         Read commands use this, so they work on a full or read-only store and a status
         display never counts a dead worker as running.
         """
-        return [
-            self._as_ended(doc) if self._worker_gone(doc, socket.gethostname()) else doc
-            for doc in docs
-        ]
+        host = socket.gethostname()
+        return [self._as_ended(doc) if self._worker_gone(doc, host) else doc for doc in docs]
 
     def _as_ended(self, doc: RunDoc) -> RunDoc:
         verdict = self._exit_verdict(doc, None)

@@ -38,6 +38,7 @@ from nslab.store.index_file import (
     IndexData,
     IndexFile,
     MissingIndexError,
+    building_acyclic,
     generation_of,
     index_lock,
     store_has_runs,
@@ -345,8 +346,9 @@ class RunIndex:
                     raise
 
     def _all_of(self, data: IndexData) -> list[RunDoc]:
-        docs = [_as_run_doc(doc) for _, doc in compacted_docs(data, self._shards)]
-        docs.extend(_as_run_doc(doc) for doc in data.get(RUNS_TABLE, {}).values())
+        with building_acyclic():
+            docs = [_as_run_doc(doc) for _, doc in compacted_docs(data, self._shards)]
+            docs.extend(_as_run_doc(doc) for doc in data.get(RUNS_TABLE, {}).values())
         docs.sort(key=itemgetter("id"), reverse=True)
         self._shards.keep_only(listed_shards(data))
         return docs

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from nslab.core.status import RunStatus
+from nslab.store.index_file import building_acyclic
 from nslab.tui import formatting
 from nslab.tui.commands.options import (
     EXIT_FAILED,
@@ -99,7 +100,9 @@ def list_runs(
             "sweep",
             "summary",
         )
-        echo_json([{key: doc.get(key) for key in keys} for doc in docs])
+        with building_acyclic():
+            listed = [{key: doc.get(key) for key in keys} for doc in docs]
+        echo_json(listed)
         return
     now = time.time()
     rows = [

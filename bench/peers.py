@@ -367,7 +367,7 @@ class Report:
     def timed(self, label: str, samples: dict[str, list[float]], note: str) -> None:
         """Seconds per tool (median) and how many times longer each peer took."""
         ours = samples["nslab"]
-        self.figures.append(
+        self.add(
             Figure(
                 label,
                 {name: f"{statistics.median(times):.3f} s" for name, times in samples.items()},
@@ -377,10 +377,12 @@ class Report:
         )
 
     def add(self, figure: Figure) -> None:
+        """Keeps `figure` for the table; a line on stderr shows a long run moving."""
         self.figures.append(figure)
+        print(f"measured: {figure.label}", file=sys.stderr, flush=True)
 
     def failed(self, label: str, reason: str) -> None:
-        self.figures.append(Figure(label, {}, {}, f"not measured: {reason}"))
+        self.add(Figure(label, {}, {}, f"not measured: {reason}"))
 
     def print(self) -> None:
         peers = [tool.name for tool in self.tools if tool.name != "nslab"]
@@ -564,7 +566,10 @@ def main() -> None:
         tool, action, home, count = options.worker
         worker(tool, action, Path(home), int(count))
         return
-    sizes = sorted(int(size) for size in options.sizes.split(",") if size)
+    try:
+        sizes = sorted(int(size) for size in options.sizes.split(",") if size)
+    except ValueError:
+        parser.error(f"--sizes takes whole numbers separated by commas, not {options.sizes!r}")
     if options.runs < 1 or any(size < options.runs for size in sizes):
         parser.error("--runs must be at least 1 and no more than the smallest of --sizes")
 
@@ -592,7 +597,8 @@ def main() -> None:
             measure_all(tools, scratch, options.runs, sizes, options.repeats, report)
         except ToolFailed as error:
             report.failed("the figures after this one", str(error))
-        print("ratios: a peer's figure over nslab's (time, bytes): above 1, nslab is ahead")
+        if len(tools) > 1:
+            print("ratios: a peer's figure over nslab's (time, bytes): above 1, nslab is ahead")
         report.print()
 
 

@@ -22,21 +22,20 @@ from __future__ import annotations
 import base64
 import contextlib
 import itertools
-import math
 import os
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Protocol, cast, get_args
+from typing import TYPE_CHECKING, Any, Final, Protocol, cast, get_args
 
-import numpy as np
-import numpy.typing as npt
 import orjson
 
-from nslab.store import metrics_sidecar as sidecar
 from nslab.store.records import Event, EventType, FileRecord, MetricEvent, MetricLine
+
+if TYPE_CHECKING:
+    from nslab.store.metrics_sidecar import SidecarWriter, StagedBatch
 
 EVENT_TYPES: Final[tuple[EventType, ...]] = get_args(EventType)
 FILE_RECORD: Final = "file"
@@ -197,7 +196,7 @@ class EventWriter:
         self._output: EventOutput = self._file or cast(EventOutput, output)
         self._sidecar = _open_sidecar(output) if isinstance(output, Path) else None
         # Indexed batches whose lines are not all in the log yet, oldest first.
-        self._staged: list[_SidecarBatch] = []
+        self._staged: list[StagedBatch] = []
         self._seq = itertools.count(self._output.next_sequence())
         self._pending: list[_Pending] = []
         self._fsync_interval_s = fsync_interval_s
@@ -246,7 +245,7 @@ class EventWriter:
             encoded = [encode_event(record) + b"\n" for record in records]
             lines = b"".join(encoded)
             if self._sidecar is not None and records:
-                self._staged.append(_index_batch(self._sidecar, records, encoded))
+                self._staged.append(self._sidecar.stage(records, encoded))
             retrying = self._failing_since is not None
             due = time.monotonic() - self._last_fsync >= self._fsync_interval_s
             synced = False
@@ -267,14 +266,9 @@ class EventWriter:
         """Append the staged batches to the sidecar: their lines are all in the log now."""
         if self._sidecar is None or self._file is None or not self._staged:
             return
-        end = self._file.end
-        chunks = []
-        for batch in reversed(self._staged):
-            end -= batch.length
-            chunks.append(batch.placed_at(end))
-        self._staged = []
+        staged, self._staged = self._staged, []
         try:
-            self._sidecar.commit(b"".join(reversed(chunks)))
+            self._sidecar.commit(staged, self._file.end)
             if sync:
                 self._sidecar.sync()
         except OSError:
@@ -324,175 +318,14 @@ class EventWriter:
                 self.flush()
 
 
-def _open_sidecar(log_path: Path) -> sidecar.SidecarWriter | None:
+def _open_sidecar(log_path: Path) -> SidecarWriter | None:
+    # Imported here: numpy is for runs that log, not for every command that reads the store.
+    from nslab.store.metrics_sidecar import SidecarWriter
+
     try:
-        return sidecar.SidecarWriter(log_path)
+        return SidecarWriter(log_path)
     except OSError:
         return None
-
-
-@dataclass(frozen=True, slots=True)
-class _SidecarBatch:
-    """One flush's sidecar records, with byte offsets counted from the batch's first
-    line until the batch is placed in the log (`placed_at`)."""
-
-    names: bytes
-    records: npt.NDArray[Any]
-    relative: npt.NDArray[np.bool_]
-    length: int
-
-    def placed_at(self, start: int) -> bytes:
-        self.records["x"][self.relative] += start
-        return self.names + self.records.tobytes()
-
-
-_PLAIN_NUMBERS: Final = frozenset({float, int})
-
-
-def _index_batch(
-    writer: sidecar.SidecarWriter, records: list[Mapping[str, Any]], encoded: list[bytes]
-) -> _SidecarBatch:
-    """A batch's sidecar records. Metric values of plain Python numbers are converted
-    in bulk; a batch with any other value (numpy scalars, strings, None) has its metric
-    lines parsed back, so that each point is what a reader of the log would get."""
-    names: list[bytes] = []
-    kinds: list[int] = []
-    xs: list[Any] = []
-    relative: list[int] = []
-    ids_of: dict[tuple[str, ...], list[int]] = {}
-    first: Mapping[str, Any] | None = None
-    last: Mapping[str, Any] | None = None
-    offset = 0
-    last_line_at = 0
-    for record, line in zip(records, encoded, strict=True):
-        if "type" not in record:
-            values = record["v"]
-            key = tuple(values)
-            ids = ids_of.get(key)
-            if ids is None:
-                ids = ids_of[key] = [_metric_id(writer, name, names) for name in key]
-            kinds.append(sidecar.STEP)
-            kinds.extend(ids)
-            xs.append(record["s"])
-            xs.extend(values.values())
-            first = first or record
-            last = record
-        else:
-            _index_line(kinds, xs, relative, sidecar.line_type_kind(record["type"]), offset, line)
-        last_line_at = offset
-        offset += len(line)
-    numbers = _plain_numbers(kinds, xs)
-    if numbers is None:
-        return _index_batch_exactly(writer, records, encoded, names)
-    trailer = _trailer(first, last, last_line_at, records[-1].get("seq", -1), offset)
-    return _pack(names, kinds, numbers, relative, trailer, offset)
-
-
-def _plain_numbers(kinds: list[int], xs: list[Any]) -> npt.NDArray[np.float64] | None:
-    """`xs` as float64s when all are plain numbers and every step is finite (an
-    infinite step is logged as null, which is no event), else None."""
-    if not set(map(type, xs)) <= _PLAIN_NUMBERS:
-        return None
-    numbers = np.array(xs, dtype=np.float64)
-    is_step = np.array(kinds, dtype=np.uint32) == sidecar.STEP
-    finite = np.isfinite(numbers)
-    if not finite[is_step].all():
-        return None
-    # Values that are not finite are logged as null, which readers draw as NaN.
-    numbers[~finite] = np.nan
-    return numbers
-
-
-def _index_batch_exactly(
-    writer: sidecar.SidecarWriter,
-    records: list[Mapping[str, Any]],
-    encoded: list[bytes],
-    names: list[bytes],
-) -> _SidecarBatch:
-    kinds: list[int] = []
-    xs: list[float] = []
-    relative: list[int] = []
-    first: Mapping[str, Any] | None = None
-    last: Mapping[str, Any] | None = None
-    offset = 0
-    last_line_at = 0
-    for record, line in zip(records, encoded, strict=True):
-        event = None if "type" in record else as_event(orjson.loads(line))
-        if event is not None and event["type"] == "metric":
-            kinds.append(sidecar.STEP)
-            xs.append(float(event["step"]))
-            for name, value in event["values"].items():
-                number = value if type(value) is float else sidecar.metric_number(value)
-                if number is not None:
-                    kinds.append(_metric_id(writer, name, names))
-                    xs.append(number)
-            first = first or record
-            last = record
-        else:
-            kind = sidecar.line_type_kind(record.get("type"))
-            _index_line(kinds, xs, relative, kind, offset, line)
-        last_line_at = offset
-        offset += len(line)
-    trailer = _trailer(first, last, last_line_at, records[-1].get("seq", -1), offset)
-    return _pack(names, kinds, np.array(xs, dtype=np.float64), relative, trailer, offset)
-
-
-def _index_line(
-    kinds: list[int], xs: list[Any], relative: list[int], kind: int, offset: int, line: bytes
-) -> None:
-    relative.append(len(kinds))
-    kinds.extend((kind, sidecar.LENGTH))
-    xs.extend((offset, len(line)))
-
-
-def _metric_id(writer: sidecar.SidecarWriter, name: str, names: list[bytes]) -> int:
-    index = writer.names.get(name)
-    if index is None:
-        index, definition = writer.define(name)
-        names.append(definition)
-    return index
-
-
-def _trailer(
-    first: Mapping[str, Any] | None,
-    last: Mapping[str, Any] | None,
-    last_line_at: int,
-    end_seq: Any,
-    end: int,
-) -> list[float]:
-    return [
-        0,
-        -1 if first is None else first["seq"],
-        math.nan if first is None else first["t"],
-        -1 if last is None else last["seq"],
-        math.nan if last is None else last["t"],
-        last_line_at,
-        end_seq if type(end_seq) is int else -1,
-        end,
-    ]
-
-
-# START, LAST_LINE_AT and END are offsets in the log, counted from the batch's start.
-_TRAILER_RELATIVE: Final = np.array([True, False, False, False, False, True, False, True])
-
-
-def _pack(
-    names: list[bytes],
-    kinds: list[int],
-    numbers: npt.NDArray[np.float64],
-    relative: list[int],
-    trailer: list[float],
-    length: int,
-) -> _SidecarBatch:
-    records = np.empty(len(kinds) + len(sidecar.TRAILER), dtype=sidecar.RECORD)
-    records["kind"][: len(kinds)] = kinds
-    records["kind"][len(kinds) :] = sidecar.TRAILER
-    records["x"][: len(kinds)] = numbers
-    records["x"][len(kinds) :] = trailer
-    is_relative = np.zeros(len(records), dtype=np.bool_)
-    is_relative[relative] = True
-    is_relative[len(kinds) :] = _TRAILER_RELATIVE
-    return _SidecarBatch(b"".join(names), records, is_relative, length)
 
 
 class EventReader:

@@ -43,12 +43,14 @@ import math
 import mmap
 import os
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, get_args
 
 import numpy as np
 import numpy.typing as npt
+import orjson
 
 from nslab.store.records import EventType
 
@@ -209,15 +211,91 @@ class SidecarWriter:
         names = _decode_names(buffer, records[:kept])
         return {name: index for index, name in enumerate(names)}, kept * RECORD_BYTES
 
-    def define(self, name: str) -> tuple[int, bytes]:
-        """A new metric name's id, and the records that define it (written before any
-        point that uses it, in the same `commit`)."""
-        self.names[name] = index = len(self.names)
-        return index, encode_name(name)
+    def stage(self, records: Sequence[Mapping[str, Any]], encoded: Sequence[bytes]) -> StagedBatch:
+        """The sidecar records of a batch of log records and their encoded lines, to
+        `commit` once the lines are all in the log.
 
-    def commit(self, data: bytes) -> None:
-        """Append whole batches' records; raises the `OSError` of a write that failed,
-        after cutting the sidecar back to what it held before."""
+        Metric values of plain Python numbers are converted in bulk; a batch with any
+        other value (numpy scalars, strings, None) has its metric lines parsed back, so
+        that each point is what a reader of the log gets.
+        """
+        names: list[bytes] = []
+        kinds: list[int] = []
+        xs: list[Any] = []
+        relative: list[int] = []
+        ids_of: dict[tuple[str, ...], list[int]] = {}
+        first: Mapping[str, Any] | None = None
+        last: Mapping[str, Any] | None = None
+        offset = 0
+        for record, line in zip(records, encoded, strict=True):
+            if "type" not in record:
+                values = record["v"]
+                key = tuple(values)
+                ids = ids_of.get(key)
+                if ids is None:
+                    ids = ids_of[key] = [self._metric_id(name, names) for name in key]
+                kinds.append(STEP)
+                kinds.extend(ids)
+                xs.append(record["s"])
+                xs.extend(values.values())
+                first = first or record
+                last = record
+            else:
+                _index_line(kinds, xs, relative, line_type_kind(record["type"]), offset, line)
+            offset += len(line)
+        numbers = _plain_numbers(kinds, xs)
+        if numbers is None:
+            return self._stage_exactly(records, encoded, names)
+        trailer = _trailer(first, last, records[-1], offset - len(encoded[-1]), offset)
+        return _pack(names, kinds, numbers, relative, trailer, offset)
+
+    def _stage_exactly(
+        self, records: Sequence[Mapping[str, Any]], encoded: Sequence[bytes], names: list[bytes]
+    ) -> StagedBatch:
+        from nslab.store.events import as_event
+
+        kinds: list[int] = []
+        xs: list[float] = []
+        relative: list[int] = []
+        first: Mapping[str, Any] | None = None
+        last: Mapping[str, Any] | None = None
+        offset = 0
+        for record, line in zip(records, encoded, strict=True):
+            event = None if "type" in record else as_event(orjson.loads(line))
+            if event is not None and event["type"] == "metric":
+                kinds.append(STEP)
+                xs.append(float(event["step"]))
+                for name, value in event["values"].items():
+                    number = value if type(value) is float else metric_number(value)
+                    if number is not None:
+                        kinds.append(self._metric_id(name, names))
+                        xs.append(number)
+                first = first or record
+                last = record
+            else:
+                kind = line_type_kind(record.get("type"))
+                _index_line(kinds, xs, relative, kind, offset, line)
+            offset += len(line)
+        trailer = _trailer(first, last, records[-1], offset - len(encoded[-1]), offset)
+        return _pack(names, kinds, np.array(xs, dtype=np.float64), relative, trailer, offset)
+
+    def _metric_id(self, name: str, names: list[bytes]) -> int:
+        """A metric's id; a new name's defining records go to `names`, which its batch
+        writes before its points."""
+        index = self.names.get(name)
+        if index is None:
+            self.names[name] = index = len(self.names)
+            names.append(encode_name(name))
+        return index
+
+    def commit(self, batches: Sequence[StagedBatch], log_end: int) -> None:
+        """Append staged batches whose lines end the log at byte `log_end`; raises the
+        `OSError` of a write that failed, after cutting the sidecar back to what it held."""
+        chunks = []
+        for batch in reversed(batches):
+            log_end -= batch.length
+            chunks.append(batch.placed_at(log_end))
+        data = b"".join(reversed(chunks))
         written = 0
         try:
             while written < len(data):
@@ -232,6 +310,87 @@ class SidecarWriter:
 
     def close(self) -> None:
         os.close(self._fd)
+
+
+@dataclass(frozen=True, slots=True)
+class StagedBatch:
+    """One flush's sidecar records, with byte offsets counted from the batch's first
+    line until the batch is placed in the log (`placed_at`)."""
+
+    names: bytes
+    records: np.ndarray
+    relative: npt.NDArray[np.bool_]
+    length: int
+
+    def placed_at(self, start: int) -> bytes:
+        self.records["x"][self.relative] += start
+        return self.names + self.records.tobytes()
+
+
+_PLAIN_NUMBERS: Final = frozenset({float, int})
+# START, LAST_LINE_AT and END are offsets in the log, counted from the batch's start.
+_TRAILER_RELATIVE: Final = (True, False, False, False, False, True, False, True)
+
+
+def _plain_numbers(kinds: list[int], xs: list[Any]) -> Floats | None:
+    """`xs` as float64s when all are plain numbers and every step is finite (an
+    infinite step is logged as null, which is no event), else None."""
+    if not set(map(type, xs)) <= _PLAIN_NUMBERS:
+        return None
+    numbers = np.array(xs, dtype=np.float64)
+    finite = np.isfinite(numbers)
+    if not finite[np.array(kinds, dtype=np.uint32) == STEP].all():
+        return None
+    # Values that are not finite are logged as null, which readers draw as NaN.
+    numbers[~finite] = np.nan
+    return numbers
+
+
+def _index_line(
+    kinds: list[int], xs: list[Any], relative: list[int], kind: int, offset: int, line: bytes
+) -> None:
+    relative.append(len(kinds))
+    kinds.extend((kind, LENGTH))
+    xs.extend((offset, len(line)))
+
+
+def _trailer(
+    first: Mapping[str, Any] | None,
+    last: Mapping[str, Any] | None,
+    last_record: Mapping[str, Any],
+    last_line_at: int,
+    end: int,
+) -> list[float]:
+    end_seq = last_record.get("seq", -1)
+    return [
+        0,
+        -1 if first is None else first["seq"],
+        math.nan if first is None else first["t"],
+        -1 if last is None else last["seq"],
+        math.nan if last is None else last["t"],
+        last_line_at,
+        end_seq if type(end_seq) is int else -1,
+        end,
+    ]
+
+
+def _pack(
+    names: list[bytes],
+    kinds: list[int],
+    numbers: Floats,
+    relative: list[int],
+    trailer: list[float],
+    length: int,
+) -> StagedBatch:
+    records = np.empty(len(kinds) + len(TRAILER), dtype=RECORD)
+    records["kind"][: len(kinds)] = kinds
+    records["kind"][len(kinds) :] = TRAILER
+    records["x"][: len(kinds)] = numbers
+    records["x"][len(kinds) :] = trailer
+    is_relative = np.zeros(len(records), dtype=np.bool_)
+    is_relative[relative] = True
+    is_relative[len(kinds) :] = _TRAILER_RELATIVE
+    return StagedBatch(b"".join(names), records, is_relative, length)
 
 
 @dataclass(frozen=True)

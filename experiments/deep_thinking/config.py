@@ -204,8 +204,9 @@ CAVEATS: tuple[Caveat, ...] = (
     ),
     Caveat(
         "paper",
-        "the papers train it on a GPU in about 2 hours; on a busy 2-core CPU one training "
-        "batch took 27 s, so its 12,000 batches would take about 90 hours, testing aside",
+        "the papers train it on a GPU in about 2 hours; on CPU one training batch took 16.8 "
+        "CPU seconds (one thread), so its 12,000 batches would take about 56 CPU hours, "
+        "testing aside",
         needs_gpu=True,
     ),
     Caveat(

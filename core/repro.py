@@ -8,7 +8,6 @@ import platform
 import subprocess
 import sys
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,9 @@ RECORDED_PACKAGES = (
 
 
 def package_versions() -> dict[str, str]:
+    # importlib.metadata is a fifth of a command's start-up; only a new run records versions.
+    from importlib.metadata import PackageNotFoundError, version
+
     found = {}
     for name in RECORDED_PACKAGES:
         try:

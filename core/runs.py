@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from nslab.core.errors import ConfigError, RunStateError
-from nslab.core.processes import is_alive, signal_worker
 from nslab.core.repro import environment_record, reproducibility_record
 from nslab.core.run_files import CHECKPOINT_FILES, decode_checkpoint, load_checkpoint
 from nslab.core.status import (
@@ -298,11 +297,13 @@ class RunBook:
         return ended
 
     def _worker_gone(self, doc: RunDoc, host: str) -> bool:
-        return (
-            doc["status"] == RunStatus.RUNNING
-            and doc.get("host") == host
-            and not is_alive(doc.get("pid"), doc.get("pid_started"))
-            and not self.has_live_writer(doc["id"])
+        if doc["status"] != RunStatus.RUNNING or doc.get("host") != host:
+            return False
+        # psutil is imported when a run is running: listing finished runs starts faster.
+        from nslab.core.processes import is_alive
+
+        return not is_alive(doc.get("pid"), doc.get("pid_started")) and not self.has_live_writer(
+            doc["id"]
         )
 
     def reconcile(self, docs: Iterable[RunDoc], skip: Iterable[str] = ()) -> list[str]:
@@ -368,6 +369,8 @@ class RunBook:
     @staticmethod
     def _stop_worker(doc: RunDoc, grace_s: float) -> None:
         """SIGTERM, then SIGKILL after `grace_s`; an engine's worker with its process group."""
+        from nslab.core.processes import is_alive, signal_worker
+
         pid, started = doc.get("pid"), doc.get("pid_started")
         if pid is None or not is_alive(pid, started):
             return

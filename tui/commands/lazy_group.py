@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from importlib import import_module
-from typing import Any, ClassVar
+from typing import Any, ClassVar, get_type_hints
 
 import typer.main
 from typer._click import Command, Context
@@ -51,10 +51,15 @@ class _Commands(MutableMapping[str, Command]):
         command = self._built.get(name)
         if command is None:
             spec = self._specs[name]  # KeyError: no such command, as for a dict
+            callback = getattr(import_module(f"{COMMANDS_PACKAGE}.{spec.module}"), spec.function)
+            # The modules' annotations are strings (`from __future__ import annotations`),
+            # which Typer evaluates four times per parameter; resolved once here, they are
+            # the same objects at a quarter of the cost (a tenth of `nslab --help`).
+            callback.__annotations__ = get_type_hints(callback, include_extras=True)
             info = CommandInfo(
                 name,
                 cls=UntilNeededCommand,
-                callback=getattr(import_module(f"{COMMANDS_PACKAGE}.{spec.module}"), spec.function),
+                callback=callback,
                 context_settings=dict(spec.context_settings or {}),
             )
             command = typer.main.get_command_from_info(

@@ -2,7 +2,8 @@
 generations, a Pareto front of complexity against loss, and the figures each experiment
 family registers (`Experiment.figures`).
 
-Everything is read from the runs' event logs and artifacts; nothing is written to a run.
+Everything is read from the runs' event logs (their metric points from the metrics sidecar
+where it covers the log, see core/trace.py) and artifacts; nothing is written to a run.
 Long curves are downsampled to the figure's resolution (min and max per pixel column),
 so a 100,000-point run plots as fast as a short one and keeps its spikes.
 """

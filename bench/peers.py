@@ -264,10 +264,11 @@ def grow_nslab(home: Path, total: int) -> None:
         batch = [sources[i % len(sources)] for i in range(start, min(total, start + LARGE_STORE))]
         stored = index.insert_many([{k: v for k, v in doc.items() if k != "id"} for doc in batch])
         for source, doc in zip(batch, stored, strict=True):
-            shutil.copyfile(
-                layout.run_dir(source["id"]) / "events.jsonl",
-                layout.run_dir(doc["id"]) / "events.jsonl",
-            )
+            target = layout.run_dir(doc["id"])
+            # The index wrote the copy's own run record; the logs and sidecars come over.
+            for path in layout.run_dir(source["id"]).iterdir():
+                if path.is_file() and not (target / path.name).exists():
+                    shutil.copyfile(path, target / path.name)
 
 
 def worker(tool: str, action: str, home: Path, count: int) -> None:

@@ -114,6 +114,11 @@ def test_an_nslab_store_grows_through_the_index_with_each_runs_events(
     layout = StoreLayout(home)
     docs = RunIndex(layout).all()
     assert len(docs) == len({doc["id"] for doc in docs}) == 5
+    written = {path.name for path in layout.run_dir(docs[0]["id"]).iterdir()}
+    for doc in docs:
+        folder = layout.run_dir(doc["id"])
+        assert {path.name for path in folder.iterdir()} == written
+        assert doc["id"] in (folder / "run.json").read_text()
     logs = {(layout.run_dir(doc["id"]) / "events.jsonl").read_bytes() for doc in docs}
     assert len(logs) == 2  # every copy holds one of the two written runs' events
 

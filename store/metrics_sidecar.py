@@ -77,6 +77,8 @@ LAST_LINE_AT: Final = RESERVED + 0x15
 END_SEQ: Final = RESERVED + 0x16
 END: Final = RESERVED + 0x17
 TRAILER: Final = (START, FIRST_SEQ, FIRST_T, LAST_SEQ, LAST_T, LAST_LINE_AT, END_SEQ, END)
+# Where each trailer record is among a trailer's.
+_COLUMN: Final = {kind: index for index, kind in enumerate(TRAILER)}
 LINE: Final = RESERVED + 0x100
 LINE_TYPES: Final[tuple[EventType, ...]] = get_args(EventType)
 LINE_OTHER: Final = LINE + 0xFF
@@ -163,7 +165,8 @@ def _committed_end(records: np.ndarray) -> int:
 
 def _covers_its_log(log_path: Path, trailer: np.ndarray) -> bool:
     """Whether the log still holds the last line the trailer describes."""
-    end, at, seq = int(trailer[-1]), int(trailer[5]), int(trailer[6])
+    end = int(trailer[_COLUMN[END]])
+    at, seq = int(trailer[_COLUMN[LAST_LINE_AT]]), int(trailer[_COLUMN[END_SEQ]])
     try:
         with open(log_path, "rb") as log:
             log.seek(at)
@@ -509,7 +512,9 @@ def _segments(records: np.ndarray, names: list[str]) -> list[Segment]:
     kinds, xs = records["kind"], records["x"]
     ends = np.flatnonzero(kinds == END)
     trailers = xs[ends[:, None] + np.arange(-len(TRAILER) + 1, 1)]
-    groups = _runs_of_batches(trailers[:, 0].tolist(), trailers[:, -1].tolist())
+    groups = _runs_of_batches(
+        trailers[:, _COLUMN[START]].tolist(), trailers[:, _COLUMN[END]].tolist()
+    )
     is_point = kinds < RESERVED
     is_step = kinds == STEP
     # Each point's step is that of the last STEP before it.
@@ -523,7 +528,7 @@ def _segments(records: np.ndarray, names: list[str]) -> list[Segment]:
         points = is_point[span]
         steps_here = is_step[span]
         trailer_rows = trailers[group.start : group.stop]
-        with_metrics = np.flatnonzero(trailer_rows[:, 1] >= 0)
+        with_metrics = np.flatnonzero(trailer_rows[:, _COLUMN[FIRST_SEQ]] >= 0)
         first = trailer_rows[with_metrics[0]] if len(with_metrics) else None
         last = trailer_rows[with_metrics[-1]] if len(with_metrics) else None
         step_xs = xs[span][steps_here]
@@ -540,22 +545,22 @@ def _segments(records: np.ndarray, names: list[str]) -> list[Segment]:
         ]
         segments.append(
             Segment(
-                start=int(trailer_rows[0, 0]),
-                end=int(trailer_rows[-1, -1]),
+                start=int(trailer_rows[0, _COLUMN[START]]),
+                end=int(trailer_rows[-1, _COLUMN[END]]),
                 points=MetricPoints(
                     names=names,
                     ids=span_kinds[points],
                     steps=xs[latest_step[span][points]],
                     values=span_xs[points],
-                    first_seq=-1 if first is None else int(first[1]),
-                    first_t=math.nan if first is None else float(first[2]),
-                    last_seq=-1 if last is None else int(last[3]),
-                    last_t=math.nan if last is None else float(last[4]),
+                    first_seq=-1 if first is None else int(first[_COLUMN[FIRST_SEQ]]),
+                    first_t=math.nan if first is None else float(first[_COLUMN[FIRST_T]]),
+                    last_seq=-1 if last is None else int(last[_COLUMN[LAST_SEQ]]),
+                    last_t=math.nan if last is None else float(last[_COLUMN[LAST_T]]),
                     last_step=float(step_xs[-1]) if len(step_xs) else math.nan,
                 ),
                 lines=lines,
-                last_line_at=int(trailer_rows[-1, 5]),
-                end_seq=int(trailer_rows[-1, 6]),
+                last_line_at=int(trailer_rows[-1, _COLUMN[LAST_LINE_AT]]),
+                end_seq=int(trailer_rows[-1, _COLUMN[END_SEQ]]),
             )
         )
     return segments

@@ -482,18 +482,21 @@ class SidecarReader:
         if self._offset == 0 and len(records) and not _has_header(records):
             self.usable = False
             return []
-        committed = _committed_end(records)
-        if committed == 0:
+        # Contiguous copies: every pass below is over one of them.
+        kinds = np.ascontiguousarray(records["kind"])
+        ends = np.flatnonzero(kinds == END)
+        if not len(ends):
             return []
-        records = records[:committed]
-        ends = np.flatnonzero(records["kind"] == END)
+        committed = int(ends[-1]) + 1
         trailers = ends[:, None] + np.arange(-len(TRAILER) + 1, 1)
-        if (trailers < 0).any() or (records["kind"][trailers] != np.array(TRAILER)).any():
+        if (trailers < 0).any() or (kinds[trailers] != np.array(TRAILER)).any():
             self.usable = False
             return []
         self._offset += committed * RECORD_BYTES
+        records = records[:committed]
         self._names.extend(_decode_names(buffer, records))
-        return _segments(records, list(self._names))
+        xs = np.ascontiguousarray(records["x"])
+        return _segments(kinds[:committed], xs, ends, list(self._names))
 
 
 def _runs_of_batches(starts: list[float], ends: list[float]) -> list[range]:
@@ -508,9 +511,9 @@ def _runs_of_batches(starts: list[float], ends: list[float]) -> list[range]:
     return runs
 
 
-def _segments(records: np.ndarray, names: list[str]) -> list[Segment]:
-    kinds, xs = records["kind"], records["x"]
-    ends = np.flatnonzero(kinds == END)
+def _segments(
+    kinds: npt.NDArray[np.uint32], xs: Floats, ends: npt.NDArray[np.intp], names: list[str]
+) -> list[Segment]:
     trailers = xs[ends[:, None] + np.arange(-len(TRAILER) + 1, 1)]
     groups = _runs_of_batches(
         trailers[:, _COLUMN[START]].tolist(), trailers[:, _COLUMN[END]].tolist()
@@ -518,7 +521,8 @@ def _segments(records: np.ndarray, names: list[str]) -> list[Segment]:
     is_point = kinds < RESERVED
     is_step = kinds == STEP
     # Each point's step is that of the last STEP before it.
-    latest_step = np.maximum.accumulate(np.where(is_step, np.arange(len(kinds)), 0))
+    step_number = np.cumsum(is_step) - 1
+    all_steps = xs[is_step]
     segments = []
     first_record = 0
     for group in groups:
@@ -550,7 +554,7 @@ def _segments(records: np.ndarray, names: list[str]) -> list[Segment]:
                 points=MetricPoints(
                     names=names,
                     ids=span_kinds[points],
-                    steps=xs[latest_step[span][points]],
+                    steps=all_steps[step_number[span][points]],
                     values=span_xs[points],
                     first_seq=-1 if first is None else int(first[_COLUMN[FIRST_SEQ]]),
                     first_t=math.nan if first is None else float(first[_COLUMN[FIRST_T]]),

@@ -245,7 +245,7 @@ class EventWriter:
             encoded = [encode_event(record) + b"\n" for record in records]
             lines = b"".join(encoded)
             if self._sidecar is not None and records:
-                self._staged.append(self._sidecar.stage(records, encoded))
+                self._stage_sidecar(records, encoded)
             retrying = self._failing_since is not None
             due = time.monotonic() - self._last_fsync >= self._fsync_interval_s
             synced = False
@@ -262,6 +262,21 @@ class EventWriter:
             self._failing_since = None
             self._commit_sidecar(synced)
 
+    def _stage_sidecar(self, records: list[Mapping[str, Any]], encoded: list[bytes]) -> None:
+        assert self._sidecar is not None
+        try:
+            self._staged.append(self._sidecar.stage(records, encoded))
+        except (TypeError, ValueError, OverflowError):
+            # A value the sidecar cannot index must not cost the run its log.
+            self._give_up_sidecar()
+
+    def _give_up_sidecar(self) -> None:
+        """Readers parse the log for what the sidecar does not cover."""
+        if self._sidecar is not None:
+            self._sidecar.close()
+        self._sidecar = None
+        self._staged = []
+
     def _commit_sidecar(self, sync: bool) -> None:
         """Append the staged batches to the sidecar: their lines are all in the log now."""
         if self._sidecar is None or self._file is None or not self._staged:
@@ -272,9 +287,7 @@ class EventWriter:
             if sync:
                 self._sidecar.sync()
         except OSError:
-            # Readers parse the log for what the sidecar does not cover.
-            self._sidecar.close()
-            self._sidecar = None
+            self._give_up_sidecar()
 
     def close(self) -> None:
         """Write everything still buffered, retrying a failing disk for up to

@@ -307,3 +307,22 @@ def test_a_sidecar_whose_last_line_is_not_in_the_log_is_not_used(tmp_path: Path)
     path.write_bytes(data[:last] + b'{"seq":21,' + data[last + 10 :])
     assert read_trace(path).last_seq == 21
     assert_same_folds(path)
+
+
+def test_a_batch_the_sidecar_cannot_index_costs_the_log_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "events.jsonl"
+    writer = EventWriter(path, flush_interval_s=None)
+    writer.metric(0, {"loss": 1.0})
+    writer.flush()
+
+    def cannot_index(*args: object) -> None:
+        raise ValueError("cannot index")
+
+    monkeypatch.setattr(metrics_sidecar.SidecarWriter, "stage", cannot_index)
+    writer.metric(1, {"loss": 0.5})
+    writer.flush()
+    writer.close()
+    assert read_trace(path).metrics["loss"].values == [1.0, 0.5]
+    assert_same_folds(path)

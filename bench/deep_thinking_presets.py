@@ -69,7 +69,8 @@ def main(presets: list[str]) -> None:
         count = batches * config.epochs
         print(
             f"| {preset} | {config.width} | {config.max_iters} | {batches} x {config.epochs} "
-            f"| {wall:.3g} | {cpu:.3g} | {wall * count / 3600:.3g} h | {cpu * count / 3600:.3g} h |"
+            f"| {wall:.3g} | {cpu:.3g} | {wall * count / 3600:,.1f} h "
+            f"| {cpu * count / 3600:,.1f} h |"
         )
 
 

@@ -211,8 +211,8 @@ CAVEATS: tuple[Caveat, ...] = (
     ),
     Caveat(
         "paper-mazes",
-        "the originals train it on a GPU; on CPU its training alone would take roughly 2,000 "
-        "CPU hours (estimated from default-mazes' 7.8 measured CPU minutes)",
+        "the originals train it on a GPU; on CPU one training batch took 64 CPU seconds (one "
+        "thread), so its 20,000 batches would take about 360 CPU hours, testing aside",
         needs_gpu=True,
     ),
 )

@@ -30,8 +30,12 @@ def _passes_as_is(value: Any, param: _TyperParameter) -> bool:
     if info.parser is not None or info.min is not None or info.max is not None:
         return False
     if descriptor.is_list:
-        (item_type,) = get_args(descriptor.annotation)
-        return item_type in _PLAIN_TYPES and all(type(item) is item_type for item in value)
+        item_types = get_args(descriptor.annotation)
+        return (
+            len(item_types) == 1
+            and item_types[0] in _PLAIN_TYPES
+            and all(type(item) is item_types[0] for item in value)
+        )
     return descriptor.annotation in _PLAIN_TYPES and type(value) is descriptor.annotation
 
 

@@ -31,6 +31,7 @@ import json
 import os
 import platform
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -307,15 +308,23 @@ def last_line(text: str) -> str:
     return lines[-1] if lines else "(no output)"
 
 
-def whole_process_s(tool: Tool, args: Sequence[str], home: Path) -> float:
+def whole_process(tool: Tool, args: Sequence[str], home: Path) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of the tool's command, from its start to its exit.
+
+    CPU seconds (user and system, of the process and those it waited for) move much less
+    than wall time when other work shares the machine.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(
         [str(tool.cli), *args], env=tool.env(home), capture_output=True, check=False
     )
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise ToolFailed(f"{tool.name} {' '.join(args)}: {last_line(done.stderr.decode())}")
-    return elapsed
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return elapsed, cpu
 
 
 def interleaved(
@@ -365,14 +374,23 @@ class Report:
         self.tools = tools
         self.figures: list[Figure] = []
 
-    def timed(self, label: str, samples: dict[str, list[float]], note: str) -> None:
-        """Seconds per tool (median) and how many times longer each peer took."""
-        ours = samples["nslab"]
+    def timed(
+        self, label: str, walls: dict[str, list[float]], cpus: dict[str, list[float]], note: str
+    ) -> None:
+        """Medians of the wall and CPU seconds, and how many times longer each peer took."""
         self.add(
             Figure(
                 label,
-                {name: f"{statistics.median(times):.3f} s" for name, times in samples.items()},
-                {name: f"{paired_ratio(ours, times):.2f}x" for name, times in samples.items()},
+                {
+                    name: f"{statistics.median(walls[name]):.3f} s "
+                    f"({statistics.median(cpus[name]):.3f} s CPU)"
+                    for name in walls
+                },
+                {
+                    name: f"{paired_ratio(walls['nslab'], walls[name]):.2f}x "
+                    f"({paired_ratio(cpus['nslab'], cpus[name]):.2f}x CPU)"
+                    for name in walls
+                },
                 f"{note}; {load()}",
             )
         )
@@ -421,15 +439,24 @@ def bench_commands(
             if (tool, args[tool.name]) not in commands:
                 commands.append((tool, args[tool.name]))
 
+    cpu: dict[Command, list[float]] = {command: [] for command in commands}
+
     def measure(command: Command, _repeat: int) -> float:
         tool, args = command
-        return whole_process_s(tool, args, homes[tool.name])
+        wall, used = whole_process(tool, args, homes[tool.name])
+        cpu[command].append(used)
+        return wall
 
-    samples = interleaved(commands, measure, repeats)
+    walls = interleaved(commands, measure, repeats)
     for label, args in figures.items():
         shown = ", ".join(f"`{tool.cli.name} {' '.join(args[tool.name])}`" for tool in tools)
-        by_tool = {tool.name: samples[(tool, args[tool.name])] for tool in tools}
-        report.timed(f"{label} (whole process)", by_tool, shown)
+        keys = {tool.name: (tool, args[tool.name]) for tool in tools}
+        report.timed(
+            f"{label} (whole process)",
+            {name: walls[key] for name, key in keys.items()},
+            {name: cpu[key] for name, key in keys.items()},
+            shown,
+        )
 
 
 def bench_start_up(tools: Sequence[Tool], scratch: Path, repeats: int, report: Report) -> None:

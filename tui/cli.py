@@ -1,9 +1,10 @@
 """The `nslab` command line: the Typer app assembled from the command modules.
 
-Each group of commands lives in `nslab.tui.commands`; this module only puts them in the
-app (in the order `nslab --help` lists them), reads the global options and turns user
-errors into one line. Commands import what they need when they run: `nslab --help` and
-`nslab ls` load neither torch, Textual, pydantic models nor any experiment.
+Each group of commands lives in `nslab.tui.commands`; this module only names them in the
+app's tables (in the order `nslab --help` lists them), reads the global options and turns
+user errors into one line. A command's module is imported, and the command built, when the
+command line names it; commands import what they need when they run: `nslab --help` and
+`nslab ls` load neither torch, Textual, pydantic nor any experiment.
 """
 
 from __future__ import annotations

@@ -10,7 +10,6 @@ import contextlib
 import errno
 import os
 import shlex
-import socket
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -79,6 +78,8 @@ def port_problem(port: int) -> str | None:
     The probe reuses the address as the server does, so a port that only lingers in
     TIME_WAIT is not reported busy.
     """
+    import socket  # here: `nslab --help` builds this module's commands, and needs no socket
+
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:

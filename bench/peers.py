@@ -51,8 +51,8 @@ THROUGHPUT_REPEATS = 3
 LARGE_STORE = 10_000
 LARGE_STORE_REPEATS = 3
 PEERS_ENV = "NSLAB_PEERS"
-Key = TypeVar("Key", bound=Hashable)
 DEFAULT_PEERS = Path(__file__).resolve().parent / ".peers"
+Key = TypeVar("Key", bound=Hashable)
 
 # -- the tools -------------------------------------------------------------------------
 
@@ -191,7 +191,8 @@ def write_runs(tool: str, home: Path, runs: int) -> dict[str, float]:
 
 def log_throughput(tool: str, home: Path, points: int) -> dict[str, float]:
     """One run, one point per call: seconds in the calls, and until the run has ended."""
-    values = [random.Random(0).random() for _ in range(points)]
+    rng = random.Random(0)
+    values = [rng.random() for _ in range(points)]
     if tool == "nslab":
         import nslab
 

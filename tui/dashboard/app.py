@@ -25,6 +25,7 @@ from nslab.core.status import RunStatus
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunDoc
 from nslab.tui.dashboard.feed import StoreFeed
+from nslab.tui.dashboard.listing import EMPTY_LISTING
 from nslab.tui.dashboard.messages import (
     ActionDone,
     EngineRead,
@@ -56,8 +57,8 @@ class NslabDashboard(App[None]):
         self.poll_interval_s = poll_interval_s
         self.clock = clock
         self.feed = StoreFeed(self.layout, self.plugin_files)
-        self.docs: list[RunDoc] = []
-        self.docs_by_id: dict[str, RunDoc] = {}
+        # Swapped whole by the feed's messages (built off the UI thread).
+        self.listing = EMPTY_LISTING
         self.records: dict[str, RunRecord] = {}
         # Each listed kind's declared main metrics, resolved by the feed.
         self.main_metrics: dict[str, tuple[str, ...]] = {}
@@ -67,6 +68,8 @@ class NslabDashboard(App[None]):
         self.engine_known = False
         # The kind the new-run form queued last: the form opens on it next time.
         self.last_queued_kind: str | None = None
+        # True from the first listing on (the newest runs); `listing.complete` tells
+        # when every run is in.
         self.index_loaded = False
         # Why the run index cannot be read, while it cannot (the screens show it).
         self.index_error: str | None = None
@@ -87,16 +90,17 @@ class NslabDashboard(App[None]):
         worker = get_current_worker()
         while not worker.is_cancelled:
             update = self.feed.poll()
-            if update.docs is not None:
-                self.post_message(IndexRead(update.docs, update.main_metrics))
+            if update.listing is not None:
+                self.post_message(IndexRead(update.listing, update.main_metrics))
             if update.index_error is not None:
                 self.post_message(IndexUnreadable(update.index_error))
             if update.engine_changed:
                 self.post_message(EngineRead(update.engine))
             if update.records or update.events:
                 self.post_message(EventsRead(update.records, update.events))
-            self._wake.wait(self.poll_interval_s)
-            self._wake.clear()
+            if not self.feed.listing_partial:
+                self._wake.wait(self.poll_interval_s)
+                self._wake.clear()
 
     def wake_feed(self) -> None:
         """Poll now rather than at the next interval (after an action or a new screen)."""
@@ -115,9 +119,8 @@ class NslabDashboard(App[None]):
 
     @on(IndexRead)
     def _index_read(self, message: IndexRead) -> None:
-        self.docs = message.docs
+        self.listing = message.listing
         self.main_metrics = message.main_metrics
-        self.docs_by_id = {doc["id"]: doc for doc in message.docs}
         self.index_loaded = True
         self.index_error = None
         self.data_version += 1
@@ -145,6 +148,14 @@ class NslabDashboard(App[None]):
         for run_id, events in message.events.items():
             self.record(run_id).apply(events)
         self.data_version += 1
+
+    @property
+    def docs(self) -> list[RunDoc]:
+        return self.listing.docs
+
+    @property
+    def docs_by_id(self) -> dict[str, RunDoc]:
+        return self.listing.by_id
 
     def record(self, run_id: str) -> RunRecord:
         record = self.records.get(run_id)
@@ -215,7 +226,7 @@ class NslabDashboard(App[None]):
         if self.engine is None:
             self._toggle_engine()
             return
-        queued = sum(doc["status"] == RunStatus.QUEUED for doc in self.docs)
+        queued = len(self.listing.queued)
         if not queued:
             self._toggle_engine()
             return

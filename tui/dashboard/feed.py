@@ -1,7 +1,9 @@
 """Reading the store for the dashboard, off the UI thread.
 
 `StoreFeed.poll` returns what changed since the last call: the run index (re-read only
-when the file was replaced), the engine's state, and the new events of the runs being
+when the file was replaced; the first poll reads only the newest runs and the live ones,
+so the first frame does not wait for a large store, and the next poll reads them all),
+the engine's state, and the new events of the runs being
 followed (tailed from byte offsets). It never writes anything. An index that cannot be
 read is reported (`index_error`) and read again at every poll until it can.
 
@@ -21,12 +23,14 @@ from dataclasses import dataclass, field
 
 from nslab.core.engine import EngineState, engine_state
 from nslab.core.registry import Registry
+from nslab.core.runs import RunBook
 from nslab.core.status import RunStatus
 from nslab.core.trace import RunLog
 from nslab.store.errors import StoreError
 from nslab.store.home import StoreLayout
-from nslab.store.index import RunDoc, RunIndex
+from nslab.store.index import RunDoc
 from nslab.store.records import Event
+from nslab.tui.dashboard.listing import RunListing, merge_newest
 from nslab.tui.records import RunRecord
 
 FileStamp = tuple[int, int, int]
@@ -37,11 +41,14 @@ BACKFILL_BYTES_PER_POLL = 8 << 20
 # least the minimum, so a busy run cannot starve the others).
 NEW_BYTES_PER_POLL = 2 << 20
 MIN_NEW_BYTES_PER_RUN = 64 << 10
+# The runs the first poll reads: more than a terminal shows, few enough to come from the
+# newest shard.
+FIRST_RUNS = 500
 
 
 @dataclass
 class FeedUpdate:
-    docs: list[RunDoc] | None = None
+    listing: RunListing | None = None
     # Each kind's declared main metrics (empty when it declares none or cannot load).
     main_metrics: dict[str, tuple[str, ...]] = field(default_factory=dict)
     index_error: str | None = None
@@ -62,7 +69,7 @@ class StoreFeed:
         self.plugin_files = list(plugin_files or [])
         self._registry: Registry | None = None
         self._main_metrics: dict[str, tuple[str, ...]] = {}
-        self.index = RunIndex(layout)
+        self.book = RunBook(layout)
         self.wanted: frozenset[str] = frozenset()
         # Unset until the first read: a store with no index file yet is read (as no runs)
         # once, so the dashboard can tell "empty" from "not read yet".
@@ -72,6 +79,11 @@ class StoreFeed:
         self._backfills: dict[str, _Backfill] = {}
         self._engine: EngineState | None = None
         self._engine_known = False
+
+    @property
+    def listing_partial(self) -> bool:
+        """Whether only the newest runs were read so far (the next poll reads them all)."""
+        return self._index_stamp is _PARTIAL
 
     @property
     def backfilling(self) -> bool:
@@ -85,8 +97,9 @@ class StoreFeed:
         update = FeedUpdate()
         stamp = self._stamp(self.layout.index_path)
         if stamp != self._index_stamp:
+            first = self._index_stamp is _NEVER_READ and stamp is not None
             try:
-                update.docs = self.index.all() if stamp is not None else []
+                docs, complete = self._read_newest() if first else (self._read_all(stamp), True)
             except StoreError as exc:
                 update.index_error = str(exc)
             except OSError as exc:
@@ -94,10 +107,11 @@ class StoreFeed:
                     f"cannot read run index {self.layout.index_path}: {exc.strerror}"
                 )
             else:
-                self._index_stamp = stamp
-                update.main_metrics = self._kinds_main_metrics(doc["kind"] for doc in update.docs)
+                self._index_stamp = stamp if complete else _PARTIAL
+                update.listing = RunListing.of(docs, self.book, complete)
+                update.main_metrics = self._kinds_main_metrics(doc["kind"] for doc in docs)
                 self._running = frozenset(
-                    doc["id"] for doc in update.docs if doc["status"] in _LIVE_STATUSES
+                    doc["id"] for doc in docs if doc["status"] in _LIVE_STATUSES
                 )
         engine = engine_state(self.layout)
         if not self._engine_known or engine != self._engine:
@@ -118,6 +132,18 @@ class StoreFeed:
                     self._backfills[run_id].later.extend(events)
         self._backfill(update)
         return update
+
+    def _read_newest(self) -> tuple[list[RunDoc], bool]:
+        """The newest runs and the live ones, and whether they are all the runs there are.
+
+        Every queued or running run is in the live file, so the live counts, the queue and
+        the runs followed are whole from the first poll on.
+        """
+        newest = self.book.index.newest(FIRST_RUNS)
+        return merge_newest(newest, self.book.index.live()), len(newest) < FIRST_RUNS
+
+    def _read_all(self, stamp: FileStamp | None) -> list[RunDoc]:
+        return self.book.index.all() if stamp is not None else []
 
     def _first_read(self, run_id: str, update: FeedUpdate) -> None:
         """The whole log but its population snapshots, folded here and handed over."""
@@ -200,5 +226,7 @@ class _Backfill:
 
 
 _NEVER_READ = object()
+# Only the newest runs were read: the next poll reads every run, whatever the stamp.
+_PARTIAL = object()
 
 _LIVE_STATUSES = frozenset({str(RunStatus.RUNNING), str(RunStatus.QUEUED)})

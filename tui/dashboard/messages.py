@@ -5,17 +5,17 @@ from __future__ import annotations
 from textual.message import Message
 
 from nslab.core.engine import EngineState
-from nslab.store.index import RunDoc
 from nslab.store.records import Event
+from nslab.tui.dashboard.listing import RunListing
 from nslab.tui.records import RunRecord
 
 
 class IndexRead(Message):
-    """A fresh copy of the run index; a newer one replaces an unhandled older one."""
+    """A fresh listing of the run index; a newer one replaces an unhandled older one."""
 
-    def __init__(self, docs: list[RunDoc], main_metrics: dict[str, tuple[str, ...]]) -> None:
+    def __init__(self, listing: RunListing, main_metrics: dict[str, tuple[str, ...]]) -> None:
         super().__init__()
-        self.docs = docs
+        self.listing = listing
         self.main_metrics = main_metrics
 
     def can_replace(self, message: Message) -> bool:

@@ -124,6 +124,9 @@ class RunsScreen(FollowingScreen):
         self.run_order = SORT_ORDERS[0]
         self._rows = RowCache()
         self._shown_text: dict[str, str] = {}
+        # The ids listed and what they were made from: made again only when the listing,
+        # the filter or the order changed, not at every redraw.
+        self._listed: tuple[object, Sequence[str]] = (None, ())
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="runs-bar"):
@@ -149,11 +152,19 @@ class RunsScreen(FollowingScreen):
 
     # -- drawing ------------------------------------------------------------------------
 
-    def visible_docs(self) -> list[RunDoc]:
-        docs = self.dashboard.docs
-        if self.run_filter:
-            docs = [doc for doc in docs if self.run_filter.matches(doc)]
-        return sort_runs(docs, self.run_order)
+    def visible_ids(self) -> Sequence[str]:
+        listing = self.dashboard.listing
+        made_from = (listing, self.run_filter, self.run_order)
+        if self._listed[0] != made_from:
+            if not self.run_filter and self.run_order == "newest":
+                ids: Sequence[str] = listing.ids
+            else:
+                docs = listing.docs
+                if self.run_filter:
+                    docs = [doc for doc in docs if self.run_filter.matches(doc)]
+                ids = [doc["id"] for doc in sort_runs(docs, self.run_order)]
+            self._listed = (made_from, ids)
+        return self._listed[1]
 
     def draw_key(self) -> Hashable:
         table = self.query_one(RunsTable)
@@ -172,10 +183,10 @@ class RunsScreen(FollowingScreen):
         app = self.dashboard
         now = app.clock()
         table = self.query_one(RunsTable)
-        docs = self.visible_docs()
-        table.set_rows([doc["id"] for doc in docs], lambda run_id: self._row(run_id, now))
+        ids = self.visible_ids()
+        table.set_rows(ids, lambda run_id: self._row(run_id, now))
         app.refresh_following()
-        self._draw_bar(len(docs))
+        self._draw_bar(len(ids))
         self._draw_store_error()
         self._draw_empty_store()
         self._draw_queue()
@@ -210,18 +221,17 @@ class RunsScreen(FollowingScreen):
                 f"[b]engine[/b] [{tint('green', app.no_color)}]running[/] "
                 f"pid {engine.pid}, {plural(engine.slots, 'slot')}"
             )
-        counts = {status: 0 for status in ("running", "queued")}
-        for doc in app.docs:
-            if doc["status"] in counts:
-                counts[doc["status"]] += 1
+        listing = app.listing
         running, queued = tint("yellow", app.no_color), tint("cyan", app.no_color)
         self._show_text(
             "engine-state",
-            f"{state}  [{running}]{counts['running']} running[/]  "
-            f"[{queued}]{counts['queued']} queued[/]",
+            f"{state}  [{running}]{listing.running} running[/]  "
+            f"[{queued}]{len(listing.queued)} queued[/]",
         )
-        total = len(app.docs)
-        described = plural(total, "run")
+        described = plural(len(listing.docs), "run")
+        if not listing.complete:
+            # A count of the newest runs would read as the store's: say what it is.
+            described = f"newest {described}, loading the rest…"
         if self.run_filter:
             described = f"{shown} of {described}"
         if app.index_error is not None:
@@ -256,7 +266,7 @@ class RunsScreen(FollowingScreen):
             )
 
     def _draw_queue(self) -> None:
-        queued = self.dashboard.book.queued_in_order(self.dashboard.docs)
+        queued = self.dashboard.listing.queued
         queue = self.query_one("#queue", Static)
         if queue.display != bool(queued):
             queue.display = bool(queued)

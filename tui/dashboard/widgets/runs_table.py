@@ -114,6 +114,14 @@ def fit_columns(width: int, text_widths: Mapping[str, int]) -> list[tuple[Column
     return fitted
 
 
+def _position(run_ids: Sequence[str], run_id: str, default: int) -> int:
+    """Where `run_id` is listed (`default` when it no longer is)."""
+    try:
+        return run_ids.index(run_id)
+    except ValueError:
+        return default
+
+
 def clip(text: str, width: int) -> str:
     if len(text) <= width:
         return text.ljust(width)
@@ -144,7 +152,7 @@ class RunsTable(ScrollView, can_focus=True):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.run_ids: list[str] = []
+        self.run_ids: Sequence[str] = ()
         self.row_source: RowSource = lambda run_id: RunRow(run_id, "")
         self.selected: set[str] = set()
         self._frame: FrameStyles | None = None
@@ -159,13 +167,15 @@ class RunsTable(ScrollView, can_focus=True):
         listed.
         """
         current = self.cursor_id
-        self.run_ids = list(run_ids)
+        # Kept, not copied: the caller hands a sequence it no longer changes, and a copy of
+        # 100,000 ids at every redraw would be the UI thread's largest cost.
+        self.run_ids = run_ids
         self.row_source = row_source
-        self.virtual_size = Size(self.size.width, len(self.run_ids) + 1)
-        position = next((i for i, run_id in enumerate(self.run_ids) if run_id == current), None)
-        self.cursor = min(
-            position if position is not None else self.cursor, max(len(self.run_ids) - 1, 0)
-        )
+        self.virtual_size = Size(self.size.width, len(run_ids) + 1)
+        position = self.cursor
+        if current is not None and self.cursor_id != current:
+            position = _position(run_ids, current, self.cursor)
+        self.cursor = min(position, max(len(run_ids) - 1, 0))
         self.refresh()
 
     @property
@@ -181,7 +191,7 @@ class RunsTable(ScrollView, can_focus=True):
 
     def visible_ids(self) -> list[str]:
         first = int(self.scroll_offset.y)
-        return self.run_ids[first : first + self.size.height]
+        return list(self.run_ids[first : first + self.size.height])
 
     def toggle_selected(self) -> None:
         run_id = self.cursor_id

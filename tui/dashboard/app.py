@@ -33,9 +33,12 @@ from nslab.tui.dashboard.messages import (
     IndexRead,
     IndexUnreadable,
 )
+from nslab.tui.dashboard.screens.following import FollowingScreen
 from nslab.tui.records import RunRecord
 
 POLL_INTERVAL_S = 0.25
+# The longest the full read of the index waits for the first frame to be painted.
+FIRST_FRAME_WAIT_S = 2.0
 
 
 class NslabDashboard(App[None]):
@@ -76,6 +79,7 @@ class NslabDashboard(App[None]):
         # Bumped by every handler that changes state; screens redraw when it moved.
         self.data_version = 0
         self._wake = threading.Event()
+        self._first_frame_painted = threading.Event()
 
     def on_mount(self) -> None:
         from nslab.tui.dashboard.screens.runs import RunsScreen
@@ -90,17 +94,22 @@ class NslabDashboard(App[None]):
         worker = get_current_worker()
         while not worker.is_cancelled:
             update = self.feed.poll()
+            # The engine first: the first listing is drawn as soon as it is handled.
+            if update.engine_changed:
+                self.post_message(EngineRead(update.engine))
             if update.listing is not None:
                 self.post_message(IndexRead(update.listing, update.main_metrics))
             if update.index_error is not None:
                 self.post_message(IndexUnreadable(update.index_error))
-            if update.engine_changed:
-                self.post_message(EngineRead(update.engine))
             if update.records or update.events:
                 self.post_message(EventsRead(update.records, update.events))
-            if not self.feed.listing_partial:
-                self._wake.wait(self.poll_interval_s)
-                self._wake.clear()
+            if self.feed.listing_partial:
+                # Reading every run holds the interpreter for long stretches (parsing the
+                # shards): it would slow the painting of the first frame it follows.
+                self._first_frame_painted.wait(FIRST_FRAME_WAIT_S)
+                continue
+            self._wake.wait(self.poll_interval_s)
+            self._wake.clear()
 
     def wake_feed(self) -> None:
         """Poll now rather than at the next interval (after an action or a new screen)."""
@@ -119,11 +128,18 @@ class NslabDashboard(App[None]):
 
     @on(IndexRead)
     def _index_read(self, message: IndexRead) -> None:
+        first = not self.index_loaded
         self.listing = message.listing
         self.main_metrics = message.main_metrics
         self.index_loaded = True
         self.index_error = None
         self.data_version += 1
+        if first:
+            # The first runs show now, not at the screen's next redraw tick; the rest are
+            # read once they are painted.
+            if isinstance(self.screen, FollowingScreen):
+                self.screen.redraw()
+            self.call_after_refresh(self._first_frame_painted.set)
 
     @on(IndexUnreadable)
     def _index_unreadable(self, message: IndexUnreadable) -> None:

@@ -128,7 +128,7 @@ async def measure_startup(home: Path, runs: int) -> Startup:
                     )
                 )
                 painted.append(None)
-            if listed >= runs:
+            if listed >= runs and painted[-1] is not None:
                 break
             await pilot.pause(0.01)
         await pilot.pause()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import signal
 import socket
@@ -50,6 +51,26 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+DISK_FULL = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def fill_disk_after_half_a_write(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """The next `os.write` lands half its bytes and every later one fails with ENOSPC, as
+    a disk filling up mid-append; returns the function that frees the disk again."""
+    real_write = os.write
+    calls = 0
+
+    def half_then_full(fd: int, data: bytes | memoryview) -> int:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            return real_write(fd, bytes(data)[: len(data) // 2])
+        raise DISK_FULL
+
+    monkeypatch.setattr(os, "write", half_then_full)
+    return lambda: monkeypatch.setattr(os, "write", real_write)
 
 
 def start_serve(home: Path, port: int) -> subprocess.Popen[bytes]:

@@ -5,7 +5,6 @@ way; and its writer keeps it right through resumes and a full disk."""
 from __future__ import annotations
 
 import dataclasses
-import errno
 import os
 from pathlib import Path
 from typing import Any
@@ -20,8 +19,7 @@ from nslab.store import metrics_sidecar
 from nslab.store.events import EventWriter, FileOutput, encode_event, parse_lines
 from nslab.store.metrics_sidecar import SidecarReader, sidecar_path
 from nslab.tui.records import RunRecord
-
-FULL = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+from tests.conftest import DISK_FULL, fill_disk_after_half_a_write
 
 
 def log_a_run(path: Path, steps: range, flush_every: int = 7) -> None:
@@ -197,17 +195,7 @@ def test_a_full_disk_retry_keeps_the_sidecar_right(
     writer = EventWriter(path, flush_interval_s=None)
     writer.metric(0, {"loss": 1.0})
     writer.flush()
-    real_write = os.write
-    calls = 0
-
-    def half_then_full(fd: int, data: bytes | memoryview) -> int:
-        nonlocal calls
-        calls += 1
-        if calls == 1:
-            return real_write(fd, bytes(data)[: len(data) // 2])
-        raise FULL
-
-    monkeypatch.setattr(os, "write", half_then_full)
+    free_disk = fill_disk_after_half_a_write(monkeypatch)
     for step in range(1, 4):
         writer.metric(step, {"loss": 1.0 / (step + 1)})
     writer.emit("progress", done=3, total=5)
@@ -216,7 +204,7 @@ def test_a_full_disk_retry_keeps_the_sidecar_right(
     writer.metric(4, {"loss": 0.2})
     with pytest.raises(OSError):
         writer.flush()
-    monkeypatch.setattr(os, "write", real_write)
+    free_disk()
     writer.metric(5, {"loss": 0.1})
     writer.close()
     (segment,) = SidecarReader(path).read_new()
@@ -235,7 +223,7 @@ def test_a_sidecar_that_cannot_be_written_is_given_up_and_the_run_goes_on(
     real_pwrite = os.pwrite
 
     def full(fd: int, data: bytes, offset: int) -> int:
-        raise FULL
+        raise DISK_FULL
 
     monkeypatch.setattr(os, "pwrite", full)
     writer.metric(1, {"loss": 0.5})

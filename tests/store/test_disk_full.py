@@ -29,9 +29,13 @@ from nslab.store.atomic import atomic_write_bytes
 from nslab.store.events import EventWriter, read_events
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunIndex
-from tests.conftest import TOY_PLUGIN, nslab_env, run_nslab
-
-FULL = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+from tests.conftest import (
+    DISK_FULL,
+    TOY_PLUGIN,
+    fill_disk_after_half_a_write,
+    nslab_env,
+    run_nslab,
+)
 
 
 def test_a_failed_append_keeps_its_lines_and_the_retry_writes_each_byte_once(
@@ -41,17 +45,7 @@ def test_a_failed_append_keeps_its_lines_and_the_retry_writes_each_byte_once(
     writer = EventWriter(path, flush_interval_s=None)
     writer.metric(0, {"loss": 1.0})
     writer.flush()
-    real_write = os.write
-    calls = 0
-
-    def half_then_full(fd: int, data: bytes | memoryview) -> int:
-        nonlocal calls
-        calls += 1
-        if calls == 1:
-            return real_write(fd, bytes(data)[: len(data) // 2])
-        raise FULL
-
-    monkeypatch.setattr(os, "write", half_then_full)
+    free_disk = fill_disk_after_half_a_write(monkeypatch)
     for step in range(1, 4):
         writer.metric(step, {"loss": 1.0 / (step + 1)})
     with pytest.raises(OSError) as failed:
@@ -60,7 +54,7 @@ def test_a_failed_append_keeps_its_lines_and_the_retry_writes_each_byte_once(
     writer.metric(4, {"loss": 0.2})
     with pytest.raises(OSError):
         writer.flush()  # the disk is still full: nothing more reaches it
-    monkeypatch.setattr(os, "write", real_write)
+    free_disk()
     writer.close()
     assert [event["step"] for event in read_events(path)] == [0, 1, 2, 3, 4]
     assert len(path.read_bytes().splitlines()) == 5
@@ -108,7 +102,7 @@ def test_a_failed_atomic_write_leaves_the_file_and_no_temp_file(
     target.write_bytes(b"old")
 
     def full(*args: object) -> None:
-        raise FULL
+        raise DISK_FULL
 
     monkeypatch.setattr(atomic.os, "fsync", full)
     with pytest.raises(OSError) as failed:

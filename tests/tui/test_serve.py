@@ -17,7 +17,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +24,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.conftest import free_port, nslab_env, start_serve, wait_for
+from tests.conftest import free_port, start_serve, wait_for
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # textual-serve marks the page's body once the app's first output arrived.
@@ -103,14 +102,7 @@ def test_serve_binds_localhost_and_streams_the_runs_table(
 def test_serve_listens_on_127_0_0_1_only(store: tuple[Path, dict[str, str]]) -> None:
     home, _ = store
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "nslab", "serve", "--port", str(port)],
-        env=nslab_env(home),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    server = start_serve(home, port)
     try:
         addresses = wait_for(lambda: _listening_addresses(server.pid), timeout=30)
         assert addresses == {"127.0.0.1"}

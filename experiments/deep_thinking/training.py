@@ -195,9 +195,10 @@ def train(config: DeepThinkingConfig, ctx: RunContext) -> dict[str, float]:
         threshold = config.solved_val_acc
         if threshold is not None and solved_epoch is None and values["val_acc"] >= threshold:
             solved_epoch = epoch + 1
+            following = last_epoch(config, solved_epoch) - solved_epoch
             ctx.message(
-                f"validation solved after epoch {solved_epoch}: "
-                f"{last_epoch(config, solved_epoch) - solved_epoch} epochs follow"
+                f"validation solved after epoch {solved_epoch}: {following} more "
+                f"epoch{'' if following == 1 else 's'} to train"
             )
         final_epoch = last_epoch(config, solved_epoch)
         if (epoch + 1) % config.eval_every == 0 or epoch + 1 == final_epoch:

@@ -11,6 +11,16 @@ the epoch to the millisecond. A metric line (`MetricLine`) holds one `log` call'
 in a compact shape, and readers hand it on as a `MetricEvent`, as they hand on the metric
 lines of logs written before that shape.
 
+A metric value that is a finite Python float which a float32 holds exactly (a float32
+tensor's `.item()`, a numpy float32 turned into a float) is written with the shortest
+digits that round back to that float32, the digits orjson gives a numpy float32 (in its
+notation for a float64): `0.1`, not `0.10000000149011612`. Such a value reads back as the
+float64 those digits make, whose float32 is the value logged; a float64 that is not
+also a float32 reads back bit for bit (so does one whose shortest float64 digits are
+already its float32's, such as 0.5). A float64 result that happens to be a float32
+(2**-20, read back as 9.536743e-07) keeps only its float32 meaning. Integers, booleans,
+strings and numpy scalars are written as they are.
+
 A writer given a path also keeps the log's metrics sidecar (store/metrics_sidecar.py):
 each flush indexes its batch while it encodes it, and appends the batch's records to the
 sidecar once its lines are in the log. The sidecar is derived: a sidecar that cannot be
@@ -58,6 +68,42 @@ def _to_json_scalar(value: Any) -> Any:
 
 def encode_event(event: Mapping[str, Any]) -> bytes:
     return orjson.dumps(event, default=_to_json_scalar, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def _write_float32s_short(records: list[Mapping[str, Any]]) -> None:
+    """Give the metric lines among `records` new value dicts in which each finite float
+    that a float32 holds exactly is the float its shortest float32 digits parse to.
+
+    orjson writes that float with those digits, and the sidecar, indexing the same
+    records, stores the number a reader of the log makes of them. One pass over arrays
+    for a whole batch: a flush of float64s that are not float32s pays only the check.
+    """
+    lines = cast(list[MetricLine], [record for record in records if "type" not in record])
+    flat = [value for line in lines for value in line["v"].values()]
+    if not flat:
+        return
+    import numpy as np  # here, not above: only a writer of metric lines needs it
+
+    all_floats = set(map(type, flat)) == {float}
+    at = None if all_floats else [i for i, value in enumerate(flat) if type(value) is float]
+    floats = np.array(flat if at is None else [flat[i] for i in at], dtype=np.float64)
+    with np.errstate(over="ignore"):
+        narrow = floats.astype(np.float32)
+    # Infinities are float32s too, but are written as null either way.
+    exact = (narrow == floats) & np.isfinite(floats)
+    if not exact.any():
+        return
+    floats[exact] = orjson.loads(orjson.dumps(narrow[exact], option=orjson.OPT_SERIALIZE_NUMPY))
+    if at is None:
+        flat = floats.tolist()
+    else:
+        for i, value in zip(at, floats.tolist(), strict=True):
+            flat[i] = value
+    # The caller's dicts stay as they were logged; each line gets a new one, whose
+    # values it takes from the front of the batch's (not strict: the later lines' follow).
+    shortened = iter(flat)
+    for line in lines:
+        line["v"] = dict(zip(line["v"], shortened, strict=False))
 
 
 def last_sequence_number(path: Path) -> int:
@@ -240,6 +286,7 @@ class EventWriter:
         with self._write_lock:
             batch, self._pending = self._pending, []
             records = [item.record() for item in batch]
+            _write_float32s_short(records)
             # orjson's own buffer, kept, would cost a system allocation per line:
             # concatenating copies each line into a small pooled object instead.
             encoded = [encode_event(record) + b"\n" for record in records]

@@ -23,12 +23,13 @@ from tests.conftest import DISK_FULL, fill_disk_after_half_a_write
 
 
 def log_a_run(path: Path, steps: range, flush_every: int = 7) -> None:
-    """A run context's output: plain, numpy, string, missing and infinite values, empty
-    log calls, snapshots, progress and an artifact, over several flushes."""
+    """A run context's output: plain, float32, numpy, string, missing and infinite values,
+    empty log calls, snapshots, progress and an artifact, over several flushes."""
     events = EventWriter(path, flush_interval_s=None)
     ctx = RunContext("r", LocalRunFiles(path.parent), events, 0, path.parent / "cache")
     for step in steps:
-        ctx.log(step, loss=1.0 / (step + 1), accuracy=step, lr=0.1)
+        narrow = float(np.float32(1.0 / (step + 3)))
+        ctx.log(step, loss=1.0 / (step + 1), accuracy=step, lr=0.1, narrow=narrow)
         if step % 5 == 0:
             ctx.log(step, grad=np.float32(step / 3), note="warm", ratio="0.25", gap=None)
             ctx.log(step + 0.5, spike=float("inf"), hole=float("nan"), flag=True)
@@ -84,6 +85,8 @@ def test_a_run_contexts_curves_come_from_the_sidecar_as_the_log_gives_them(
     assert trace.metrics["ratio"].values[0] == 0.25 and "note" not in trace.metrics
     assert np.isnan(trace.metrics["spike"].values[0])
     assert trace.metrics["grad"].values[1] == pytest.approx(5 / 3, rel=1e-6)
+    # A float32 logged as a Python float reads back as its float32 digits make it.
+    assert trace.metrics["narrow"].values[0] == 0.33333334
     skipping = RunLog(path, populations="none")
     skipping.catch_up(RunTrace())
     assert skipping.populations_passed == 10 and skipping.skipped_lines == 0

@@ -6,9 +6,17 @@ import time
 from pathlib import Path
 
 import numpy as np
+import orjson
 import pytest
 
-from nslab.store.events import EventReader, EventWriter, append_event, read_events, read_tail
+from nslab.store.events import (
+    EventReader,
+    EventWriter,
+    append_event,
+    encode_event,
+    read_events,
+    read_tail,
+)
 
 
 def test_events_round_trip_with_types_and_increasing_sequence(tmp_path: Path) -> None:
@@ -272,3 +280,93 @@ def test_bytes_per_metric_point_stay_within_the_compact_format(
     assert size <= bound
     # Guild's figure for a few metrics per step (a TF event per value).
     assert size / 3_000 <= 40
+
+
+def _float32s(rng: random.Random, count: int) -> list[float]:
+    """Python floats as a float32 training loop's `.item()` gives them, across magnitudes
+    and with float32's extremes (subnormals, the largest finite)."""
+    drawn = [rng.uniform(-1, 1) * 10 ** rng.randint(-40, 38) for _ in range(count)]
+    extremes = [1e-45, -1e-45, 1.1754942e-38, 3.4028235e38, 0.0, -0.0, 0.1, 0.5, 3.0]
+    return [float(np.float32(value)) for value in drawn + extremes]
+
+
+def _bits(value: float) -> bytes:
+    return np.float64(value).tobytes()
+
+
+def _significant_digits(number: bytes) -> bytes:
+    """A JSON number's digits without sign, point, exponent and outer zeros: orjson's
+    notation for a float32 and a float64 of the same digits differs in places (1.2e+13
+    beside 12000000000000.0)."""
+    mantissa = number.partition(b"e")[0].lstrip(b"-")
+    return mantissa.replace(b".", b"").strip(b"0")
+
+
+def test_a_float32_value_is_written_with_its_float32_digits_and_reads_back_as_them(
+    tmp_path: Path,
+) -> None:
+    rng = random.Random(32)
+    values = _float32s(rng, 500)
+    path = tmp_path / "events.jsonl"
+    writer = EventWriter(path, flush_interval_s=None)
+    logged = [{"x": value} for value in values]
+    for step, point in enumerate(logged):
+        writer.metric(step, point)
+    writer.close()
+    assert logged == [{"x": value} for value in values], "the caller's dicts are untouched"
+    lines = path.read_bytes().splitlines()
+    events = read_events(path)
+    for value, line, event in zip(values, lines, events, strict=True):
+        digits = orjson.dumps(np.float32(value), option=orjson.OPT_SERIALIZE_NUMPY)
+        written = line.removesuffix(b"}}").partition(b'"v":{"x":')[2]
+        assert _significant_digits(written) == _significant_digits(digits), (value, line)
+        read = event["values"]["x"]
+        assert read == float(digits)
+        assert np.float32(read).tobytes() == np.float32(value).tobytes()
+    assert any(event["values"]["x"] != value for value, event in zip(values, events, strict=True))
+
+
+def test_values_that_are_not_float32s_are_written_as_before_beside_float32s(
+    tmp_path: Path,
+) -> None:
+    rng = random.Random(64)
+    narrow = _float32s(rng, 40)
+    wide = [rng.uniform(-1, 1) * 10 ** rng.randint(-300, 300) for _ in range(40)]
+    wide += [5e-324, 1.7976931348623157e308, 1e39, 16777217.0, 0.1, 1 / 3]
+    others: list[object] = [7, 2**53, True, "0.25", None, np.float64(0.1), np.float32(0.1)]
+    path = tmp_path / "events.jsonl"
+    writer = EventWriter(path, flush_interval_s=None)
+    writer.emit("progress", done=0, total=1)
+    for step in range(len(wide)):
+        writer.metric(
+            step,
+            {
+                "wide": wide[step],
+                "narrow": narrow[step % len(narrow)],
+                "other": others[step % len(others)],
+                "odd": [math.nan, math.inf, -math.inf][step % 3],
+            },
+        )
+    writer.close()
+    events = [event for event in read_events(path) if event["type"] == "metric"]
+    for step, event in enumerate(events):
+        got = event["values"]
+        assert _bits(got["wide"]) == _bits(wide[step]), wide[step]
+        assert np.float32(got["narrow"]) == np.float32(narrow[step % len(narrow)])
+        other = others[step % len(others)]
+        assert got["other"] == orjson.loads(encode_event({"x": other}))["x"]
+        assert got["odd"] is None
+
+
+def test_float32_values_cost_their_float32_digits_in_the_log(tmp_path: Path) -> None:
+    rng = random.Random(5)
+    sizes = {}
+    for kind, make in (("float64", float), ("float32", lambda v: float(np.float32(v)))):
+        path = tmp_path / kind / "events.jsonl"
+        writer = EventWriter(path, flush_interval_s=None)
+        for step in range(1_000):
+            writer.metric(step, {"loss": make(rng.random()), "acc": make(rng.random())})
+        writer.close()
+        sizes[kind] = path.stat().st_size
+    # A float32 in [0, 1) needs at most 9 significant digits, a float64 about 17.
+    assert sizes["float64"] - sizes["float32"] >= 2_000 * 7

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from nslab.store import metrics_sidecar
-from nslab.store.events import EventWriter
+from nslab.store.events import EventWriter, read_events
 from nslab.store.metrics_sidecar import RECORD_BYTES, SidecarReader, sidecar_path
 
 
@@ -73,3 +73,24 @@ def test_a_sidecar_with_a_malformed_trailer_is_not_read(tmp_path: Path) -> None:
     reader = SidecarReader(path)
     assert reader.read_new() == []
     assert not reader.usable
+
+
+def test_a_float32_value_is_stored_as_its_written_digits_read_back(tmp_path: Path) -> None:
+    """Batches of plain floats (converted in bulk) and batches with other values (whose
+    lines are parsed back) alike."""
+    path = tmp_path / "events.jsonl"
+    writer = EventWriter(path, flush_interval_s=None)
+    narrow = [float(np.float32(1 / (n + 3))) for n in range(6)]
+    for step, value in enumerate(narrow[:3]):
+        writer.metric(step, {"x": value, "wide": value + 2**-40})
+    writer.flush()
+    for step, value in enumerate(narrow[3:], start=3):
+        writer.metric(step, {"x": value, "note": "warm"})
+    writer.close()
+    from_log = [event["values"]["x"] for event in read_events(path)]
+    (segment,) = SidecarReader(path).read_new()
+    series = {name: values.tolist() for name, _, values in segment.points.series()}
+    assert series["x"] == from_log
+    assert from_log[0] == 0.33333334 != narrow[0]
+    assert np.array(from_log, dtype=np.float32).tolist() == narrow
+    assert series["wide"] == [value + 2**-40 for value in narrow[:3]]

@@ -5,7 +5,9 @@ A family declares one `Reproduction` in its package's `reproduction` module (as
 classmethod to return its own. `nslab reproduce` queues the declared runs times the seeds as
 one sweep and reads every figure back from the stored runs (`SeedRun`): a `SeedFigure` gives
 one value per seed, judged against its bar; a `PooledFigure` gives one value from every
-seed's run together (a test over the pooled problems, say).
+seed's run together (a test over the pooled problems, say). A figure with a range of possible
+values (a percentage, a correlation, an R^2) declares it as its `bounds`, which keeps the
+report's interval on its mean inside that range.
 """
 
 from __future__ import annotations
@@ -40,6 +42,42 @@ class Bar:
 
     def __str__(self) -> str:
         return f"{self.direction} {self.threshold:g}"
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The values a figure can take, `low <= value <= high`; None leaves that side open."""
+
+    low: float | None = None
+    high: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.low is not None and self.high is not None and self.low >= self.high:
+            raise ValueError(f"bounds need low < high, got {self.low:g} and {self.high:g}")
+
+    @property
+    def bounded(self) -> bool:
+        return self.low is not None or self.high is not None
+
+    def contains(self, value: float) -> bool:
+        return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
+
+    def clip(self, low: float, high: float) -> tuple[float, float]:
+        """The interval `low` to `high` with what lies outside the bounds cut off."""
+        if self.low is not None:
+            low, high = max(low, self.low), max(high, self.low)
+        if self.high is not None:
+            low, high = min(low, self.high), min(high, self.high)
+        return low, high
+
+    def __str__(self) -> str:
+        if self.low is not None and self.high is not None:
+            return f"[{self.low:g}, {self.high:g}]"
+        if self.high is not None:
+            return f"at most {self.high:g}"
+        if self.low is not None:
+            return f"at least {self.low:g}"
+        return "any value"
 
 
 @dataclass(frozen=True)
@@ -87,7 +125,8 @@ class SeedFigure:
     """A value read from each seed's run `run`, beside the published one.
 
     `bar` is the per-seed test (None: reported, not judged); `holds_in` is the share of the
-    seeds that must meet it for the figure to hold (the family's claim: 0.8 is 4 of 5).
+    seeds that must meet it for the figure to hold (the family's claim: 0.8 is 4 of 5);
+    `bounds` the values the figure can take (`Bounds(0, 100)` for a percentage).
     """
 
     name: str
@@ -97,11 +136,13 @@ class SeedFigure:
     published: str
     bar: Bar | None = None
     holds_in: float = 1.0
+    bounds: Bounds = Bounds()
 
 
 @dataclass(frozen=True)
 class PooledFigure:
-    """One value from the runs `run` of every finished seed together, judged against `bar`."""
+    """One value from the runs `run` of every finished seed together, judged against `bar`;
+    `bounds` as a seed figure's (`Bounds(0, 1)` for a p-value)."""
 
     name: str
     title: str
@@ -109,6 +150,7 @@ class PooledFigure:
     value: PooledValue
     published: str
     bar: Bar | None = None
+    bounds: Bounds = Bounds()
 
 
 @dataclass(frozen=True)

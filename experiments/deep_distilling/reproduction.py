@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from nslab.core.reproduction import Bar, Reproduction, ReproductionRun, SeedFigure, summary_value
+from nslab.core.reproduction import (
+    Bar,
+    Bounds,
+    Reproduction,
+    ReproductionRun,
+    SeedFigure,
+    summary_value,
+)
 
 REPRODUCTION = Reproduction(
     kind="deep-distilling",
@@ -16,6 +23,7 @@ REPRODUCTION = Reproduction(
             summary_value("orientation_ood_code_accuracy_min"),
             published="1.0 (100% on each set)",
             bar=Bar(">=", 1.0),
+            bounds=Bounds(0.0, 1.0),
         ),
         SeedFigure(
             "maxsat_above_approx",
@@ -24,6 +32,7 @@ REPRODUCTION = Reproduction(
             summary_value("maxsat_code_ge_approx_everywhere"),
             published="1 (at every clause count)",
             bar=Bar(">=", 1.0),
+            bounds=Bounds(0.0, 1.0),
         ),
         SeedFigure(
             "orientation_code_lines",
@@ -31,6 +40,7 @@ REPRODUCTION = Reproduction(
             "run",
             summary_value("orientation_code_lines"),
             published="<= 40",
+            bounds=Bounds(low=0.0),
         ),
     ),
 )

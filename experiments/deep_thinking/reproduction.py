@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from nslab.core.reproduction import (
     Bar,
+    Bounds,
     Reproduction,
     ReproductionRun,
     SeedFigure,
@@ -39,6 +40,7 @@ REPRODUCTION = Reproduction(
             published="100",
             bar=Bar(">=", 99.0),
             holds_in=0.8,
+            bounds=Bounds(0.0, 100.0),
         ),
         SeedFigure(
             "peak_accuracy",
@@ -46,6 +48,7 @@ REPRODUCTION = Reproduction(
             "train",
             peak_accuracy,
             published="100",
+            bounds=Bounds(0.0, 100.0),
         ),
         SeedFigure(
             "solved_epoch",
@@ -54,6 +57,7 @@ REPRODUCTION = Reproduction(
             "train",
             summary_value("solved_epoch"),
             published="-",
+            bounds=Bounds(low=0.0),
         ),
     ),
 )

@@ -4,7 +4,14 @@ noise, as the search itself draws nothing)."""
 
 from __future__ import annotations
 
-from nslab.core.reproduction import Bar, Reproduction, ReproductionRun, SeedFigure, summary_value
+from nslab.core.reproduction import (
+    Bar,
+    Bounds,
+    Reproduction,
+    ReproductionRun,
+    SeedFigure,
+    summary_value,
+)
 
 REPRODUCTION = Reproduction(
     kind="exedec",
@@ -27,6 +34,7 @@ REPRODUCTION = Reproduction(
             summary_value("deepcoder/NONE/exedec/solve_rate"),
             published="target >= 0.90 (bottom-up enumeration: 0.745)",
             bar=Bar(">=", 0.9),
+            bounds=Bounds(0.0, 1.0),
         ),
         SeedFigure(
             "length_generalization",
@@ -35,6 +43,7 @@ REPRODUCTION = Reproduction(
             summary_value("deepcoder/LENGTH_GENERALIZATION/exedec/solve_rate"),
             published="target >= 0.30 (bottom-up enumeration: 0.025)",
             bar=Bar(">=", 0.3),
+            bounds=Bounds(0.0, 1.0),
         ),
     ),
 )

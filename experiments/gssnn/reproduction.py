@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from nslab.core.reproduction import Bar, Reproduction, ReproductionRun, SeedFigure, SeedRun
+from nslab.core.reproduction import (
+    Bar,
+    Bounds,
+    Reproduction,
+    ReproductionRun,
+    SeedFigure,
+    SeedRun,
+)
 from nslab.experiments.gssnn.figures import SUMMARY_ARTIFACT
 
 
@@ -49,6 +56,7 @@ REPRODUCTION = Reproduction(
             published="0.70 / 0.71 / 0.74 (generations 3-5)",
             bar=Bar(">=", 0.5),
             holds_in=0.8,
+            bounds=Bounds(-1.0, 1.0),
         ),
         SeedFigure(
             "worst_half_gap",
@@ -58,6 +66,7 @@ REPRODUCTION = Reproduction(
             published="0.079 / 0.068 / 0.061 (generations 3-5)",
             bar=Bar(">", 0.0),
             holds_in=0.8,
+            bounds=Bounds(-1.0, 1.0),  # a difference of two accuracies in [0, 1]
         ),
         SeedFigure(
             "baseline_correlation",
@@ -65,6 +74,7 @@ REPRODUCTION = Reproduction(
             "evolution",
             lambda run: run.summary.get("baseline_correlation"),
             published="0.04",
+            bounds=Bounds(-1.0, 1.0),
         ),
     ),
 )

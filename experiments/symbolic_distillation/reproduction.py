@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from nslab.core.reproduction import (
     Bar,
+    Bounds,
     Reproduction,
     ReproductionRun,
     SeedFigure,
@@ -45,6 +46,7 @@ REPRODUCTION = Reproduction(
                 published=r2,
                 bar=Bar(">=", 0.99),
                 holds_in=0.8,
+                bounds=Bounds(high=1.0),  # below 0 when the fit is worse than the mean
             ),
             SeedFigure(
                 f"{label}_law",
@@ -54,6 +56,7 @@ REPRODUCTION = Reproduction(
                 published="1 (recovered)",
                 bar=Bar(">=", 1.0),
                 holds_in=0.8,
+                bounds=Bounds(0.0, 1.0),
             ),
             SeedFigure(
                 f"{label}_test_mae",
@@ -61,6 +64,7 @@ REPRODUCTION = Reproduction(
                 label,
                 acceleration_test_mae,
                 published=mae,
+                bounds=Bounds(low=0.0),
             ),
         )
     ),

@@ -68,6 +68,8 @@ def test_reproduce_runs_the_declared_runs_times_the_seeds_and_reports(
     fair, loaded, pooled = report["figures"]
     assert [entry["value"] for entry in fair["seeds"]] == [0.5, 0.51]
     assert (fair["k"], fair["n"], fair["verdict"]) == (1, 2, "fails")
+    # the coin's figures declare no range: the plain t interval, said so
+    assert (fair["range"], fair["mean_method"]) == ([None, None], "Student t")
     assert (loaded["k"], loaded["n"], loaded["verdict"]) == (1, 2, "holds")
     assert (pooled["mean"], pooled["verdict"]) == (pytest.approx(0.905), "holds")
     # the live progress went to stderr as plain lines, one per change of status
@@ -77,6 +79,8 @@ def test_reproduce_runs_the_declared_runs_times_the_seeds_and_reports(
 
     markdown = nslab("--plugin", COIN, "reproduce", "--report", report["sweep"], "--markdown")
     assert "| heads, fair coin | 0.5 | < 0.51 | 0: 0.5 ok, 1: 0.51 MISS | 1/2" in markdown.stdout
+    assert "| mean (95% interval) |" in markdown.stdout
+    assert "| 0.505 (Student t: 0.441 to 0.569) | fails |" in markdown.stdout
     plot = tmp_path / "coin.svg"
     text = nslab("--plugin", COIN, "reproduce", "--report", report["sweep"], "--plot", str(plot))
     assert "2 of 2 seeds finished" in text.stdout and "FAILS" in text.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from nslab.core.errors import ConfigError
 from nslab.core.reproduction import (
     Bar,
+    Bounds,
     PooledFigure,
     Reproduction,
     ReproductionRun,
@@ -20,13 +22,16 @@ from nslab.core.reproduction import (
 from nslab.core.reproduction_plan import label_runs, parse_seeds, run_name
 from nslab.core.reproduction_report import (
     SCHEMA,
+    mean_interval,
     reproduction_report,
     seeds_needed,
     student_t_interval,
     wilson_interval,
 )
+from nslab.experiments.deep_thinking.reproduction import REPRODUCTION as DEEP_THINKING
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunDoc
+from nslab.tui.commands.reproduce import markdown_report, text_report
 
 SWEEP = "reproduce-toy-default-0101-000000"
 TOY = Reproduction(
@@ -48,13 +53,15 @@ TOY = Reproduction(
 )
 
 
-def planted(label: str, seed: int, status: str, **summary: float) -> RunDoc:
+def planted(
+    label: str, seed: int, status: str, config: dict[str, Any] | None = None, **summary: float
+) -> RunDoc:
     doc: dict[str, Any] = {
         "id": f"{label}{seed}",
         "name": run_name(SWEEP, label, seed),
         "kind": "toy",
         "preset": "default",
-        "config": {},
+        "config": config or {},
         "seed": seed,
         "status": status,
         "sweep": SWEEP,
@@ -100,6 +107,7 @@ def test_k_of_n_counts_failed_and_unreported_seeds_as_missing_the_bar(tmp_path: 
     assert acc["success_interval"] == pytest.approx(list(wilson_interval(2, 5)))
     assert acc["mean"] == pytest.approx((0.95 + 0.85 + 1.0) / 3)
     assert acc["mean_interval"] == pytest.approx(list(student_t_interval([0.95, 0.85, 1.0])))
+    assert (acc["range"], acc["mean_method"]) == ([None, None], "Student t")
     # no run of label b at all: every seed of the loss figure is missing
     loss = report["figures"][1]
     assert {entry["status"] for entry in loss["seeds"]} == {"missing"}
@@ -121,8 +129,79 @@ def test_a_yes_no_figure_has_a_rate_interval_and_no_t_interval(tmp_path: Path) -
     docs = [planted("a", seed, "succeeded", acc=float(seed != 2)) for seed in range(5)]
     acc = report_of(docs, tmp_path)["figures"][0]
     assert (acc["k"], acc["n"], acc["mean"]) == (4, 5, 0.8)
-    assert acc["mean_interval"] is None, "a t interval on a 0/1 figure leaves [0, 1]"
+    assert acc["mean_interval"] is None and acc["mean_method"] is None
     assert acc["success_interval"] == pytest.approx(list(wilson_interval(4, 5)))
+
+
+def deep_thinking_report(tmp_path: Path, accuracies: list[float]) -> Any:
+    """deep-thinking's own declaration over planted runs with these 512-bit accuracies (%)."""
+    config = {"test_sizes": [32, 512]}
+    docs = [
+        planted("train", seed, "succeeded", config, final_acc_512=accuracy)
+        for seed, accuracy in enumerate(accuracies)
+    ]
+    return reproduction_report(DEEP_THINKING, SWEEP, docs, StoreLayout(tmp_path))
+
+
+def test_a_percentage_s_interval_stays_inside_0_to_100(tmp_path: Path) -> None:
+    report = deep_thinking_report(tmp_path, [9.0, 100.0, 97.0, 100.0, 0.0])
+    final = report["figures"][0]
+    low, high = student_t_interval([9.0, 100.0, 97.0, 100.0, 0.0]) or (0.0, 0.0)
+    assert low < 0 and high > 100, "the plain t interval leaves the possible values"
+    assert final["mean"] == pytest.approx(61.2)
+    assert final["mean_interval"] == [0.0, 100.0]
+    assert final["mean_method"] == "Student t clipped to [0, 100]"
+    # what --json prints: the range and the interval's method travel with the figure
+    printed = json.loads(json.dumps(report))["figures"][0]
+    assert (printed["range"], printed["mean_method"]) == ([0.0, 100.0], final["mean_method"])
+    text = text_report(report)
+    assert "mean 61.2 (Student t clipped to [0, 100]: 0 to 100)" in text
+    assert "clipped to the figure's range where it declares one" in text
+    assert "| 61.2 (Student t clipped to [0, 100]: 0 to 100) | fails |" in markdown_report(report)
+
+
+def test_clipping_cuts_only_the_side_outside_the_range(tmp_path: Path) -> None:
+    values = [99.0, 100.0, 97.0, 100.0, 100.0]
+    low, high = student_t_interval(values) or (0.0, 0.0)
+    final = deep_thinking_report(tmp_path, values)["figures"][0]
+    assert final["mean_interval"] == [pytest.approx(low), 100.0] and 96 < low < 99
+    interval, method = mean_interval(values, Bounds(high=1000.0)) or ([], "")
+    assert interval == pytest.approx([low, high]) and method == "Student t clipped to at most 1000"
+
+
+def test_a_value_outside_the_declared_range_leaves_the_interval_unclipped() -> None:
+    values = [0.5, 1.4, 0.9]
+    interval, method = mean_interval(values, Bounds(0.0, 1.0)) or ([], "")
+    assert interval == pytest.approx(list(student_t_interval(values) or ()))
+    assert method == "Student t, not clipped: 1.4 is outside [0, 1]"
+
+
+def test_bounds_clip_describe_and_refuse_an_empty_range() -> None:
+    assert Bounds(0.0, 100.0).clip(-3.2, 125.6) == (0.0, 100.0)
+    assert Bounds(low=0.0).clip(-2.0, -1.0) == (0.0, 0.0)
+    assert Bounds(high=1.0).clip(0.5, 1.5) == (0.5, 1.0)
+    assert Bounds().clip(-5.0, 5.0) == (-5.0, 5.0) and not Bounds().bounded
+    assert [str(Bounds(-1, 1)), str(Bounds(high=1)), str(Bounds(low=0))] == [
+        "[-1, 1]",
+        "at most 1",
+        "at least 0",
+    ]
+    with pytest.raises(ValueError, match="low < high"):
+        Bounds(1.0, 0.0)
+
+
+def test_every_family_declares_a_range_for_its_bounded_figures() -> None:
+    from nslab.core.registry import Registry
+
+    registry = Registry()
+    unbounded = {
+        (kind, figure.name)
+        for kind in registry.kinds()
+        if (reproduction := registry.get(kind).reproduction()) is not None
+        for figure in reproduction.figures
+        if not figure.bounds.bounded
+    }
+    assert unbounded == set(), "each built-in figure is a share, a percentage, R^2 or >= 0"
 
 
 def test_a_half_done_reproduction_judges_only_what_has_ended(tmp_path: Path) -> None:
@@ -181,6 +260,7 @@ def test_the_json_schema_keys_are_stable(tmp_path: Path) -> None:
         "run",
         "pooled",
         "published",
+        "range",
         "bar",
         "holds_in",
         "seeds",
@@ -189,6 +269,7 @@ def test_the_json_schema_keys_are_stable(tmp_path: Path) -> None:
         "success_interval",
         "mean",
         "mean_interval",
+        "mean_method",
         "verdict",
     ]
 

@@ -79,7 +79,8 @@ def reproduce(
 
     The runs form one sweep per kind through the engine (slots, priorities, Dask, cancel and
     retry apply); without --detach the progress shows live and the report follows. Ctrl-C
-    leaves the runs going. Intervals: Student t on the mean, Wilson on k of n.
+    leaves the runs going. Intervals: Student t on the mean (clipped to the figure's range),
+    Wilson on k of n.
     """
     cli = state(ctx)
     if as_json and markdown:
@@ -323,11 +324,12 @@ def _interval(bounds: list[float] | None) -> str:
     return f"{_value(bounds[0])} to {_value(bounds[1])}" if bounds else "-"
 
 
-def _mean(figure: FigureReport, interval_label: str) -> str:
-    """The mean with its interval when it has one (a yes/no figure's rate has none)."""
+def _mean(figure: FigureReport) -> str:
+    """The mean with its interval and how that was made, when it has one (a yes/no figure's
+    rate has none)."""
     bounds = figure["mean_interval"]
     shown = _value(figure["mean"])
-    return f"{shown} ({interval_label}{_interval(bounds)})" if bounds else shown
+    return f"{shown} ({figure['mean_method']}: {_interval(bounds)})" if bounds else shown
 
 
 def _seed_cell(seed: int, value: float | None, status: str, meets: bool | None) -> str:
@@ -390,7 +392,7 @@ def text_report(report: ReproductionReport) -> str:
             )
         )
         lines.append(
-            f"  mean {_mean(figure, 't ')}"
+            f"  mean {_mean(figure)}"
             + (f"; k/n meeting the bar {_k_of_n(figure, seeds)}" if figure["bar"] else "")
         )
     lines.append("")
@@ -422,7 +424,7 @@ def markdown_report(report: ReproductionReport) -> str:
         f"on {_machines(report)})",
         "",
         "| figure | published | bar | per seed | k/n meeting the bar (95% Wilson) "
-        "| mean (95% t) | verdict |",
+        "| mean (95% interval) | verdict |",
         "|---|---|---|---|---|---|---|",
     ]
     for figure in report["figures"]:
@@ -436,7 +438,7 @@ def markdown_report(report: ReproductionReport) -> str:
                 _seed_cell(entry["seed"], entry["value"], entry["status"], entry["meets"])
                 for entry in figure["seeds"]
             )
-            mean = _mean(figure, "")
+            mean = _mean(figure)
         lines.append(
             f"| {figure['title']} | {figure['published']} | {_bar(figure)} "
             f"| {per_seed} | {_k_of_n(figure, seeds)} | {mean} | {figure['verdict']} |"

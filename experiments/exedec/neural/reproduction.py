@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 
 from nslab.core.reproduction import (
     Bar,
+    Bounds,
     PooledFigure,
     Reproduction,
     ReproductionRun,
@@ -85,6 +86,7 @@ def _domain_figures(domain: str) -> tuple[SeedFigure | PooledFigure, ...]:
                 domain,
                 pooled_solve_rate(search),
                 published=published,
+                bounds=Bounds(0.0, 1.0),
             )
             for search, published in PUBLISHED_RATES.items()
         ),
@@ -95,6 +97,7 @@ def _domain_figures(domain: str) -> tuple[SeedFigure | PooledFigure, ...]:
             pooled_order_p(EXEDEC, ABLATION),
             published="ExeDec > ablation",
             bar=Bar("<", 0.05),
+            bounds=Bounds(0.0, 1.0),
         ),
         PooledFigure(
             f"{domain}_ablation_over_baseline",
@@ -103,6 +106,7 @@ def _domain_figures(domain: str) -> tuple[SeedFigure | PooledFigure, ...]:
             pooled_order_p(ABLATION, BASELINE),
             published="ablation > baseline",
             bar=Bar("<", 0.05),
+            bounds=Bounds(0.0, 1.0),
         ),
     )
 

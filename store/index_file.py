@@ -182,6 +182,23 @@ class IndexFile:
         )
 
 
+# Set by `exits_after_reading`: this process ends once its command is done.
+_exits_after_reading = False
+
+
+def exits_after_reading() -> None:
+    """Declare that this process exits once the command reading the index is done (a CLI
+    listing): what `building_acyclic` builds is then moved out of the cyclic collector's
+    view for good (`gc.freeze`), and no later collection, nor the one at exit, scans it.
+
+    Only such a process may: `gc.freeze` takes every object alive at that moment, and in a
+    process that lives on (the engine, the dashboard, a program calling `nslab.init()`) a
+    cycle among them that is dropped later would never be collected.
+    """
+    global _exits_after_reading
+    _exits_after_reading = True
+
+
 @contextmanager
 def building_acyclic() -> Iterator[None]:
     """Around code that builds many containers holding no cycles (parsed JSON, run
@@ -189,15 +206,17 @@ def building_acyclic() -> Iterator[None]:
 
     The cyclic collector would scan them again and again while they are built (this
     doubled the time of `nslab ls` at 10,000 runs, and of `ls --json` at 100,000); it is
-    paused meanwhile, and what was built is moved out of its view afterwards (`gc.freeze`).
-    Reference counting still frees all of it.
+    paused meanwhile. Reference counting still frees all of it. In a process that exits
+    after reading (`exits_after_reading`), what was built is also moved out of the
+    collector's view afterwards.
     """
     collecting = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        gc.freeze()
+        if _exits_after_reading:
+            gc.freeze()
         if collecting:
             gc.enable()
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from nslab.core.status import RunStatus
-from nslab.store.index_file import building_acyclic
+from nslab.store.index_file import building_acyclic, exits_after_reading
 from nslab.tui import formatting
 from nslab.tui.commands.options import (
     EXIT_FAILED,
@@ -62,6 +62,9 @@ def list_runs(
     as_json: JsonFlag = False,
 ) -> None:
     """List runs, newest first (the newest 50 unless --limit says otherwise)."""
+    # One listing, then the process exits: what its reads build can leave the cyclic
+    # collector's view for good. So for export and compare.
+    exits_after_reading()
     cli = state(ctx)
     filtered = bool(status or kind or tag or sweep is not None)
     # An unfiltered listing reads only the index shards that hold the newest runs.
@@ -304,6 +307,7 @@ def export(
     """Metrics of runs (or a sweep) as CSV (a row per run and step) or JSON (series per metric)."""
     from nslab.tui.export import metrics_csv, metrics_json
 
+    exits_after_reading()
     cli = state(ctx)
     docs = select_runs(cli, runs or [], sweep)
     if fmt == ExportFormat.CSV:
@@ -347,6 +351,7 @@ def compare(
     """The parameters that differ between runs and their final metrics, side by side."""
     from nslab.core.compare import comparison
 
+    exits_after_reading()
     cli = state(ctx)
     compared = comparison(select_runs(cli, runs or [], sweep))
     if as_json:

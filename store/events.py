@@ -15,11 +15,12 @@ A metric value that is a finite Python float which a float32 holds exactly (a fl
 tensor's `.item()`, a numpy float32 turned into a float) is written with the shortest
 digits that round back to that float32, the digits orjson gives a numpy float32 (in its
 notation for a float64): `0.1`, not `0.10000000149011612`. Such a value reads back as the
-float64 those digits make, whose float32 is the value logged; a float64 that is not
-also a float32 reads back bit for bit (so does one whose shortest float64 digits are
-already its float32's, such as 0.5). A float64 result that happens to be a float32
-(2**-20, read back as 9.536743e-07) keeps only its float32 meaning. Integers, booleans,
-strings and numpy scalars are written as they are.
+float64 those digits make, whose float32 is the value logged (the rare float32 whose
+digits, so read, round to its neighbour keeps its float64 digits). A float64 that is not
+also a float32 reads back bit for bit, as does one whose shortest digits are already its
+float32's (0.5); a float64 result that happens to be a float32 (2**-20, read back as
+9.536743e-07) keeps only its float32 meaning. Integers, booleans, strings and numpy
+scalars are written as they are.
 
 A writer given a path also keeps the log's metrics sidecar (store/metrics_sidecar.py):
 each flush indexes its batch while it encodes it, and appends the batch's records to the
@@ -72,7 +73,8 @@ def encode_event(event: Mapping[str, Any]) -> bytes:
 
 def _write_float32s_short(records: list[Mapping[str, Any]]) -> None:
     """Give the metric lines among `records` new value dicts in which each finite float
-    that a float32 holds exactly is the float its shortest float32 digits parse to.
+    that a float32 holds exactly is the float its shortest float32 digits parse to, where
+    that float's float32 is still the value.
 
     orjson writes that float with those digits, and the sidecar, indexing the same
     records, stores the number a reader of the log makes of them. One pass over arrays
@@ -93,7 +95,10 @@ def _write_float32s_short(records: list[Mapping[str, Any]]) -> None:
     exact = (narrow == floats) & np.isfinite(floats)
     if not exact.any():
         return
-    floats[exact] = orjson.loads(orjson.dumps(narrow[exact], option=orjson.OPT_SERIALIZE_NUMPY))
+    short = np.array(orjson.loads(orjson.dumps(narrow[exact], option=orjson.OPT_SERIALIZE_NUMPY)))
+    # Read as a float64, then narrowed, digits round twice: for a rare float32 that lands
+    # on its neighbour (7.038531e-26), and that one keeps its float64 digits.
+    floats[exact] = np.where(short.astype(np.float32) == narrow[exact], short, floats[exact])
     if at is None:
         flat = floats.tolist()
     else:

@@ -326,6 +326,24 @@ def test_a_float32_value_is_written_with_its_float32_digits_and_reads_back_as_th
     assert any(event["values"]["x"] != value for value, event in zip(values, events, strict=True))
 
 
+def test_a_float32_whose_digits_read_as_a_float64_round_to_its_neighbour_keeps_them(
+    tmp_path: Path,
+) -> None:
+    # 7.038531e-26 parsed as a float32 is this float32, but parsed as a float64 and then
+    # narrowed it is the next one up.
+    narrow = np.array([0x15AE43FD], dtype=np.uint32).view(np.float32)
+    assert orjson.dumps(narrow, option=orjson.OPT_SERIALIZE_NUMPY) == b"[7.038531e-26]"
+    value = float(narrow[0])
+    assert np.float32(7.038531e-26) != narrow[0]
+    path = tmp_path / "events.jsonl"
+    writer = EventWriter(path, flush_interval_s=None)
+    writer.metric(0, {"x": value, "y": 0.1})
+    writer.close()
+    (event,) = read_events(path)
+    assert _bits(event["values"]["x"]) == _bits(value)
+    assert event["values"]["y"] == 0.1
+
+
 def test_values_that_are_not_float32s_are_written_as_before_beside_float32s(
     tmp_path: Path,
 ) -> None:

@@ -16,7 +16,7 @@ import orjson
 
 from nslab.core.run_files import CHECKPOINT_JSON, CHECKPOINT_TORCH, RunFiles, decode_checkpoint
 from nslab.store.errors import describe_os_error, is_disk_full
-from nslab.store.events import EventWriter
+from nslab.store.events import EventWriter, as_event
 
 
 def seed_everything(seed: int) -> None:
@@ -102,6 +102,30 @@ class RunContext:
     def message(self, text: str, level: str = "info") -> None:
         """A line for the run's log (`nslab logs`)."""
         self._events.emit("log", level=level, text=text)
+
+    def replay(self, line: bytes) -> Mapping[str, Any] | None:
+        """Record the event one encoded line of another writer holds (an attached
+        program's) as this run's own, numbered and timed anew; None once recorded.
+
+        A record this context does not take as it is (a status, an artifact, a file)
+        comes back to the caller. A line that is no record raises `ValueError` (orjson's
+        decode error is one), `KeyError` or `TypeError`.
+        """
+        record = orjson.loads(line)
+        # A compact metric line reads as the metric event it holds.
+        event: Mapping[str, Any] = as_event(record) or record
+        match event["type"]:
+            case "metric":
+                self.log(event["step"], **event["values"])
+            case "log":
+                self.message(event["text"], event["level"])
+            case "progress":
+                self.progress(event["done"], event["total"])
+            case "population":
+                self.population(event["generation"], event["members"])
+            case _:
+                return event
+        return None
 
     # -- checkpoints ------------------------------------------------------------------
 

@@ -29,10 +29,8 @@ from typing import Final, Literal, Protocol, TypeVar
 
 import orjson
 
-# The store's own line parser, so that every reader agrees on what is an event; `as_event`
-# is also how a reader outside the store (an attached program's pipe) reads a line.
-from nslab.store.events import as_event as as_event
-from nslab.store.events import parse_lines
+# The store's own line parser, so that every reader agrees on what is an event.
+from nslab.store.events import as_event, parse_lines
 from nslab.store.metrics_sidecar import (
     MetricPoints,
     Segment,

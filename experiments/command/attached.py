@@ -15,7 +15,6 @@ import orjson
 
 from nslab.core.context import RunContext
 from nslab.core.run_files import CHECKPOINT_FILES, decode_checkpoint
-from nslab.core.trace import as_event
 
 
 class AttachedRecords:
@@ -45,27 +44,19 @@ class AttachedRecords:
 
     def _forward_line(self, line: bytes) -> None:
         try:
-            record = orjson.loads(line)
-            # The writer's compact metric lines read as the metric events they hold.
-            self._forward(as_event(record) or record)
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            record = self._ctx.replay(line)
+            if record is not None:
+                self._forward(record)
+        except (KeyError, TypeError, ValueError):
             self.malformed += 1
 
     def _forward(self, record: Mapping[str, Any]) -> None:
-        ctx = self._ctx
+        """A record the run context leaves to the worker: files, and the program's status."""
         match record["type"]:
-            case "metric":
-                ctx.log(record["step"], **record["values"])
-            case "log":
-                ctx.message(record["text"], record["level"])
-            case "progress":
-                ctx.progress(record["done"], record["total"])
-            case "population":
-                ctx.population(record["generation"], record["members"])
             case "file":
                 self._receive_file(record["path"], base64.b64decode(record["data"]))
             case "artifact":
-                ctx.artifact(record["name"], record["kind"], self._files.pop(record["path"]))
+                self._ctx.artifact(record["name"], record["kind"], self._files.pop(record["path"]))
             case "status":
                 self._receive_status(record)
             case other:

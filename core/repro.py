@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import hashlib
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -39,31 +42,44 @@ def package_versions() -> dict[str, str]:
 
 
 def git_state(directory: Path) -> dict[str, Any] | None:
-    """Commit and dirty flag of the git work tree holding `directory`, if it is one."""
+    """Commit and dirty flag of the git work tree holding `directory`, if it is one.
+
+    Read on every run (a script may commit between its runs), with one `git` process:
+    `--branch` adds the commit to the status's header lines, and with untracked files
+    left out every other line is a change to a tracked file.
+    """
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=directory,
-            capture_output=True,
-            text=True,
-            timeout=5,
-        )
-        if commit.returncode != 0:
-            return None
         status = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            ["git", "status", "--porcelain=v2", "--branch", "--untracked-files=no"],
             cwd=directory,
             capture_output=True,
             text=True,
             timeout=5,
+            # A read-only look: git must not take the work tree's index lock (and rewrite
+            # the index) under a command the user is running at the same moment.
+            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
-    return {"commit": commit.stdout.strip(), "dirty": bool(status.stdout.strip())}
+    if status.returncode != 0:
+        return None
+    lines = status.stdout.splitlines()
+    commit = next((line.split()[2] for line in lines if line.startswith("# branch.oid ")), None)
+    if commit is None or commit == "(initial)":
+        # A repository without a commit: there is no HEAD to repeat the run from.
+        return None
+    return {"commit": commit, "dirty": any(not line.startswith("#") for line in lines)}
 
 
 def environment_record() -> dict[str, Any]:
     """The software environment, stored once in the index and shared by the runs made in it."""
+    return copy.deepcopy(_environment())
+
+
+@functools.cache
+def _environment() -> dict[str, Any]:
+    # Read once per process, whose interpreter and packages are taken as fixed for its
+    # life: reading the packages' metadata cost more than the rest of starting a run.
     facts = {
         "python": sys.version.split()[0],
         "platform": platform.platform(),

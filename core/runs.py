@@ -74,6 +74,40 @@ def _status_is(*statuses: RunStatus) -> Any:
     return lambda doc: doc["status"] in wanted
 
 
+def is_unfinished(doc: Mapping[str, Any]) -> bool:
+    """Whether a run may still be ended (`RunBook.finish`: the first ending wins)."""
+    return doc["status"] in (RunStatus.RUNNING, RunStatus.QUEUED)
+
+
+def _started_fields(pid: int, pid_started: float | None, launcher: bool = False) -> dict[str, Any]:
+    """The changes that record a run running under `pid` (see `RunBook.mark_started`)."""
+    return {
+        "status": str(RunStatus.RUNNING),
+        "pid": pid,
+        "pid_started": pid_started,
+        "pid_is_launcher": launcher,
+        "host": socket.gethostname(),
+        "started_at": time.time(),
+    }
+
+
+def final_fields(
+    status: RunStatus,
+    reason: str,
+    summary: Mapping[str, Any] | None = None,
+    code: int | None = None,
+) -> dict[str, Any]:
+    """The changes that record a run's end (see `RunBook.finish`)."""
+    changes: dict[str, Any] = {
+        "status": str(status),
+        "ended_at": time.time(),
+        "exit": {"reason": reason, "code": code},
+    }
+    if summary is not None:
+        changes["summary"] = dict(summary)
+    return changes
+
+
 def final_status_logged(events_path: Path) -> StatusEvent | None:
     """The run's last status event when it ends the run (None when the last one does not)."""
     for event in reversed(read_tail(events_path)):
@@ -112,11 +146,27 @@ class RunBook:
 
     # -- creating ---------------------------------------------------------------------
 
-    def create(self, request: RunRequest, executor: str, cwd: Path) -> RunDoc:
-        """Store a new run: queued for the engine, or running for a foreground launcher."""
-        return self.create_many([request], executor, cwd)[0]
+    def create(
+        self,
+        request: RunRequest,
+        executor: str,
+        cwd: Path,
+        started_by: tuple[int, float | None] | None = None,
+    ) -> RunDoc:
+        """Store a new run: queued for the engine, or running for a foreground launcher.
 
-    def create_many(self, requests: Sequence[RunRequest], executor: str, cwd: Path) -> list[RunDoc]:
+        `started_by` (a pid and its start time) stores a foreground run already started
+        by that process, as `mark_started` would record it, in the same index write.
+        """
+        return self.create_many([request], executor, cwd, started_by)[0]
+
+    def create_many(
+        self,
+        requests: Sequence[RunRequest],
+        executor: str,
+        cwd: Path,
+        started_by: tuple[int, float | None] | None = None,
+    ) -> list[RunDoc]:
         """Store new runs in one write of the index (a sweep of thousands of runs costs one
         rewrite of the file, not one per run)."""
         now = time.time()
@@ -155,6 +205,8 @@ class RunBook:
                 fields["sweep"] = request.sweep
             if request.resources:
                 fields["resources"] = request.resources
+            if foreground and started_by is not None:
+                fields.update(_started_fields(*started_by))
             fields_list.append(fields)
         docs = self.index.insert_many(fields_list, environment)
         for doc in docs:
@@ -171,14 +223,7 @@ class RunBook:
     ) -> RunDoc | None:
         """Running under `pid`: its worker, or with `launcher` the process that claimed the
         run and is about to start the worker (never to be signalled for the run)."""
-        changes: dict[str, Any] = {
-            "status": str(RunStatus.RUNNING),
-            "pid": pid,
-            "pid_started": pid_started,
-            "pid_is_launcher": launcher,
-            "host": socket.gethostname(),
-            "started_at": time.time(),
-        }
+        changes = _started_fields(pid, pid_started, launcher)
         if executor is not None:
             changes["executor"] = executor
         return self.index.update(
@@ -216,15 +261,8 @@ class RunBook:
         write_event: bool = True,
     ) -> RunDoc | None:
         """Record a final state if the run is still running (or queued); first one wins."""
-        changes: dict[str, Any] = {
-            "status": str(status),
-            "ended_at": time.time(),
-            "exit": {"reason": reason, "code": code},
-        }
-        if summary is not None:
-            changes["summary"] = dict(summary)
         updated = self.index.update(
-            run_id, changes, when=_status_is(RunStatus.RUNNING, RunStatus.QUEUED)
+            run_id, final_fields(status, reason, summary, code), when=is_unfinished
         )
         if updated is not None and write_event:
             append_event(

@@ -15,6 +15,7 @@ run's log.
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import signal
 import sys
@@ -31,11 +32,12 @@ from nslab.core.processes import process_start_time
 from nslab.core.registry import ENTRY_POINT_GROUP
 from nslab.core.requests import check_seed, check_storable
 from nslab.core.run_files import ForwardedRunFiles, LocalRunFiles
-from nslab.core.runs import RunBook, RunRequest
+from nslab.core.runs import RunBook, RunRequest, final_fields, is_unfinished
 from nslab.core.status import EXECUTOR_FOREGROUND, TRACKED_PRESET, RunStatus
 from nslab.core.writer_lock import take_writer_lock
 from nslab.store.events import EventWriter
 from nslab.store.home import StoreLayout, resolve_home
+from nslab.store.index import RunDoc
 
 ATTACH_FD_ENV: Final = "NSLAB_ATTACH_FD"
 ATTACH_PIPE_ENV: Final = "NSLAB_ATTACH_PIPE"
@@ -114,9 +116,15 @@ class _StoredRun:
         return reason
 
     def end(self, status: RunStatus, reason: str, summary: dict[str, float], device: str) -> None:
-        doc = self._book.index.get(self._run_id)
-        self._book.index.update(self._run_id, {"repro": {**doc["repro"], "device": device}})
-        self._book.finish(self._run_id, status, reason, summary=summary, code=0, write_event=False)
+        ending = final_fields(status, reason, summary, code=0)
+
+        def changes(current: RunDoc) -> dict[str, Any]:
+            # One index write: the device is recorded whoever ended the run (a `nslab
+            # cancel` may have), the end only if nothing ended it first.
+            device_known = {"repro": {**current["repro"], "device": device}}
+            return {**device_known, **ending} if is_unfinished(current) else device_known
+
+        self._book.index.update(self._run_id, changes)
         os.close(self._lock_fd)
 
 
@@ -300,7 +308,7 @@ def _create(
 ) -> TrackedRun:
     if not kind.strip():
         raise TrackingError("nslab.init() needs a kind: a few words naming what the script does")
-    if kind in entry_points(group=ENTRY_POINT_GROUP).names:
+    if kind in _registered_kinds():
         raise TrackingError(
             f"'{kind}' is a registered experiment kind; `nslab run {kind}` runs it, and a "
             "tracked run needs a kind of its own"
@@ -315,17 +323,31 @@ def _create(
         name=name or kind,
         tags=tuple(tags),
     )
-    doc = book.create(request, EXECUTOR_FOREGROUND, Path.cwd())
+    # Stored running under this live pid from its first write: until the writer lock is
+    # taken, that is what keeps another process's reconcile from taking the run for dead.
+    pid = os.getpid()
+    doc = book.create(request, EXECUTOR_FOREGROUND, Path.cwd(), (pid, _start_time(pid)))
     run_id = doc["id"]
     lock_fd = take_writer_lock(layout.run_dir(run_id))
-    pid = os.getpid()
-    book.mark_started(run_id, pid, process_start_time(pid))
     events = EventWriter(layout.events_path(run_id))
     ctx = RunContext(
         run_id, LocalRunFiles(layout.run_dir(run_id)), events, doc["seed"], layout.cache_dir
     )
     ctx.emit_status(status="running", attempt=1)
     return TrackedRun(ctx, events, _StoredRun(book, run_id, lock_fd), config)
+
+
+@functools.cache
+def _registered_kinds() -> frozenset[str]:
+    # Read once per process, like the package versions a run records: the installed
+    # distributions' metadata costs more than the rest of starting a run.
+    return frozenset(entry_points(group=ENTRY_POINT_GROUP).names)
+
+
+@functools.cache
+def _start_time(pid: int) -> float | None:
+    """This process's start time (keyed by pid: a forked child has its own)."""
+    return process_start_time(pid)
 
 
 def _inherited_pipe() -> tuple[int, str] | None:

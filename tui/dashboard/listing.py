@@ -1,18 +1,26 @@
 """The runs as the dashboard lists them, built off the UI thread.
 
 Everything the screens need that grows with the number of runs (the lookup by id, the
-ids in order, the live counts, the queue) is made here, in the feed's worker, so a
-handler on the UI thread only swaps one listing for the next however many runs there are.
+ids in order and where each is, the live counts, the queue) is made here, in the feed's
+worker, and every filtered or sorted view of it in the runs screen's view worker, so a
+handler on the UI thread only swaps one listing or view for the next however many runs
+there are.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from nslab.core.runs import RunBook
 from nslab.core.status import RunStatus
 from nslab.store.index import RunDoc
+from nslab.tui.dashboard.filtering import SORT_ORDERS, RunFilter, search_text, sort_runs
+
+# The runs a view worker filters between two looks at whether it was cancelled: a few
+# milliseconds of work, so a stale filter stops soon after a newer keystroke.
+VIEW_CHUNK = 4096
 
 
 # Compared by identity: equality would walk every run.
@@ -25,24 +33,92 @@ class RunListing:
     complete: bool
     by_id: dict[str, RunDoc]
     ids: tuple[str, ...]
+    # Where each run is in `ids`: the runs table keeps its cursor on a run without a search.
+    positions: dict[str, int]
     running: int
     # In the engine's order.
     queued: list[RunDoc] = field(default_factory=list)
+    # The filter's search texts, made by the first view worker that needs them; the lock
+    # makes a second one wait for them rather than make them again.
+    _texts: list[str] | None = field(default=None, repr=False)
+    _texts_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def of(cls, docs: list[RunDoc], book: RunBook, complete: bool = True) -> RunListing:
         by_id = {doc["id"]: doc for doc in docs}
+        ids = tuple(by_id)
         return cls(
             docs,
             complete,
             by_id,
-            tuple(by_id),
+            ids,
+            {run_id: position for position, run_id in enumerate(ids)},
             sum(doc["status"] == RunStatus.RUNNING for doc in docs),
             book.queued_in_order(docs),
         )
 
+    def __repr__(self) -> str:
+        # Short: a dataclass's own repr would walk every run.
+        return f"RunListing({len(self.docs)} runs, complete={self.complete})"
 
-EMPTY_LISTING = RunListing([], False, {}, (), 0)
+    def search_texts(self) -> list[str]:
+        """Each run's `search_text`, in `docs` order (made once per listing, in a worker)."""
+        with self._texts_lock:
+            if self._texts is None:
+                self._texts = [search_text(doc) for doc in self.docs]
+            return self._texts
+
+
+EMPTY_LISTING = RunListing([], False, {}, (), {}, 0)
+
+
+@dataclass(eq=False)
+class RunView:
+    """The runs of one listing that a filter keeps, in one order, and where each is."""
+
+    source: RunListing
+    run_filter: RunFilter
+    order: str
+    ids: Sequence[str]
+    positions: Mapping[str, int]
+
+    def __repr__(self) -> str:
+        return f"RunView({len(self.ids)} of {self.source!r}, {self.run_filter}, {self.order})"
+
+    @classmethod
+    def newest(cls, listing: RunListing) -> RunView:
+        """Every run, newest first: the listing's own order, so made in no time."""
+        return cls(listing, RunFilter(), SORT_ORDERS[0], listing.ids, listing.positions)
+
+    @staticmethod
+    def is_newest(run_filter: RunFilter, order: str) -> bool:
+        """Whether `run_filter` and `order` list every run in the listing's own order."""
+        return not run_filter and order == SORT_ORDERS[0]
+
+
+def make_view(
+    listing: RunListing, run_filter: RunFilter, order: str, cancelled: Callable[[], bool]
+) -> RunView | None:
+    """The view of `listing` that `run_filter` and `order` make (in a worker: it walks
+    every run), or None once `cancelled()` says a newer one is wanted."""
+    if RunView.is_newest(run_filter, order):
+        return RunView.newest(listing)
+    docs = listing.docs
+    if run_filter:
+        texts = listing.search_texts() if run_filter.words else []
+        kept: list[RunDoc] = []
+        for start in range(0, len(docs), VIEW_CHUNK):
+            if cancelled():
+                return None
+            end = start + VIEW_CHUNK
+            kept += run_filter.select(docs[start:end], texts[start:end])
+        docs = kept
+    if cancelled():
+        return None
+    ids = tuple(doc["id"] for doc in sort_runs(docs, order))
+    return RunView(
+        listing, run_filter, order, ids, {run_id: position for position, run_id in enumerate(ids)}
+    )
 
 
 def merge_newest(newest: Sequence[RunDoc], live: Sequence[RunDoc]) -> list[RunDoc]:

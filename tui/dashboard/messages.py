@@ -1,4 +1,4 @@
-"""Messages from the store-reading worker to the app (posted from a thread)."""
+"""Messages from the dashboard's workers to the app and its screens (posted from a thread)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from textual.message import Message
 
 from nslab.core.engine import EngineState
 from nslab.store.records import Event
-from nslab.tui.dashboard.listing import RunListing
+from nslab.tui.dashboard.listing import RunListing, RunView
 from nslab.tui.records import RunRecord
 
 
@@ -51,6 +51,16 @@ class EventsRead(Message):
         super().__init__()
         self.records = records
         self.events = events
+
+
+class ViewMade(Message):
+    """A view of the runs made by the runs screen's view worker, for the request numbered
+    `generation`: the screen shows it only if no newer request was made since."""
+
+    def __init__(self, view: RunView, generation: int) -> None:
+        super().__init__()
+        self.view = view
+        self.generation = generation
 
 
 class ActionDone(Message):

@@ -5,16 +5,19 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 
 from rich.markup import escape
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Input, Static
+from textual.worker import get_current_worker
 
 from nslab.core.status import RunStatus
 from nslab.store.index import RunDoc
 from nslab.tui.charting import SeriesMirrors, sparkline_values
-from nslab.tui.dashboard.filtering import SORT_ORDERS, RunFilter, filter_hint, sort_runs
+from nslab.tui.dashboard.filtering import SORT_ORDERS, RunFilter, filter_hint
+from nslab.tui.dashboard.listing import EMPTY_LISTING, RunListing, RunView, make_view
+from nslab.tui.dashboard.messages import ViewMade
 from nslab.tui.dashboard.palette import tint
 from nslab.tui.dashboard.screens.following import FollowingScreen
 from nslab.tui.dashboard.widgets.key_bar import KeyBar
@@ -26,6 +29,7 @@ QUEUE_SHOWN = 4
 # A sweep's long run names would push the queue's order off its three lines.
 QUEUE_NAME_WIDTH = 24
 SPARK_WIDTH = 12
+VIEW_WORKERS = "runs-view"
 
 
 def run_row(
@@ -124,9 +128,13 @@ class RunsScreen(FollowingScreen):
         self.run_order = SORT_ORDERS[0]
         self._rows = RowCache()
         self._shown_text: dict[str, str] = {}
-        # The ids listed and what they were made from: made again only when the listing,
-        # the filter or the order changed, not at every redraw.
-        self._listed: tuple[object, Sequence[str]] = (None, ())
+        # The runs listed; a filtered or sorted view is made by a worker and shown once
+        # it is in (the one before stays on screen meanwhile).
+        self._view = RunView.newest(EMPTY_LISTING)
+        # The listing, filter and order the view shown or being made is of, and the number
+        # of that request: a view made for an earlier request is dropped.
+        self._wanted: tuple[RunListing, RunFilter, str] | None = None
+        self._generation = 0
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="runs-bar"):
@@ -152,19 +160,38 @@ class RunsScreen(FollowingScreen):
 
     # -- drawing ------------------------------------------------------------------------
 
-    def visible_ids(self) -> Sequence[str]:
+    def _want_view(self) -> None:
+        """Ask for the view of the current listing, filter and order (once per change): the
+        listing's own order is shown at once, any other view is made by a worker, as it
+        walks every run. The latest request wins: the worker making an older one is
+        cancelled, and a view it already posted is dropped."""
         listing = self.dashboard.listing
-        made_from = (listing, self.run_filter, self.run_order)
-        if self._listed[0] != made_from:
-            if not self.run_filter and self.run_order == "newest":
-                ids: Sequence[str] = listing.ids
-            else:
-                docs = listing.docs
-                if self.run_filter:
-                    docs = [doc for doc in docs if self.run_filter.matches(doc)]
-                ids = [doc["id"] for doc in sort_runs(docs, self.run_order)]
-            self._listed = (made_from, ids)
-        return self._listed[1]
+        wanted = (listing, self.run_filter, self.run_order)
+        if wanted == self._wanted:
+            return
+        self._wanted = wanted
+        self._generation += 1
+        if RunView.is_newest(self.run_filter, self.run_order):
+            self.workers.cancel_group(self, VIEW_WORKERS)
+            self._view = RunView.newest(listing)
+        else:
+            self._make_view(listing, self.run_filter, self.run_order, self._generation)
+
+    # Described here: by default the description is the arguments' repr, made on the UI thread.
+    @work(thread=True, exclusive=True, group=VIEW_WORKERS, description="making the runs view")
+    def _make_view(
+        self, listing: RunListing, run_filter: RunFilter, order: str, generation: int
+    ) -> None:
+        worker = get_current_worker()
+        view = make_view(listing, run_filter, order, lambda: worker.is_cancelled)
+        if view is not None:
+            self.post_message(ViewMade(view, generation))
+
+    @on(ViewMade)
+    def _view_made(self, message: ViewMade) -> None:
+        if message.generation == self._generation:
+            self._view = message.view
+            self.redraw_now()
 
     def draw_key(self) -> Hashable:
         table = self.query_one(RunsTable)
@@ -183,10 +210,11 @@ class RunsScreen(FollowingScreen):
         app = self.dashboard
         now = app.clock()
         table = self.query_one(RunsTable)
-        ids = self.visible_ids()
-        table.set_rows(ids, lambda run_id: self._row(run_id, now))
+        self._want_view()
+        view = self._view
+        table.set_rows(view.ids, view.positions, lambda run_id: self._row(run_id, now))
         app.refresh_following()
-        self._draw_bar(len(ids))
+        self._draw_bar(view)
         self._draw_store_error()
         self._draw_empty_store()
         self._draw_queue()
@@ -209,7 +237,7 @@ class RunsScreen(FollowingScreen):
     def followed_ids(self) -> set[str]:
         return set(self.query_one(RunsTable).visible_ids())
 
-    def _draw_bar(self, shown: int) -> None:
+    def _draw_bar(self, view: RunView) -> None:
         app = self.dashboard
         engine = app.engine
         if not app.engine_known:
@@ -228,12 +256,13 @@ class RunsScreen(FollowingScreen):
             f"{state}  [{running}]{listing.running} running[/]  "
             f"[{queued}]{len(listing.queued)} queued[/]",
         )
-        described = plural(len(listing.docs), "run")
-        if not listing.complete:
+        # Counted from the listing the view was made from, so both counts are of one read.
+        described = plural(len(view.source.docs), "run")
+        if not view.source.complete:
             # A count of the newest runs would read as the store's: say what it is.
             described = f"newest {described}, loading the rest…"
-        if self.run_filter:
-            described = f"{shown} of {described}"
+        if view.run_filter:
+            described = f"{len(view.ids)} of {described}"
         if app.index_error is not None:
             described = "run index unreadable"
         elif not app.index_loaded:
@@ -315,8 +344,12 @@ class RunsScreen(FollowingScreen):
     def action_compare(self) -> None:
         from nslab.tui.dashboard.screens.compare import CompareScreen
 
-        table = self.query_one(RunsTable)
-        chosen = [run_id for run_id in table.run_ids if run_id in table.selected]
+        positions = self._view.positions
+        selected = self.query_one(RunsTable).selected
+        # In the order listed, found without walking the list.
+        chosen = sorted(
+            (run_id for run_id in selected if run_id in positions), key=positions.__getitem__
+        )
         if len(chosen) < 2:
             self.notify("select two or more runs with space, then press m", severity="warning")
             return

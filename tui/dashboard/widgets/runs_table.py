@@ -114,14 +114,6 @@ def fit_columns(width: int, text_widths: Mapping[str, int]) -> list[tuple[Column
     return fitted
 
 
-def _position(run_ids: Sequence[str], run_id: str, default: int) -> int:
-    """Where `run_id` is listed (`default` when it no longer is)."""
-    try:
-        return run_ids.index(run_id)
-    except ValueError:
-        return default
-
-
 def clip(text: str, width: int) -> str:
     if len(text) <= width:
         return text.ljust(width)
@@ -159,22 +151,24 @@ class RunsTable(ScrollView, can_focus=True):
 
     # -- data ---------------------------------------------------------------------------
 
-    def set_rows(self, run_ids: Sequence[str], row_source: RowSource) -> None:
-        """The runs listed, in order, and how to make the row of one of them.
+    def set_rows(
+        self, run_ids: Sequence[str], positions: Mapping[str, int], row_source: RowSource
+    ) -> None:
+        """The runs listed, in order, where each is, and how to make the row of one of them.
 
-        Rows are made only for the lines on screen, when drawn, so listing 10,000 runs
+        Rows are made only for the lines on screen, when drawn, so listing 100,000 runs
         costs as little as listing 50. The cursor stays on the same run when it still is
-        listed.
+        listed (found in `positions`, not searched for).
         """
         current = self.cursor_id
-        # Kept, not copied: the caller hands a sequence it no longer changes, and a copy of
+        # Kept, not copied: the caller hands sequences it no longer changes, and a copy of
         # 100,000 ids at every redraw would be the UI thread's largest cost.
         self.run_ids = run_ids
         self.row_source = row_source
         self.virtual_size = Size(self.size.width, len(run_ids) + 1)
         position = self.cursor
         if current is not None and self.cursor_id != current:
-            position = _position(run_ids, current, self.cursor)
+            position = positions.get(current, self.cursor)
         self.cursor = min(position, max(len(run_ids) - 1, 0))
         self.refresh()
 

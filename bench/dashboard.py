@@ -1,23 +1,33 @@
 """Dashboard benchmarks: start-up with a large index (the first frame, from the newest
-runs, then every run listed), one refresh while runs stream, and
-drawing a long curve. Prints figures beside the goals of issues 3 and 28; asserts nothing.
+runs, then every run listed), filtering and sorting 100,000 runs, one refresh while runs
+stream, and drawing a long curve. Prints figures beside the goals of issues 3 and 28;
+asserts nothing.
 
 Run: `.venv/bin/python bench/dashboard.py` (or `make bench`). For scale: TensorBoard is
 reported to stall at about 250 runs and the MLflow UI to break at about 1,700.
+`--filtering HOME` times only the filtering and sorting, over the store at HOME (the
+dashboard only reads it); it uses nothing but the app, its runs screen and its table, so
+it also times an older checkout (PYTHONPATH at its `src`), for before/after pairs.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import gc
 import multiprocessing
 import statistics
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from textual._wait import wait_for_idle
+from textual.pilot import Pilot
+from textual.widgets import Input
 
 from nslab.core.runs import RunBook, RunRequest
 from nslab.core.status import EXECUTOR_ENGINE
@@ -40,6 +50,17 @@ LOGGED_POINTS_PER_RUN = 500
 REFRESH_SAMPLES = 30
 REDRAW_SAMPLES = 10
 LONG_CURVE_POINTS = 100_000
+# Typed one key at a time into the runs screen's filter: the first four keys keep every
+# run (the longest list to make), the rest fewer and fewer.
+FILTER_TEXT = "run-4242"
+# Set whole, in turn: every run kept, then none.
+STATUS_FILTERS = ("status:succeeded", "status:failed")
+STATUS_CHANGES = 6
+# `s` from newest: oldest, name, status, kind, sweep, then newest again.
+SORT_CHANGES = 6
+# How often the probe looks at the UI thread's event loop.
+PROBE_INTERVAL_S = 0.005
+IDLE_SAMPLES = 7
 
 
 def fill_store(home: Path, runs: int, running: int) -> list[str]:
@@ -212,6 +233,192 @@ async def measure_long_curve() -> tuple[float, float]:
     return statistics.median(samples), shown
 
 
+@dataclass
+class Keystroke:
+    """One key (or one change of the filter box) at the runs screen, seen from the UI
+    thread: its CPU seconds there, from the key until the app is idle again (less what an
+    idle app spends in as long); the longest the event loop was held meanwhile; and the
+    seconds until the table listed the runs it asks for (0 when the list did not change)."""
+
+    ui_cpu: float
+    stall: float
+    listed: float
+
+
+class LoopProbe:
+    """A task on the UI thread's event loop: how late its wake-ups come (the loop was held)
+    and when the runs table last got a new list of runs."""
+
+    def __init__(self, table: RunsTable) -> None:
+        self.table = table
+        self.started = time.perf_counter()
+        self.stall = 0.0
+        self.listed = 0.0
+        self._shown = table.run_ids
+        self._task = asyncio.create_task(self._watch())
+
+    async def _watch(self) -> None:
+        last = time.perf_counter()
+        while True:
+            await asyncio.sleep(PROBE_INTERVAL_S)
+            now = time.perf_counter()
+            self.stall = max(self.stall, now - last - PROBE_INTERVAL_S)
+            last = now
+            if self.table.run_ids is not self._shown:
+                self._shown = self.table.run_ids
+                self.listed = now - self.started
+
+    def stop(self) -> None:
+        self._task.cancel()
+
+
+async def until_idle() -> None:
+    """Until the process (every thread: the view worker too) has been idle a while."""
+    await wait_for_idle(0.1, 30.0)
+
+
+async def idle_ui_cpu_rate(table: RunsTable) -> float:
+    """CPU seconds per second the UI thread spends when no key comes, timed as a key is
+    (redraw timers, the feed's messages, the probe, waiting for idle): the median of a
+    few steps that do nothing."""
+
+    async def nothing() -> None:
+        await asyncio.sleep(0)
+
+    rates = []
+    for _ in range(IDLE_SAMPLES):
+        probe = LoopProbe(table)
+        cpu = time.thread_time()
+        await nothing()
+        await until_idle()
+        rates.append((time.thread_time() - cpu) / (time.perf_counter() - probe.started))
+        probe.stop()
+    return statistics.median(rates)
+
+
+async def keystroke(
+    table: RunsTable, idle_rate: float, act: Callable[[], Awaitable[None]]
+) -> Keystroke:
+    probe = LoopProbe(table)
+    cpu = time.thread_time()
+    await act()
+    await until_idle()
+    elapsed = time.perf_counter() - probe.started
+    probe.stop()
+    ui_cpu = max(time.thread_time() - cpu - idle_rate * elapsed, 0.0)
+    return Keystroke(ui_cpu, probe.stall, probe.listed)
+
+
+@dataclass
+class Filtering:
+    steps: dict[str, list[Keystroke]]
+    # CPU seconds a second of the UI thread when no key comes (subtracted from each step).
+    idle_rate: float
+    # Seconds of one full cyclic collection with every run listed.
+    full_collection: float
+
+
+async def measure_filtering(home: Path) -> Filtering:
+    """Typing a text filter, changing a status filter and the sort, over every run of the
+    store at `home`, each step timed from the UI thread (`Keystroke`)."""
+    runs = len(RunIndex(StoreLayout(home)).all())
+    timings: dict[str, list[Keystroke]] = {"text": [], "status": [], "sort": []}
+    app = NslabDashboard(home)
+    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+        table = await listed_whole(app, pilot, runs)
+        # The collection that reading every run makes due (on whichever thread then
+        # allocates), made now: it is the reading's cost, not the first key's.
+        start = time.perf_counter()
+        gc.collect()
+        full_collection = time.perf_counter() - start
+        await until_idle()
+        idle_rate = await idle_ui_cpu_rate(table)
+        await pilot.press("slash")
+        for key in FILTER_TEXT:
+            timings["text"].append(await keystroke(table, idle_rate, pressing(pilot, key)))
+        box = app.screen.query_one("#filter", Input)
+        for change in range(STATUS_CHANGES):
+            text = STATUS_FILTERS[change % len(STATUS_FILTERS)]
+            timings["status"].append(await keystroke(table, idle_rate, setting(pilot, box, text)))
+        await pilot.press("escape")
+        await until_idle()
+        for _ in range(SORT_CHANGES):
+            timings["sort"].append(await keystroke(table, idle_rate, pressing(pilot, "s")))
+    return Filtering(timings, idle_rate, full_collection)
+
+
+async def listed_whole(app: NslabDashboard, pilot: Pilot[None], runs: int) -> RunsTable:
+    """The runs table once every run is listed and the app is idle."""
+    while True:
+        screen = app.screen
+        if isinstance(screen, RunsScreen):
+            table = screen.query_one(RunsTable)
+            if len(table.run_ids) >= runs:
+                await until_idle()
+                return table
+        await pilot.pause(0.05)
+
+
+def pressing(pilot: Pilot[None], key: str) -> Callable[[], Awaitable[None]]:
+    return lambda: pilot.press(key)
+
+
+def setting(pilot: Pilot[None], box: Input, text: str) -> Callable[[], Awaitable[None]]:
+    async def change() -> None:
+        box.value = text
+        await pilot.pause()
+
+    return change
+
+
+def filtering_rows(home: Path) -> list[tuple[str, str, str]]:
+    runs = len(RunIndex(StoreLayout(home)).all())
+    filtering = asyncio.run(measure_filtering(home))
+    rows = [
+        (
+            f"a full cyclic collection with {runs:,} runs listed (holds every thread)",
+            f"{filtering.full_collection * 1000:.0f} ms",
+            "",
+        ),
+        (
+            "UI thread CPU per second when idle (subtracted below)",
+            f"{filtering.idle_rate * 1000:.1f} ms",
+            "",
+        ),
+    ]
+    for kind, label in (
+        ("text", f"a keystroke of a text filter ('{FILTER_TEXT}' typed)"),
+        ("status", f"a status filter changed ({' / '.join(STATUS_FILTERS)})"),
+        ("sort", "a sort change (s, through every order)"),
+    ):
+        steps = filtering.steps[kind]
+        ui_cpu = [step.ui_cpu for step in steps]
+        rows.append(
+            (
+                f"{label} at {runs:,} runs, UI thread CPU, median (worst)",
+                f"{statistics.median(ui_cpu) * 1000:.1f} ({max(ui_cpu) * 1000:.1f}) ms",
+                "<= 50 ms",
+            )
+        )
+        stalls = [step.stall for step in steps]
+        rows.append(
+            (
+                "  longest the UI thread's loop was held, median (worst)",
+                f"{statistics.median(stalls) * 1000:.0f} ({max(stalls) * 1000:.0f}) ms",
+                "",
+            )
+        )
+        listed = [step.listed for step in steps]
+        rows.append(
+            (
+                "  until the runs it asks for are listed, median (worst)",
+                f"{statistics.median(listed) * 1000:.0f} ({max(listed) * 1000:.0f}) ms",
+                "",
+            )
+        )
+    return rows
+
+
 def report(rows: list[tuple[str, str, str]]) -> None:
     width = max(len(row[0]) for row in rows)
     print(f"{'measure'.ljust(width)}  {'measured':>22}  goal")
@@ -220,6 +427,16 @@ def report(rows: list[tuple[str, str, str]]) -> None:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--filtering", type=Path, metavar="HOME", help="time only filtering and sorting here"
+    )
+    options = parser.parse_args()
+    if options.filtering is not None:
+        if not StoreLayout(options.filtering).index_path.exists():
+            parser.error(f"no run index in {options.filtering}")
+        report(filtering_rows(options.filtering))
+        return
     rows: list[tuple[str, str, str]] = []
     empty = statistics.median([asyncio.run(measure_empty_app()) for _ in range(3)])
     rows.append(
@@ -256,6 +473,7 @@ def main() -> None:
                     "",
                 )
             )
+        rows.extend(filtering_rows(home))
 
         home = Path(scratch) / "refresh"
         ids = fill_store(home, REFRESH_RUNS, running=STREAMING_RUNS)

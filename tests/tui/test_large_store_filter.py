@@ -101,12 +101,16 @@ async def test_rapid_typing_ends_on_the_last_text_and_a_stale_view_is_dropped(
     released = threading.Event()
 
     def slow_make_view(
-        listing: RunListing, run_filter: RunFilter, order: str, cancelled: Callable[[], bool]
+        listing: RunListing,
+        run_filter: RunFilter,
+        order: str,
+        cursor_on: str | None,
+        cancelled: Callable[[], bool],
     ) -> RunView | None:
         if run_filter == held:
             assert released.wait(60), "the held view was never released"
-            return make_view(listing, run_filter, order, lambda: False)
-        return make_view(listing, run_filter, order, cancelled)
+            return make_view(listing, run_filter, order, cursor_on, lambda: False)
+        return make_view(listing, run_filter, order, cursor_on, cancelled)
 
     monkeypatch.setattr(runs_module, "make_view", slow_make_view)
     app = NslabDashboard(home)
@@ -150,14 +154,20 @@ def test_a_view_filters_across_chunks_and_sorts(
     monkeypatch.setattr(listing_module, "VIEW_CHUNK", 7)
     book = RunBook(StoreLayout(home))
     listing = RunListing.of(book.index.all(), book)
-    view = make_view(listing, RunFilter.parse("run-2 status:succeeded"), "name", lambda: False)
+    by_name = sorted(named(names, "run-2"), key=names.__getitem__)
+    run_filter = RunFilter.parse("run-2 status:succeeded")
+    view = make_view(listing, run_filter, "name", by_name[40], lambda: False)
     assert view is not None and view.source is listing
-    assert list(view.ids) == sorted(named(names, "run-2"), key=names.__getitem__)
-    assert all(view.ids[position] == run_id for run_id, position in view.positions.items())
-    assert len(view.positions) == len(view.ids)
+    assert list(view.ids) == by_name
+    # Where the cursor's run is, found by the worker.
+    assert view.positions == {by_name[40]: 40}
+    (left_out,) = named(names, "run-1999")
+    view = make_view(listing, run_filter, "name", left_out, lambda: False)
+    assert view is not None and view.positions == {}
     # Every run newest first is the listing's own order: nothing is made.
-    newest = make_view(listing, RunFilter(), "newest", lambda: False)
+    newest = make_view(listing, RunFilter(), "newest", None, lambda: False)
     assert newest is not None and newest.ids is listing.ids
+    assert newest.positions is listing.positions
 
 
 def test_a_cancelled_view_stops_at_the_next_chunk(
@@ -173,5 +183,6 @@ def test_a_cancelled_view_stops_at_the_next_chunk(
         looks.append(1)
         return len(looks) == 3
 
-    assert make_view(listing, RunFilter.parse("run"), "newest", cancelled_at_the_third_look) is None
+    run_filter = RunFilter.parse("run")
+    assert make_view(listing, run_filter, "newest", None, cancelled_at_the_third_look) is None
     assert len(looks) == 3

@@ -175,15 +175,21 @@ class RunsScreen(FollowingScreen):
             self.workers.cancel_group(self, VIEW_WORKERS)
             self._view = RunView.newest(listing)
         else:
-            self._make_view(listing, self.run_filter, self.run_order, self._generation)
+            cursor_on = self.query_one(RunsTable).cursor_id
+            self._make_view(listing, self.run_filter, self.run_order, cursor_on, self._generation)
 
     # Described here: by default the description is the arguments' repr, made on the UI thread.
     @work(thread=True, exclusive=True, group=VIEW_WORKERS, description="making the runs view")
     def _make_view(
-        self, listing: RunListing, run_filter: RunFilter, order: str, generation: int
+        self,
+        listing: RunListing,
+        run_filter: RunFilter,
+        order: str,
+        cursor_on: str | None,
+        generation: int,
     ) -> None:
         worker = get_current_worker()
-        view = make_view(listing, run_filter, order, lambda: worker.is_cancelled)
+        view = make_view(listing, run_filter, order, cursor_on, lambda: worker.is_cancelled)
         if view is not None:
             self.post_message(ViewMade(view, generation))
 
@@ -344,12 +350,8 @@ class RunsScreen(FollowingScreen):
     def action_compare(self) -> None:
         from nslab.tui.dashboard.screens.compare import CompareScreen
 
-        positions = self._view.positions
-        selected = self.query_one(RunsTable).selected
-        # In the order listed, found without walking the list.
-        chosen = sorted(
-            (run_id for run_id in selected if run_id in positions), key=positions.__getitem__
-        )
+        table = self.query_one(RunsTable)
+        chosen = [run_id for run_id in table.run_ids if run_id in table.selected]
         if len(chosen) < 2:
             self.notify("select two or more runs with space, then press m", severity="warning")
             return

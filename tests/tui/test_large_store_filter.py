@@ -185,4 +185,5 @@ def test_a_cancelled_view_stops_at_the_next_chunk(
 
     run_filter = RunFilter.parse("run")
     assert make_view(listing, run_filter, "newest", None, cancelled_at_the_third_look) is None
+    # Once before the search texts, then before each chunk: stopped before the second.
     assert len(looks) == 3

@@ -114,6 +114,9 @@ def make_view(
         return RunView.newest(listing)
     docs = listing.docs
     if run_filter:
+        # Checked before the search texts: a worker may wait for another to make them.
+        if cancelled():
+            return None
         texts = listing.search_texts() if run_filter.words else []
         kept: list[RunDoc] = []
         for start in range(0, len(docs), VIEW_CHUNK):

@@ -1,5 +1,6 @@
-"""The cyclic collector around index reads: paused while they build, frozen after only in a
-process that exits once its command is done."""
+"""The cyclic collector around index reads: paused while they build; what a large read built
+goes to the oldest generation unscanned, and is frozen for good only in a process that exits
+once its command is done."""
 
 from __future__ import annotations
 
@@ -59,7 +60,12 @@ def dropped_cycle_survives(read: Callable[[], object]) -> bool:
     return alive() is not None
 
 
-def test_repeated_index_reads_leave_dropped_cycles_collectable(index: RunIndex) -> None:
+# Reads of this small store build fewer objects than AGED_FROM; with it at 0 they are aged.
+@pytest.mark.parametrize("aged_from", [index_file.AGED_FROM, 0])
+def test_repeated_index_reads_leave_dropped_cycles_collectable(
+    index: RunIndex, aged_from: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(index_file, "AGED_FROM", aged_from)
     layout = index.layout
     for _ in range(3):
         # A fresh index parses the file and builds every document, as the engine's or
@@ -68,6 +74,25 @@ def test_repeated_index_reads_leave_dropped_cycles_collectable(index: RunIndex) 
         assert not dropped_cycle_survives(lambda: RunIndex(layout).newest(5))
     assert gc.get_freeze_count() == 0
     assert gc.isenabled()
+
+
+def test_a_large_build_goes_to_the_oldest_generation_unscanned(
+    index: RunIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(index_file, "AGED_FROM", 0)
+    docs = RunIndex(index.layout).all()
+    assert any(obj is docs for obj in gc.get_objects(generation=2))
+    assert gc.get_freeze_count() == 0
+
+
+def test_what_the_process_froze_itself_stays_frozen(
+    index: RunIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(index_file, "AGED_FROM", 0)
+    gc.freeze()
+    frozen = gc.get_freeze_count()
+    RunIndex(index.layout).all()
+    assert gc.get_freeze_count() == frozen
 
 
 def test_the_collector_is_paused_while_building_and_not_frozen_after() -> None:

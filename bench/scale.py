@@ -24,6 +24,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 from nslab.core.context import RunContext
 from nslab.core.run_files import LocalRunFiles
 from nslab.core.runs import RunBook, RunRequest
@@ -45,6 +47,7 @@ PLOT_GENERATIONS = 10_000
 SPARK_RUNS = 10
 SPARK_LOG_BYTES = 100 * 1024**2
 POINT_METRICS = 3  # what `log_points` logs at each step
+BYTES_STEPS = 10_000
 STREAM_LOG_BYTES = 100 * 1024**2
 STREAM_SECONDS = 6.0
 STREAM_GENERATIONS_PER_S = 1_000
@@ -331,6 +334,33 @@ def bench_metric_curves(scratch: Path) -> list[Row]:
     ]
 
 
+def bench_metric_bytes(scratch: Path) -> list[Row]:
+    """Event-log bytes per metric point of random values, as a float64 computation and as
+    a float32 training loop (`.item()` of a float32 tensor) give them to `ctx.log`."""
+    draws = np.random.default_rng(28).random((BYTES_STEPS, POINT_METRICS))
+    kinds = {
+        "float64": draws.tolist(),
+        "float32": draws.astype(np.float32).astype(np.float64).tolist(),
+    }
+    rows = []
+    for kind, steps in kinds.items():
+        path = scratch / "bytes" / kind / "events.jsonl"
+        events = EventWriter(path)
+        ctx = RunContext(kind, LocalRunFiles(path.parent), events, 0, path.parent / "c")
+        for step, (loss, accuracy, lr) in enumerate(steps):
+            ctx.log(step, loss=loss, accuracy=accuracy, lr=lr)
+        events.close()
+        rows.append(
+            (
+                f"event-log bytes per metric point, random {kind}s "
+                f"({BYTES_STEPS:,} steps x {POINT_METRICS})",
+                f"{path.stat().st_size / (BYTES_STEPS * POINT_METRICS):.1f} B",
+                "<= Guild's 33.8 B (float32)",
+            )
+        )
+    return rows
+
+
 def median_s(call: Callable[[], object], repeats: int = REPEATS) -> tuple[float, float]:
     """Median wall and CPU seconds of `call` (CPU time shows the work on a loaded machine)."""
     wall, cpu = [], []
@@ -515,6 +545,7 @@ def main() -> None:
         bench_plot,
         bench_sparklines,
         bench_metric_curves,
+        bench_metric_bytes,
         bench_streaming,
     ]
     rows: list[Row] = []

@@ -213,12 +213,13 @@ def building_acyclic() -> Iterator[None]:
 
     Once re-enabled it would still scan what was built twice as young objects and once
     more in the full collection their promotion sets off (0.6 s of CPU while the
-    dashboard lists 100,000 runs). So what was built goes as it is to the oldest
-    generation: `gc.freeze` then `gc.unfreeze` move every object there, where full
-    collections scan it; a cycle among them dropped later is collected by the next one
-    (the young garbage of that moment waits for it too). A process that froze objects of
-    its own keeps them frozen: what it built is then left to the young collections. In a
-    process that exits after reading (`exits_after_reading`), it is frozen for good.
+    dashboard lists 100,000 runs). So a large build (`AGED_FROM` objects) goes as it is
+    to the oldest generation: `gc.freeze` then `gc.unfreeze` move every object there,
+    where full collections scan it; a cycle among them dropped later is collected by the
+    next one (the young garbage of that moment waits for it too). A process that froze
+    objects of its own keeps them frozen: what it built is then left to the young
+    collections. In a process that exits after reading (`exits_after_reading`), it is
+    frozen for good.
     """
     collecting = gc.isenabled()
     gc.disable()

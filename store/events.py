@@ -15,8 +15,8 @@ A metric value that is a finite Python float which a float32 holds exactly (a fl
 tensor's `.item()`, a numpy float32 turned into a float) is written with the shortest
 digits that round back to that float32, the digits orjson gives a numpy float32 (in its
 notation for a float64): `0.1`, not `0.10000000149011612`. Such a value reads back as the
-float64 those digits make, whose float32 is the value logged (the rare float32 whose
-digits, so read, round to its neighbour keeps its float64 digits). A float64 that is not
+float64 those digits make, whose float32 is the value logged (+-7.038531e-26, the one
+float32 whose digits, so read, round to its neighbour, keeps its float64 digits). A float64 that is not
 also a float32 reads back bit for bit, as does one whose shortest digits are already its
 float32's (0.5); a float64 result that happens to be a float32 (2**-20, read back as
 9.536743e-07) keeps only its float32 meaning. Integers, booleans, strings and numpy
@@ -96,8 +96,9 @@ def _write_float32s_short(records: list[Mapping[str, Any]]) -> None:
     if not exact.any():
         return
     short = np.array(orjson.loads(orjson.dumps(narrow[exact], option=orjson.OPT_SERIALIZE_NUMPY)))
-    # Read as a float64, then narrowed, digits round twice: for a rare float32 that lands
-    # on its neighbour (7.038531e-26), and that one keeps its float64 digits.
+    # Read as a float64, then narrowed, digits round twice: of all the float32s, only
+    # +-7.038531e-26 land on their neighbour (checked exhaustively), and keep their float64
+    # digits; the check costs a compare, and holds for any orjson.
     floats[exact] = np.where(short.astype(np.float32) == narrow[exact], short, floats[exact])
     if at is None:
         flat = floats.tolist()

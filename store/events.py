@@ -16,11 +16,11 @@ tensor's `.item()`, a numpy float32 turned into a float) is written with the sho
 digits that round back to that float32, the digits orjson gives a numpy float32 (in its
 notation for a float64): `0.1`, not `0.10000000149011612`. Such a value reads back as the
 float64 those digits make, whose float32 is the value logged (+-7.038531e-26, the one
-float32 whose digits, so read, round to its neighbour, keeps its float64 digits). A float64 that is not
-also a float32 reads back bit for bit, as does one whose shortest digits are already its
-float32's (0.5); a float64 result that happens to be a float32 (2**-20, read back as
-9.536743e-07) keeps only its float32 meaning. Integers, booleans, strings and numpy
-scalars are written as they are.
+float32 whose digits, so read, round to its neighbour, keeps its float64 digits). A
+float64 that is not also a float32 reads back bit for bit, as does one whose shortest
+digits are already its float32's (0.5); a float64 result that happens to be a float32
+(2**-20, read back as 9.536743e-07) keeps only its float32 meaning. Integers, booleans,
+strings and numpy scalars are written as they are.
 
 A writer given a path also keeps the log's metrics sidecar (store/metrics_sidecar.py):
 each flush indexes its batch while it encodes it, and appends the batch's records to the

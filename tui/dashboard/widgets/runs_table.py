@@ -154,14 +154,15 @@ class RunsTable(ScrollView, can_focus=True):
     def set_rows(
         self, run_ids: Sequence[str], positions: Mapping[str, int], row_source: RowSource
     ) -> None:
-        """The runs listed, in order, where each is, and how to make the row of one of them.
+        """The runs listed, in order, where to find the runs the cursor may be on, and how
+        to make the row of one of them.
 
         Rows are made only for the lines on screen, when drawn, so listing 100,000 runs
-        costs as little as listing 50. The cursor stays on the same run when it still is
-        listed (found in `positions`, not searched for).
+        costs as little as listing 50. The cursor stays on the same run when `positions`
+        says where it is (looked up, never searched for); else it keeps its line.
         """
         current = self.cursor_id
-        # Kept, not copied: the caller hands sequences it no longer changes, and a copy of
+        # Kept, not copied: the caller hands a sequence it no longer changes, and a copy of
         # 100,000 ids at every redraw would be the UI thread's largest cost.
         self.run_ids = run_ids
         self.row_source = row_source

@@ -160,15 +160,16 @@ def test_a_view_filters_across_chunks_and_sorts(
     view = make_view(listing, run_filter, "name", by_name[40], lambda: False)
     assert view is not None and view.source is listing
     assert list(view.ids) == by_name
-    # Where the cursor's run is, found by the worker.
-    assert view.positions == {by_name[40]: 40}
+    # Where the cursor's run is, found by the worker; no other run is looked for.
+    assert view.found == {by_name[40]: 40}
+    assert view.position(by_name[40]) == 40 and view.position(by_name[41]) is None
     (left_out,) = named(names, "run-1999")
     view = make_view(listing, run_filter, "name", left_out, lambda: False)
-    assert view is not None and view.positions == {}
-    # Every run newest first is the listing's own order: nothing is made.
+    assert view is not None and view.position(left_out) is None
+    # Every run newest first is the listing's own order: nothing is made, any run is found.
     newest = make_view(listing, RunFilter(), "newest", None, lambda: False)
     assert newest is not None and newest.ids is listing.ids
-    assert newest.positions is listing.positions
+    assert newest.position(by_name[40]) == list(names).index(by_name[40])
 
 
 def test_a_cancelled_view_stops_at_the_next_chunk(

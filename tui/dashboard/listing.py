@@ -1,10 +1,9 @@
 """The runs as the dashboard lists them, built off the UI thread.
 
 Everything the screens need that grows with the number of runs (the lookup by id, the
-ids in order and where each is, the live counts, the queue) is made here, in the feed's
-worker, and every filtered or sorted view of it in the runs screen's view worker, so a
-handler on the UI thread only swaps one listing or view for the next however many runs
-there are.
+ids in order, the live counts, the queue) is made here, in the feed's worker, and every
+filtered or sorted view of it in the runs screen's view worker, so a handler on the UI
+thread only swaps one listing or view for the next however many runs there are.
 """
 
 from __future__ import annotations
@@ -34,8 +33,6 @@ class RunListing:
     complete: bool
     by_id: dict[str, RunDoc]
     ids: tuple[str, ...]
-    # Where each run is in `ids`: the runs table keeps its cursor on a run without a search.
-    positions: dict[str, int]
     running: int
     # In the engine's order.
     queued: list[RunDoc] = field(default_factory=list)
@@ -47,13 +44,11 @@ class RunListing:
     @classmethod
     def of(cls, docs: list[RunDoc], book: RunBook, complete: bool = True) -> RunListing:
         by_id = {doc["id"]: doc for doc in docs}
-        ids = tuple(by_id)
         return cls(
             docs,
             complete,
             by_id,
-            ids,
-            {run_id: position for position, run_id in enumerate(ids)},
+            tuple(by_id),
             sum(doc["status"] == RunStatus.RUNNING for doc in docs),
             book.queued_in_order(docs),
         )
@@ -70,21 +65,20 @@ class RunListing:
             return self._texts
 
 
-EMPTY_LISTING = RunListing([], False, {}, (), {}, 0)
+EMPTY_LISTING = RunListing([], False, {}, (), 0)
 
 
 @dataclass(eq=False)
 class RunView:
-    """The runs of one listing that a filter keeps, in one order, and where to find the
-    runs the cursor may be on: every run in the listing's own order; else only the run
-    the cursor was on when the view was asked for (a mapping of every run would cost the
-    UI thread about 20 ms to free at 100,000 runs)."""
+    """The runs of one listing that a filter keeps, in one order."""
 
     source: RunListing
     run_filter: RunFilter
     order: str
     ids: Sequence[str]
-    positions: Mapping[str, int]
+    # Where the run the cursor was on when the view was asked for is, found by the worker
+    # that made it. Not a mapping of every run: freeing one costs about 20 ms at 100,000.
+    found: Mapping[str, int]
 
     def __repr__(self) -> str:
         return f"RunView({len(self.ids)} of {self.source!r}, {self.run_filter}, {self.order})"
@@ -92,7 +86,18 @@ class RunView:
     @classmethod
     def newest(cls, listing: RunListing) -> RunView:
         """Every run, newest first: the listing's own order, so made in no time."""
-        return cls(listing, RunFilter(), SORT_ORDERS[0], listing.ids, listing.positions)
+        return cls(listing, RunFilter(), SORT_ORDERS[0], listing.ids, {})
+
+    def position(self, run_id: str) -> int | None:
+        """Where `run_id` is listed, if it is: as found by the view's worker, else (every
+        run newest first, a view made on the UI thread) searched for, at C speed (a few
+        ms at 100,000 runs), only when the cursor's run moved."""
+        if not RunView.is_newest(self.run_filter, self.order):
+            return self.found.get(run_id)
+        try:
+            return self.ids.index(run_id)
+        except ValueError:
+            return None
 
     @staticmethod
     def is_newest(run_filter: RunFilter, order: str) -> bool:
@@ -128,11 +133,11 @@ def make_view(
     if cancelled():
         return None
     ids = tuple(doc["id"] for doc in sort_runs(docs, order))
-    positions = {}
+    found = {}
     if cursor_on is not None:
         with contextlib.suppress(ValueError):  # the filter left it out
-            positions[cursor_on] = ids.index(cursor_on)
-    return RunView(listing, run_filter, order, ids, positions)
+            found[cursor_on] = ids.index(cursor_on)
+    return RunView(listing, run_filter, order, ids, found)
 
 
 def merge_newest(newest: Sequence[RunDoc], live: Sequence[RunDoc]) -> list[RunDoc]:

@@ -218,7 +218,7 @@ class RunsScreen(FollowingScreen):
         table = self.query_one(RunsTable)
         self._want_view()
         view = self._view
-        table.set_rows(view.ids, view.positions, lambda run_id: self._row(run_id, now))
+        table.set_rows(view.ids, view.position, lambda run_id: self._row(run_id, now))
         app.refresh_following()
         self._draw_bar(view)
         self._draw_store_error()

@@ -152,14 +152,17 @@ class RunsTable(ScrollView, can_focus=True):
     # -- data ---------------------------------------------------------------------------
 
     def set_rows(
-        self, run_ids: Sequence[str], positions: Mapping[str, int], row_source: RowSource
+        self,
+        run_ids: Sequence[str],
+        position: Callable[[str], int | None],
+        row_source: RowSource,
     ) -> None:
-        """The runs listed, in order, where to find the runs the cursor may be on, and how
-        to make the row of one of them.
+        """The runs listed, in order, where one of them is (None when it is not, or not
+        known), and how to make the row of one of them.
 
         Rows are made only for the lines on screen, when drawn, so listing 100,000 runs
-        costs as little as listing 50. The cursor stays on the same run when `positions`
-        says where it is (looked up, never searched for); else it keeps its line.
+        costs as little as listing 50. The cursor stays on the same run when `position`
+        says where it is; else it keeps its line.
         """
         current = self.cursor_id
         # Kept, not copied: the caller hands a sequence it no longer changes, and a copy of
@@ -167,10 +170,12 @@ class RunsTable(ScrollView, can_focus=True):
         self.run_ids = run_ids
         self.row_source = row_source
         self.virtual_size = Size(self.size.width, len(run_ids) + 1)
-        position = self.cursor
+        cursor = self.cursor
         if current is not None and self.cursor_id != current:
-            position = positions.get(current, self.cursor)
-        self.cursor = min(position, max(len(run_ids) - 1, 0))
+            moved_to = position(current)
+            if moved_to is not None:
+                cursor = moved_to
+        self.cursor = min(cursor, max(len(run_ids) - 1, 0))
         self.refresh()
 
     @property

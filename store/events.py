@@ -11,16 +11,16 @@ the epoch to the millisecond. A metric line (`MetricLine`) holds one `log` call'
 in a compact shape, and readers hand it on as a `MetricEvent`, as they hand on the metric
 lines of logs written before that shape.
 
-A metric value that is a finite Python float which a float32 holds exactly (a float32
-tensor's `.item()`, a numpy float32 turned into a float) is written with the shortest
-digits that round back to that float32, the digits orjson gives a numpy float32 (in its
-notation for a float64): `0.1`, not `0.10000000149011612`. Such a value reads back as the
-float64 those digits make, whose float32 is the value logged (+-7.038531e-26, the one
-float32 whose digits, so read, round to its neighbour, keeps its float64 digits). A
-float64 that is not also a float32 reads back bit for bit, as does one whose shortest
-digits are already its float32's (0.5); a float64 result that happens to be a float32
-(2**-20, read back as 9.536743e-07) keeps only its float32 meaning. Integers, booleans,
-strings and numpy scalars are written as they are.
+A metric line whose floats are all float32s (a float32 tensor's `.item()`, a numpy
+float32 turned into a float; none NaN or infinite) holds its values under `f` instead of
+`v` where that makes it shorter, each float written with the shortest digits that name
+its float32 (`0.1`, not `0.10000000149011612`: 9 significant digits at most instead of
+17), and a reader narrows each float of `f` back to the float32 those digits name, which
+is exactly the value logged.
+So no value changes on its way through the log: a float64 that is not a float32 keeps all
+its digits under `v`, as does every value of a line that holds one (+-7.038531e-26 too,
+the one float32 whose shortest digits, read as a float64 and narrowed, give its
+neighbour). Integers, booleans, strings and numpy scalars are written as they are.
 
 A writer given a path also keeps the log's metrics sidecar (store/metrics_sidecar.py):
 each flush indexes its batch while it encodes it, and appends the batch's records to the
@@ -34,6 +34,7 @@ import base64
 import contextlib
 import itertools
 import os
+import struct
 import threading
 import time
 from collections.abc import Mapping
@@ -71,46 +72,63 @@ def encode_event(event: Mapping[str, Any]) -> bytes:
     return orjson.dumps(event, default=_to_json_scalar, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
-def _write_float32s_short(records: list[Mapping[str, Any]]) -> None:
-    """Make each finite float of the metric lines among `records` that a float32 holds
-    exactly the float its shortest float32 digits parse to, where that float's float32
-    is still the value; in place, in the dicts `EventWriter.metric` was given.
+def _with_float32_digits(records: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """`records` as they are to be written: each metric line whose floats are all float32s
+    (none of them NaN or infinite), one at least with fewer float32 digits than float64
+    ones, holds its values under `f`, each float being the float64 that its float32's
+    shortest digits parse to, so that orjson writes those digits; every other record is
+    itself.
 
-    orjson writes that float with those digits, and the sidecar, indexing the same
-    records, stores the number a reader of the log makes of them. One pass over arrays
-    for a whole batch: a flush of float64s that are not float32s pays only the check.
+    The records themselves are left as they are: the sidecar indexes their values, which
+    are what a reader makes of the line. Checked in arrays for a whole batch, so a flush
+    of float64s that are not float32s pays only the check.
     """
-    lines = cast(list[MetricLine], [record for record in records if "type" not in record])
-    flat = [value for line in lines for value in line["v"].values()]
+    lines = [i for i, record in enumerate(records) if "type" not in record]
+    values_of = [cast(MetricLine, records[i])["v"] for i in lines]
+    flat = [value for values in values_of for value in values.values()]
     if not flat:
-        return
+        return records
     import numpy as np  # here, not above: only a writer of metric lines needs it
 
-    all_floats = set(map(type, flat)) == {float}
-    at = None if all_floats else [i for i, value in enumerate(flat) if type(value) is float]
-    floats = np.array(flat if at is None else [flat[i] for i in at], dtype=np.float64)
-    with np.errstate(over="ignore"):
-        narrow = floats.astype(np.float32)
-    # Infinities are float32s too, but are written as null either way.
-    exact = (narrow == floats) & np.isfinite(floats)
-    if not exact.any():
-        return
-    short = np.array(orjson.loads(orjson.dumps(narrow[exact], option=orjson.OPT_SERIALIZE_NUMPY)))
-    # Read as a float64, then narrowed, digits round twice: of all the float32s, only
-    # +-7.038531e-26 land on their neighbour (checked exhaustively), and keep their float64
-    # digits; the check costs a compare, and holds for any orjson.
-    floats[exact] = np.where(short.astype(np.float32) == narrow[exact], short, floats[exact])
-    if at is None:
-        flat = floats.tolist()
+    only_floats = set(map(type, flat)) == {float}
+    if only_floats:
+        wide = np.array(flat, dtype=np.float64)
     else:
-        for i, value in zip(at, floats.tolist(), strict=True):
-            flat[i] = value
-    # In place: a copy of each line's dict would cost the writer a third more.
-    shortened = iter(flat)
-    for line in lines:
-        values = line["v"]
-        for name in values:
-            values[name] = next(shortened)
+        # Any other value counts as a float32 that needs no shorter digits: 0.0.
+        wide = np.array([v if type(v) is float else 0.0 for v in flat], dtype=np.float64)
+    with np.errstate(over="ignore"):
+        narrow = wide.astype(np.float32)
+    # `digits` round back to `narrow` when narrowed: of all the float32s only
+    # +-7.038531e-26 do not (found exhaustively), and keep their float64 digits.
+    digits = np.array(orjson.loads(orjson.dumps(narrow, option=orjson.OPT_SERIALIZE_NUMPY)))
+    exact = (narrow == wide) & np.isfinite(wide) & (digits.astype(np.float32) == narrow)
+    shorter = exact & (digits != wide)
+    counts = [len(values) for values in values_of]
+    ends = np.cumsum(counts)
+    starts = ends - counts
+    misses = np.concatenate(([0], np.cumsum(~exact)))
+    gains = np.concatenate(([0], np.cumsum(shorter)))
+    shortened = (misses[ends] == misses[starts]) & (gains[ends] > gains[starts])
+    if not shortened.any():
+        return records
+    written = list(records)
+    digit_list = digits.tolist()
+    line_starts = starts.tolist()
+    for line in np.flatnonzero(shortened).tolist():
+        record, values, at = records[lines[line]], values_of[line], line_starts[line]
+        line_digits = digit_list[at : at + counts[line]]
+        written[lines[line]] = {
+            "seq": record["seq"],
+            "t": record["t"],
+            "s": record["s"],
+            "f": dict(zip(values, line_digits, strict=True))
+            if only_floats
+            else {
+                name: digit if type(value) is float else value
+                for (name, value), digit in zip(values.items(), line_digits, strict=True)
+            },
+        }
+    return written
 
 
 def last_sequence_number(path: Path) -> int:
@@ -269,11 +287,7 @@ class EventWriter:
             self._thread.start()
 
     def metric(self, step: int | float, values: dict[str, Any]) -> None:
-        """The hot path: one small record appended to a list; serialization happens off-thread.
-
-        The writer keeps `values` (a dict of the caller's own, as `ctx.log`'s keyword
-        arguments are) and gives a float32 in it the float its written digits parse to.
-        """
+        """The hot path: one small record appended to a list; serialization happens off-thread."""
         self._pending.append(_PendingMetric(next(self._seq), time.time(), step, values))
 
     def emit(self, event_type: EventType, **fields: Any) -> None:
@@ -297,10 +311,9 @@ class EventWriter:
         with self._write_lock:
             batch, self._pending = self._pending, []
             records = [item.record() for item in batch]
-            _write_float32s_short(records)
             # orjson's own buffer, kept, would cost a system allocation per line:
             # concatenating copies each line into a small pooled object instead.
-            encoded = [encode_event(record) + b"\n" for record in records]
+            encoded = [encode_event(record) + b"\n" for record in _with_float32_digits(records)]
             lines = b"".join(encoded)
             if self._sidecar is not None and records:
                 self._stage_sidecar(records, encoded)
@@ -428,6 +441,7 @@ class EventReader:
 
 
 _NUMBER: Final = frozenset({int, float})
+_FLOAT32: Final = struct.Struct("<f")
 _STRING: Final = frozenset({str})
 _Fields = tuple[tuple[str, frozenset[type]], ...]
 # The fields each type of event promises its readers beyond `seq` and `t`, and their JSON
@@ -447,6 +461,20 @@ _FIELD_TYPES: Final[Mapping[str, _Fields]] = {
 }
 
 
+def _widened(float32_values: Any) -> dict[str, Any] | None:
+    """A metric line's `f` values as logged: each float back to the float32 its digits
+    name (None if `f` is not a dict of values a float32 can hold)."""
+    if type(float32_values) is not dict:
+        return None
+    try:
+        return {
+            name: _FLOAT32.unpack(_FLOAT32.pack(value))[0] if type(value) is float else value
+            for name, value in float32_values.items()
+        }
+    except OverflowError:
+        return None
+
+
 def as_event(record: Any) -> Event | None:
     """The event a parsed line holds, if it has the fields its type promises (readers
     index them freely); a compact metric line comes back as a `MetricEvent`."""
@@ -458,14 +486,17 @@ def as_event(record: Any) -> Event | None:
     event_type = record.get("type")
     if event_type is None:
         line = cast(MetricLine, record)
-        if type(line.get("s")) not in _NUMBER or type(line.get("v")) is not dict:
+        values = line.get("v")
+        if type(values) is not dict:
+            values = _widened(line.get("f"))
+        if values is None or type(line.get("s")) not in _NUMBER:
             return None
         metric: MetricEvent = {
             "seq": line["seq"],
             "t": line["t"],
             "type": "metric",
             "step": line["s"],
-            "values": line["v"],
+            "values": values,
         }
         return metric
     fields = _FIELD_TYPES.get(event_type) if type(event_type) is str else None

@@ -218,11 +218,10 @@ class SidecarWriter:
         """The sidecar records of a batch of log records and their encoded lines, to
         `commit` once the lines are all in the log.
 
-        Metric values of plain Python numbers are converted in bulk: they are the floats
-        the lines were encoded from, which the writer made what their digits parse to
-        (float32s' shortest digits, see store/events.py). A batch with any other value
-        (numpy scalars, strings, None) has its metric lines parsed back. Either way each
-        point is what a reader of the log gets.
+        Metric values of plain Python numbers are converted in bulk (a float written with
+        its float32's digits reads back as itself: store/events.py); a batch with any
+        other value (numpy scalars, strings, None) has its metric lines parsed back, so
+        that each point is what a reader of the log gets.
         """
         names: list[bytes] = []
         kinds: list[int] = []

@@ -27,12 +27,14 @@ class MetricEvent(TypedDict):
 class MetricLine(TypedDict):
     """A metric event as the log holds it: most lines of a training run are these, so
     the step and values go under one-letter keys and the type is left implicit (the only
-    line with no `type`)."""
+    line with no `type`). The values are under `v`, or under `f` when each float among
+    them is a float32 written with its float32's digits (store/events.py)."""
 
     seq: int
     t: float
     s: float
-    v: dict[str, Any]
+    v: NotRequired[dict[str, Any]]
+    f: NotRequired[dict[str, Any]]
 
 
 class PopulationEvent(TypedDict):

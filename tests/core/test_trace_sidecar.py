@@ -85,8 +85,8 @@ def test_a_run_contexts_curves_come_from_the_sidecar_as_the_log_gives_them(
     assert trace.metrics["ratio"].values[0] == 0.25 and "note" not in trace.metrics
     assert np.isnan(trace.metrics["spike"].values[0])
     assert trace.metrics["grad"].values[1] == pytest.approx(5 / 3, rel=1e-6)
-    # A float32 logged as a Python float reads back as its float32 digits make it.
-    assert trace.metrics["narrow"].values[0] == 0.33333334
+    # A float32 logged as a Python float reads back as logged.
+    assert trace.metrics["narrow"].values[0] == float(np.float32(1 / 3))
     skipping = RunLog(path, populations="none")
     skipping.catch_up(RunTrace())
     assert skipping.populations_passed == 10 and skipping.skipped_lines == 0

@@ -50,12 +50,13 @@ def run_inline(
     """
     layout = StoreLayout(home)
     book = RunBook(layout)
+    this_process = (os.getpid(), process_start_time(os.getpid()))
     if run_id is None:
         request = build_run_request(experiment, preset, overrides=overrides, seed=seed, name=name)
-        run_id = book.create(request, EXECUTOR_FOREGROUND, Path.cwd())["id"]
+        run_id = book.create(request, EXECUTOR_FOREGROUND, Path.cwd(), this_process)["id"]
     else:
         book.retry(run_id)
-    book.mark_started(run_id, os.getpid(), process_start_time(os.getpid()))
+        book.mark_started(run_id, *this_process)
     run_worker(layout, run_id, capture_process=False, experiment=experiment)
     trace = read_trace(layout.events_path(run_id))
     return InlineRun(book.index.get(run_id), trace, layout.run_dir(run_id))

@@ -90,8 +90,9 @@ def run_foreground(cli: CliState, request: RunRequest, interval_s: float) -> int
     from nslab.tui.live import follow, make_view
 
     book = cli.book
-    doc = book.create(request, EXECUTOR_FOREGROUND, Path.cwd())
-    book.mark_started(doc["id"], os.getpid(), process_start_time(os.getpid()))
+    doc = book.create(
+        request, EXECUTOR_FOREGROUND, Path.cwd(), (os.getpid(), process_start_time(os.getpid()))
+    )
     worker = spawn_worker(cli.layout, doc["id"], own_session=False)
     book.mark_started(doc["id"], worker.pid, process_start_time(worker.pid))
     interrupts = 0

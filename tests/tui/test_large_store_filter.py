@@ -5,11 +5,13 @@ a filter text since changed never replaces the current one (issue 28)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 from textual.message import Message
+from textual.pilot import Pilot
 
 from nslab.core.runs import RunBook
 from nslab.store.home import StoreLayout
@@ -45,14 +47,23 @@ def count_text(app: NslabDashboard) -> str:
     return str(app.screen.query_one("#runs-count").render())
 
 
-async def test_typing_a_filter_shows_exactly_the_matching_runs(
-    large_store: tuple[Path, dict[str, str]],
-) -> None:
-    home, names = large_store
+@asynccontextmanager
+async def every_run_listed(
+    home: Path, names: dict[str, str]
+) -> AsyncIterator[tuple[NslabDashboard, Pilot[None], RunsTable]]:
+    """The dashboard over `home`, once its runs screen lists every run."""
     app = NslabDashboard(home)
     async with app.run_test(size=TERMINAL_SIZE) as pilot:
         table = app.screen.query_one(RunsTable)
         await settle(pilot, lambda: len(table.run_ids) == len(names))
+        yield app, pilot, table
+
+
+async def test_typing_a_filter_shows_exactly_the_matching_runs(
+    large_store: tuple[Path, dict[str, str]],
+) -> None:
+    home, names = large_store
+    async with every_run_listed(home, names) as (app, pilot, table):
         await pilot.press("slash", *"run-12")
         # run-12, run-120 to run-129 and run-1200 to run-1299.
         expected = named(names, "run-12")
@@ -74,10 +85,7 @@ async def test_the_cursor_stays_on_its_run_when_the_filter_keeps_it(
     large_store: tuple[Path, dict[str, str]],
 ) -> None:
     home, names = large_store
-    app = NslabDashboard(home)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
-        table = app.screen.query_one(RunsTable)
-        await settle(pilot, lambda: len(table.run_ids) == len(names))
+    async with every_run_listed(home, names) as (_app, pilot, table):
         (target,) = named(names, "run-2412")
         table.cursor = list(names).index(target)
         await pilot.press("down", "up")
@@ -113,12 +121,9 @@ async def test_rapid_typing_ends_on_the_last_text_and_a_stale_view_is_dropped(
         return make_view(listing, run_filter, order, cursor_on, cancelled)
 
     monkeypatch.setattr(runs_module, "make_view", slow_make_view)
-    app = NslabDashboard(home)
-    async with app.run_test(size=TERMINAL_SIZE) as pilot:
+    async with every_run_listed(home, names) as (app, pilot, table):
         screen = app.screen
         assert isinstance(screen, RunsScreen)
-        table = screen.query_one(RunsTable)
-        await settle(pilot, lambda: len(table.run_ids) == len(names))
         stale_posted = threading.Event()
         post_message = screen.post_message
 

@@ -47,6 +47,13 @@ def run_nslab(
     )
 
 
+def interruptible() -> None:
+    """`preexec_fn` for a child a test interrupts with SIGINT: a test runner started in the
+    background (`nohup`, `cmd &` in a script) passes SIGINT on ignored, and Python then
+    raises no KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -18,7 +18,7 @@ from nslab.core.registry import Registry
 from nslab.core.reproduction_plan import reproduction_requests
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunIndex
-from tests.conftest import TESTS_DIR, nslab_env, wait_for
+from tests.conftest import TESTS_DIR, interruptible, nslab_env, wait_for
 
 Nslab = Callable[..., CompletedProcess[str]]
 COIN = str(TESTS_DIR / "plugins" / "toy_reproduction.py")
@@ -136,6 +136,7 @@ def test_ctrl_c_leaves_the_runs_going_and_says_how_to_re_attach(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=interruptible,
     )
     layout = StoreLayout(home)
     index = RunIndex(layout)

@@ -21,6 +21,7 @@ from nslab.core.tracking import EXITED_WITHOUT_FINISH, TrackingError
 from nslab.store.events import read_events
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunDoc, exit_reason
+from tests.conftest import interruptible
 
 
 def only_run(home: Path) -> RunDoc:
@@ -115,6 +116,7 @@ def start_script(tmp_path: Path, home: Path, body: str) -> subprocess.Popen[str]
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=interruptible,
     )
 
 

@@ -43,6 +43,12 @@ def named(names: dict[str, str], part: str) -> list[str]:
     return [run_id for run_id, name in names.items() if part in name]
 
 
+def listing_of(home: Path) -> RunListing:
+    """The listing the feed's worker makes of every run in `home`."""
+    book = RunBook(StoreLayout(home))
+    return RunListing.of(book.index.all(), book)
+
+
 def count_text(app: NslabDashboard) -> str:
     return str(app.screen.query_one("#runs-count").render())
 
@@ -158,8 +164,7 @@ def test_a_view_filters_across_chunks_and_sorts(
 ) -> None:
     home, names = large_store
     monkeypatch.setattr(listing_module, "VIEW_CHUNK", 7)
-    book = RunBook(StoreLayout(home))
-    listing = RunListing.of(book.index.all(), book)
+    listing = listing_of(home)
     by_name = sorted(named(names, "run-2"), key=names.__getitem__)
     run_filter = RunFilter.parse("run-2 status:succeeded")
     view = make_view(listing, run_filter, "name", by_name[40], lambda: False)
@@ -182,8 +187,7 @@ def test_a_cancelled_view_stops_at_the_next_chunk(
 ) -> None:
     home, _ = large_store
     monkeypatch.setattr(listing_module, "VIEW_CHUNK", 100)
-    book = RunBook(StoreLayout(home))
-    listing = RunListing.of(book.index.all(), book)
+    listing = listing_of(home)
     looks: list[int] = []
 
     def cancelled_at_the_third_look() -> bool:

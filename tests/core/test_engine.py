@@ -40,6 +40,21 @@ def wait_status(home: Path, run_id: str, *statuses: str, timeout: float = 30) ->
     return doc_of(home, run_id)
 
 
+def wait_working(home: Path, run_id: str) -> None:
+    """Until the run's own worker is at work: it has recorded itself and logged a step.
+
+    A run whose recorded pid is no longer the engine's may still be a worker that has
+    not recorded itself; a cancel then is a cancel before it started.
+    """
+    events_path = StoreLayout(home).events_path(run_id)
+    wait_for(
+        lambda: (
+            events_path.exists()
+            and any(event["type"] == "metric" for event in read_events(events_path))
+        )
+    )
+
+
 def test_queued_runs_start_by_priority_then_fifo_within_the_slots(home: Path, nslab: Nslab) -> None:
     blocker = queue(nslab, "sleeper", "-s", "seconds=120")
     wait_status(home, blocker, "running")
@@ -130,15 +145,13 @@ def test_a_run_whose_worker_vanished_while_no_engine_ran_is_reconciled(
 
 def test_cancel_is_graceful_then_forceful(home: Path, nslab: Nslab) -> None:
     polite = queue(nslab, "counter", "-s", "steps=100000", "-s", "sleep_s=0.01")
-    wait_status(home, polite, "running")
-    wait_for(lambda: doc_of(home, polite)["pid"] != engine_state(StoreLayout(home)).pid)  # type: ignore[union-attr]
+    wait_working(home, polite)
     assert nslab("cancel", polite, check=True).stdout.strip() == f"{polite} cancelled"
     assert doc_of(home, polite)["exit"]["reason"] == "cancelled by request"
     stubborn = queue(
         nslab, "counter", "-s", "steps=100000", "-s", "sleep_s=0.01", "-s", "ignore_stop=true"
     )
-    wait_status(home, stubborn, "running")
-    wait_for(lambda: doc_of(home, stubborn)["pid"] != engine_state(StoreLayout(home)).pid)  # type: ignore[union-attr]
+    wait_working(home, stubborn)
     nslab("cancel", stubborn, "--grace", "1", check=True)
     assert status_of(home, stubborn) == "cancelled"
     events = read_events(StoreLayout(home).events_path(stubborn))

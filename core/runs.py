@@ -323,6 +323,15 @@ class RunBook:
         host = socket.gethostname()
         return [self._as_ended(doc) if self._worker_gone(doc, host) else doc for doc in docs]
 
+    def _settled(self, run_ref: str) -> RunDoc:
+        """The run's document, after recording the end of a running run whose worker is
+        gone: commands that change a run act on what `observed` showed the user."""
+        doc = self.index.get(run_ref)
+        if self._worker_gone(doc, socket.gethostname()):
+            self.record_worker_exit(doc["id"], None)
+            doc = self.index.get(doc["id"])
+        return doc
+
     def _as_ended(self, doc: RunDoc) -> RunDoc:
         verdict = self._exit_verdict(doc, None)
         ended: RunDoc = {
@@ -364,7 +373,7 @@ class RunBook:
 
     def cancel(self, run_ref: str, grace_s: float = CANCEL_GRACE_S) -> RunDoc:
         """Stop a queued or running run: SIGTERM, then SIGKILL after `grace_s`."""
-        doc = self.index.get(run_ref)
+        doc = self._settled(run_ref)
         run_id = doc["id"]
         if doc["status"] == RunStatus.QUEUED:
             done = self.finish(run_id, RunStatus.CANCELLED, "cancelled before it started")
@@ -428,7 +437,7 @@ class RunBook:
 
         Refuses a run whose checkpoint cannot be read, naming `--fresh`.
         """
-        doc = self.index.get(run_ref)
+        doc = self._settled(run_ref)
         if doc["status"] not in RETRYABLE_STATUSES:
             raise RunStateError(
                 f"run {doc['id']} is {doc['status']}; only failed, cancelled or interrupted "

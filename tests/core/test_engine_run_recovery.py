@@ -51,6 +51,27 @@ def test_a_worker_killed_mid_run_is_still_interrupted(book: RunBook) -> None:
     assert doc["status"] == "interrupted" and exit_reason(doc) == exit_reason(seen)
 
 
+def test_a_run_shown_interrupted_can_be_retried_before_any_engine_records_it(
+    book: RunBook,
+) -> None:
+    run_id = new_run(book)
+    book.mark_started(run_id, dead_pid(), None, executor=EXECUTOR_ENGINE)
+    (seen,) = book.observed(book.index.all())
+    assert seen["status"] == "interrupted"
+    requeued = book.retry(run_id)
+    assert requeued["status"] == "queued" and requeued["retries"] == 1
+    statuses = [e["status"] for e in read_events(book.layout.events_path(run_id))]
+    assert statuses == ["interrupted", "queued"]
+
+
+def test_cancelling_a_run_whose_worker_is_gone_says_how_it_ended(book: RunBook) -> None:
+    run_id = new_run(book)
+    book.mark_started(run_id, dead_pid(), None, executor=EXECUTOR_ENGINE)
+    with pytest.raises(RunStateError, match="already interrupted; nothing to cancel"):
+        book.cancel(run_id, grace_s=0.2)
+    assert "vanished" in exit_reason(book.index.get(run_id))
+
+
 def test_a_launcher_claim_is_never_signalled_by_cancel(book: RunBook) -> None:
     run_id = new_run(book)
     # This test process stands for the engine that claimed the run: a signal would kill it.

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 
+from nslab.core.entry_points import ENTRY_POINT_GROUP
 from nslab.core.errors import PluginError, UnknownKindError
 from nslab.core.experiment import Experiment
 
-ENTRY_POINT_GROUP = "nslab.experiments"
 PLUGINS_ENV = "NSLAB_PLUGINS"
 
 

@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from nslab.core.errors import ConfigError
 from nslab.core.registry import Registry
 from nslab.core.reproduction import Reproduction
-from nslab.core.requests import build_run_request, check_seed
+from nslab.core.requests import build_run_request
 from nslab.core.runs import RunRequest
+from nslab.core.stored_values import check_seed
 from nslab.store.index import RunDoc
 
 SWEEP_PREFIX = "reproduce-"

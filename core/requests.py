@@ -6,58 +6,21 @@ build their requests here, so a value is checked the same way wherever it is typ
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Iterable, Mapping
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 from nslab.core.config import Overrides, resolve_config
-from nslab.core.errors import ConfigError
 from nslab.core.experiment import Experiment
 from nslab.core.registry import Registry
 from nslab.core.runs import RunRequest, parse_resources
+from nslab.core.stored_values import check_priority, check_seed, check_storable
 
-# numpy's legacy seeding takes 0..2**32-1; every other generator a run may use accepts those.
-SEED_RANGE: Final = range(2**32)
-# The index stores integers as signed 64-bit values.
-STORED_INT_RANGE: Final = range(-(2**63), 2**63)
 # Where Linux drivers show a GPU that torch can use: NVIDIA's list of cards, AMD's ROCm device.
 NVIDIA_GPUS: Final = Path("/proc/driver/nvidia/gpus")
 ROCM_DEVICE: Final = Path("/dev/kfd")
-
-
-def check_seed(seed: int) -> int:
-    if seed not in SEED_RANGE:
-        raise ConfigError(f"seed {seed} is out of range: give a seed from 0 to {SEED_RANGE[-1]}")
-    return seed
-
-
-def check_priority(priority: int) -> int:
-    if priority not in STORED_INT_RANGE:
-        raise ConfigError(
-            f"priority {priority} is out of range: give one from {STORED_INT_RANGE[0]} "
-            f"to {STORED_INT_RANGE[-1]}"
-        )
-    return priority
-
-
-def check_storable(value: Any, field: str = "") -> None:
-    """Refuse config values the index cannot store as given: huge integers, inf and NaN."""
-    if isinstance(value, dict):
-        for key, child in value.items():
-            check_storable(child, f"{field}.{key}" if field else str(key))
-    elif isinstance(value, list):
-        for position, child in enumerate(value):
-            check_storable(child, f"{field}[{position}]")
-    elif isinstance(value, int) and not isinstance(value, bool):
-        if value not in STORED_INT_RANGE:
-            raise ConfigError(
-                f"config: {field} = {value} is not allowed: an integer must fit in 64 bits"
-            )
-    elif isinstance(value, float) and not math.isfinite(value):
-        raise ConfigError(f"config: {field} = {value} is not allowed: a number must be finite")
 
 
 def build_run_request(

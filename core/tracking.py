@@ -22,18 +22,17 @@ import sys
 import threading
 import traceback
 from collections.abc import Iterable, Mapping, Sequence
-from importlib.metadata import entry_points
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any, Final
 
 from nslab.core.context import RunContext, numeric_summary, seed_everything
+from nslab.core.entry_points import installed_kind_names
 from nslab.core.processes import process_start_time
-from nslab.core.registry import ENTRY_POINT_GROUP
-from nslab.core.requests import check_seed, check_storable
 from nslab.core.run_files import ForwardedRunFiles, LocalRunFiles
 from nslab.core.runs import RunBook, RunRequest, final_fields, is_unfinished
 from nslab.core.status import EXECUTOR_FOREGROUND, TRACKED_PRESET, RunStatus
+from nslab.core.stored_values import check_seed, check_storable
 from nslab.core.writer_lock import take_writer_lock
 from nslab.store.events import EventWriter
 from nslab.store.home import StoreLayout, resolve_home
@@ -308,7 +307,7 @@ def _create(
 ) -> TrackedRun:
     if not kind.strip():
         raise TrackingError("nslab.init() needs a kind: a few words naming what the script does")
-    if kind in _registered_kinds():
+    if kind in installed_kind_names():
         raise TrackingError(
             f"'{kind}' is a registered experiment kind; `nslab run {kind}` runs it, and a "
             "tracked run needs a kind of its own"
@@ -335,13 +334,6 @@ def _create(
     )
     ctx.emit_status(status="running", attempt=1)
     return TrackedRun(ctx, events, _StoredRun(book, run_id, lock_fd), config)
-
-
-@functools.cache
-def _registered_kinds() -> frozenset[str]:
-    # Read once per process, like the package versions a run records: the installed
-    # distributions' metadata costs more than the rest of starting a run.
-    return frozenset(entry_points(group=ENTRY_POINT_GROUP).names)
 
 
 @functools.cache

@@ -104,6 +104,27 @@ def test_a_registered_kind_is_refused(home: Path) -> None:
         nslab.init("gssnn", home=home)
 
 
+def test_a_tracked_script_loads_neither_the_experiment_api_nor_its_dependencies(
+    home: Path,
+) -> None:
+    script = (
+        "import sys, nslab\n"
+        "run = nslab.init('light', config={'lr': 0.1}, seed=3)\n"
+        "run.log(0, loss=1.0)\n"
+        "run.finish()\n"
+        "print([m for m in ('pydantic', 'torch', 'nslab.core.experiment') if m in sys.modules])\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "NSLAB_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert loaded == "[]"
+    assert only_run(home)["status"] == "succeeded"
+
+
 # -- ending with the process ---------------------------------------------------------
 
 

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import gc
 import multiprocessing
 import statistics
 import tempfile
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -36,6 +38,7 @@ from nslab.store.home import StoreLayout
 from nslab.store.index import RunIndex
 from nslab.tui.charting import Curve, rasterize
 from nslab.tui.dashboard.app import NslabDashboard
+from nslab.tui.dashboard.listing import RunListing
 from nslab.tui.dashboard.messages import EventsRead
 from nslab.tui.dashboard.screens.runs import RunsScreen
 from nslab.tui.dashboard.widgets.curve_chart import CurveChart
@@ -61,6 +64,7 @@ SORT_CHANGES = 6
 # How often the probe looks at the UI thread's event loop.
 PROBE_INTERVAL_S = 0.005
 IDLE_SAMPLES = 7
+RELEASE_SAMPLES = 5
 
 
 def fill_store(home: Path, runs: int, running: int) -> list[str]:
@@ -371,6 +375,50 @@ def setting(pilot: Pilot[None], box: Input, text: str) -> Callable[[], Awaitable
     return change
 
 
+def longest_hold_beside(work: Callable[[], object]) -> float:
+    """The longest the calling (UI) thread, waking every `PROBE_INTERVAL_S`, waited past
+    its wake-up while `work` ran on another thread."""
+    worker = threading.Thread(target=work)
+    longest = 0.0
+    woke = time.perf_counter()
+    worker.start()
+    while worker.is_alive():
+        time.sleep(PROBE_INTERVAL_S)
+        now = time.perf_counter()
+        longest = max(longest, now - woke - PROBE_INTERVAL_S)
+        woke = now
+    worker.join()
+    return longest
+
+
+def listing_release_holds(home: Path) -> dict[str, list[float]]:
+    """How long the UI thread is held when the listing of every run in `home` (with its
+    search texts) is let go: dropped on it; released by `ListingRelease` on another
+    thread, a slice at a time; and, the floor, beside a thread that sleeps as long."""
+    # Imported here: `--filtering` also runs over checkouts older than this module.
+    from nslab.tui.dashboard.release import ListingRelease
+
+    book = RunBook(StoreLayout(home))
+
+    def made() -> RunListing:
+        listing = RunListing.of(book.index.all(), book)
+        listing.search_texts()
+        return listing
+
+    holds: dict[str, list[float]] = {"dropped": [], "released": [], "floor": []}
+    for _ in range(RELEASE_SAMPLES):
+        listing = made()
+        started = time.perf_counter()
+        del listing
+        dropped = time.perf_counter() - started
+        holds["dropped"].append(dropped)
+        release = ListingRelease()
+        release.retire(made())
+        holds["released"].append(longest_hold_beside(release.release_unreferenced))
+        holds["floor"].append(longest_hold_beside(functools.partial(time.sleep, dropped)))
+    return holds
+
+
 def filtering_rows(home: Path) -> list[tuple[str, str, str]]:
     runs = len(RunIndex(StoreLayout(home)).all())
     filtering = asyncio.run(measure_filtering(home))
@@ -417,6 +465,24 @@ def filtering_rows(home: Path) -> list[tuple[str, str, str]]:
             )
         )
     return rows
+
+
+def release_rows(home: Path) -> list[tuple[str, str, str]]:
+    runs = len(RunIndex(StoreLayout(home)).all())
+    holds = listing_release_holds(home)
+    labels = {
+        "dropped": f"letting go of the listing of {runs:,} runs, on the UI thread",
+        "released": "  released in slices off it: longest UI thread hold",
+        "floor": "  the same probe beside a thread that sleeps (the floor here)",
+    }
+    return [
+        (
+            f"{label}, median (worst)",
+            f"{statistics.median(holds[key]) * 1000:.1f} ({max(holds[key]) * 1000:.1f}) ms",
+            "",
+        )
+        for key, label in labels.items()
+    ]
 
 
 def report(rows: list[tuple[str, str, str]]) -> None:
@@ -474,6 +540,7 @@ def main() -> None:
                 )
             )
         rows.extend(filtering_rows(home))
+        rows.extend(release_rows(home))
 
         home = Path(scratch) / "refresh"
         ids = fill_store(home, REFRESH_RUNS, running=STREAMING_RUNS)

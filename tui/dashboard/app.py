@@ -33,6 +33,7 @@ from nslab.tui.dashboard.messages import (
     IndexRead,
     IndexUnreadable,
 )
+from nslab.tui.dashboard.release import ListingRelease
 from nslab.tui.dashboard.screens.following import FollowingScreen
 from nslab.tui.records import RunRecord
 
@@ -60,8 +61,10 @@ class NslabDashboard(App[None]):
         self.poll_interval_s = poll_interval_s
         self.clock = clock
         self.feed = StoreFeed(self.layout, self.plugin_files)
-        # Swapped whole by the feed's messages (built off the UI thread).
+        # Swapped whole by the feed's messages (built off the UI thread); the one it
+        # replaces is freed off the UI thread too.
         self.listing = EMPTY_LISTING
+        self._listing_release = ListingRelease()
         self.records: dict[str, RunRecord] = {}
         # Each listed kind's declared main metrics, resolved by the feed.
         self.main_metrics: dict[str, tuple[str, ...]] = {}
@@ -103,6 +106,7 @@ class NslabDashboard(App[None]):
                 self.post_message(IndexUnreadable(update.index_error))
             if update.records or update.events:
                 self.post_message(EventsRead(update.records, update.events))
+            self._listing_release.release_unreferenced()
             if self.feed.listing_partial:
                 # Reading every run holds the interpreter for long stretches (parsing the
                 # shards): it would slow the painting of the first frame it follows.
@@ -129,6 +133,7 @@ class NslabDashboard(App[None]):
     @on(IndexRead)
     def _index_read(self, message: IndexRead) -> None:
         first = not self.index_loaded
+        self._listing_release.retire(self.listing)
         self.listing = message.listing
         self.main_metrics = message.main_metrics
         self.index_loaded = True

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from nslab.core.runs import RunBook
@@ -56,6 +56,18 @@ class RunListing:
     def __repr__(self) -> str:
         # Short: a dataclass's own repr would walk every run.
         return f"RunListing({len(self.docs)} runs, complete={self.complete})"
+
+    def dismantle(self, runs_per_step: int) -> Iterator[None]:
+        """Let go of what the listing holds, `runs_per_step` runs at a time: the caller
+        lets other threads run between steps (see `ListingRelease`). Empty afterwards."""
+        # The lookups only refer to runs that `docs` holds: dropping them frees no run.
+        self.by_id = {}
+        self.ids = ()
+        self.queued = []
+        for held in (self._texts or [], self.docs):
+            while held:
+                del held[-runs_per_step:]
+                yield
 
     def search_texts(self) -> list[str]:
         """Each run's `search_text`, in `docs` order (made once per listing, in a worker)."""

@@ -74,7 +74,7 @@ def run_row(
 
 
 class RowCache:
-    """Rows by run, made again only when the run's document, events or age text moved."""
+    """Rows by run, made again only when the run's document, events or shown age moved."""
 
     def __init__(self) -> None:
         self._rows: dict[str, tuple[object, RunRow]] = {}
@@ -88,7 +88,9 @@ class RowCache:
         now: float,
         main_metrics: tuple[str, ...] = (),
     ) -> RunRow:
-        key = (id(doc), record.version if record else -1, int(now), main_metrics)
+        # The age as shown, not the clock: a row is made again when its text would change.
+        age = ago(doc.get("created_at"), now)
+        key = (id(doc), record.version if record else -1, age, main_metrics)
         cached = self._rows.get(doc["id"])
         if cached is None or cached[0] != key:
             cached = (key, run_row(doc, record, now, self, main_metrics))

@@ -61,6 +61,8 @@ COLUMNS: tuple[Column, ...] = (
 # as they are the longest.
 GROWING_ORDER = ("kind", "metric", "name")
 COLUMN_GAP = 1
+# Rows' lines kept between frames: a few screens' worth, so scrolling back finds them.
+KEPT_LINES = 512
 
 
 @dataclass
@@ -148,6 +150,10 @@ class RunsTable(ScrollView, can_focus=True):
         self.row_source: RowSource = lambda run_id: RunRow(run_id, "")
         self.selected: set[str] = set()
         self._frame: FrameStyles | None = None
+        # Each row's line as last drawn, with what it was drawn from: a refresh while a
+        # few runs stream draws only their lines again. Valid for one frame style and width.
+        self._lines: dict[str, tuple[RunRow, bool, bool, Strip]] = {}
+        self._lines_drawn_for: tuple[FrameStyles, int] | None = None
 
     # -- data ---------------------------------------------------------------------------
 
@@ -165,6 +171,7 @@ class RunsTable(ScrollView, can_focus=True):
         says where it is; else it keeps its line.
         """
         current = self.cursor_id
+        same_runs = run_ids is self.run_ids
         # Kept, not copied: the caller hands a sequence it no longer changes, and a copy of
         # 100,000 ids at every redraw would be the UI thread's largest cost.
         self.run_ids = run_ids
@@ -176,7 +183,25 @@ class RunsTable(ScrollView, can_focus=True):
             if moved_to is not None:
                 cursor = moved_to
         self.cursor = min(cursor, max(len(run_ids) - 1, 0))
-        self.refresh()
+        if same_runs:
+            self._refresh_changed_rows()
+        else:
+            self.refresh()
+
+    def _refresh_changed_rows(self) -> None:
+        """Mark for drawing only the lines whose row changed since drawn (the runs that
+        stream, as a rule), unless the columns' widths change with them."""
+        if self._lines_drawn_for is None or self._lines_drawn_for[0].columns != fit_columns(
+            self.size.width, self.text_widths()
+        ):
+            self.refresh()
+            return
+        first = int(self.scroll_offset.y)
+        for index, run_id in enumerate(self.visible_ids(), start=first):
+            drawn = self._lines.get(run_id)
+            if drawn is None or drawn[0] is not self.row_source(run_id):
+                # Line 0 is the header.
+                self.refresh_lines(index + 1)
 
     @property
     def rows(self) -> list[RunRow]:
@@ -201,14 +226,18 @@ class RunsTable(ScrollView, can_focus=True):
 
     # -- movement -----------------------------------------------------------------------
 
-    def watch_cursor(self, cursor: int) -> None:
+    def watch_cursor(self, previous: int, cursor: int) -> None:
         body_height = max(self.size.height - 1, 1)
         top = int(self.scroll_offset.y)
         if cursor < top:
             self.scroll_to(y=cursor, animate=False)
+            self.refresh()
         elif cursor >= top + body_height:
             self.scroll_to(y=cursor - body_height + 1, animate=False)
-        self.refresh()
+            self.refresh()
+        elif cursor != previous:
+            self.refresh_lines(previous + 1)
+            self.refresh_lines(cursor + 1)
 
     def action_cursor(self, delta: int) -> None:
         if self.run_ids:
@@ -258,6 +287,10 @@ class RunsTable(ScrollView, can_focus=True):
         # Styles and column widths are worked out once per frame, not once per line:
         # computing a widget's style is the costliest part of drawing a line.
         self._frame = self.frame_styles()
+        drawn_for = (self._frame, self.size.width)
+        if drawn_for != self._lines_drawn_for or len(self._lines) > KEPT_LINES:
+            self._lines.clear()
+            self._lines_drawn_for = drawn_for
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
@@ -271,17 +304,31 @@ class RunsTable(ScrollView, can_focus=True):
         if index >= len(self.run_ids):
             return Strip.blank(width, base)
         row = self.row_source(self.run_ids[index])
+        selected = row.run_id in self.selected
+        on_cursor = index == self.cursor
+        drawn = self._lines.get(row.run_id)
+        # The row source hands the same row object until the run's row changes.
+        if drawn is not None and drawn[0] is row and drawn[1:3] == (selected, on_cursor):
+            return drawn[3]
+        line = self._row_line(row, selected, on_cursor, frame, width)
+        self._lines[row.run_id] = (row, selected, on_cursor, line)
+        return line
+
+    def _row_line(
+        self, row: RunRow, selected: bool, on_cursor: bool, frame: FrameStyles, width: int
+    ) -> Strip:
+        columns, base = frame.columns, frame.base
         row_style = base
-        if row.run_id in self.selected:
+        if selected:
             row_style += frame.selected
-        if index == self.cursor:
+        if on_cursor:
             row_style += frame.cursor
         segments = []
         for position, (column, column_width) in enumerate(columns):
             if position:
                 segments.append(Segment(" " * COLUMN_GAP, row_style))
             if column.key == "mark":
-                text = "●" if row.run_id in self.selected else " "
+                text = "●" if selected else " "
             else:
                 text = row.cells.get(column.key, "")
             style = row_style

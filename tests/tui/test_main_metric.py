@@ -66,3 +66,14 @@ def test_a_growing_sparkline_converts_only_the_new_points() -> None:
     assert cache._series.mirror("r1", series) is grown and len(grown) == 40
     fresh = spark_blocks(sparkline_values(series.values, SPARK_WIDTH))
     assert again == fresh != first
+
+
+def test_a_new_document_of_the_run_at_the_old_ones_address_makes_a_new_row() -> None:
+    cache = RowCache()
+    running = doc()
+    assert cache.row(running, None, 0.0).status == "running"
+    del running
+    # CPython hands a freed dict's memory to the next dict made: the run's new document,
+    # read from the index once it ended, may sit where its old one was.
+    ended: RunDoc = {"id": "r1", "kind": "probe", "status": "succeeded"}  # type: ignore[typeddict-item]
+    assert cache.row(ended, None, 0.0).status == "succeeded"

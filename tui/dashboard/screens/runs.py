@@ -88,9 +88,11 @@ class RowCache:
         now: float,
         main_metrics: tuple[str, ...] = (),
     ) -> RunRow:
-        # The age as shown, not the clock: a row is made again when its text would change.
+        # The document itself, not its id(): a document freed since (the listing it was in
+        # replaced) may leave its address to the run's new one. The age as shown, not the
+        # clock: a row is made again when its text would change.
         age = ago(doc.get("created_at"), now)
-        key = (id(doc), record.version if record else -1, age, main_metrics)
+        key = (doc, record.version if record else -1, age, main_metrics)
         cached = self._rows.get(doc["id"])
         if cached is None or cached[0] != key:
             cached = (key, run_row(doc, record, now, self, main_metrics))

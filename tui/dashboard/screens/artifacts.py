@@ -4,8 +4,6 @@ New versions appear as the run writes them."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-
 from rich.console import RenderableType
 from rich.markup import escape
 from rich.text import Text
@@ -72,7 +70,7 @@ class ArtifactsScreen(FollowingScreen):
             (r for r in self.record.artifact_versions.get(name, []) if r.version == version), None
         )
 
-    def draw_key(self) -> Hashable:
+    def draw_key(self) -> object:
         return (
             self.record.version,
             self.chosen,

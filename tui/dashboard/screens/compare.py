@@ -4,7 +4,6 @@ final metrics side by side."""
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable
 from typing import Any
 
 from rich.text import Text
@@ -75,13 +74,14 @@ class CompareScreen(FollowingScreen):
     def docs(self) -> list[RunDoc | None]:
         return [self.dashboard.docs_by_id.get(run_id) for run_id in self.run_ids]
 
-    def draw_key(self) -> Hashable:
+    def draw_key(self) -> object:
         docs = self.docs()
         if any(doc is None for doc in docs):
             return None
         return (
             tuple(r.version for r in self.records()),
-            tuple(id(d) for d in docs),
+            # The documents, not their id(): a freed one's address may go to its successor.
+            tuple(docs),
             self.metric,
             self.log_scale,
         )

@@ -3,7 +3,6 @@ population and artifacts, a comparison)."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual.screen import Screen
@@ -25,7 +24,7 @@ class FollowingScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self._drawn_key: Hashable = None
+        self._drawn_key: object = None
 
     @property
     def dashboard(self) -> NslabDashboard:
@@ -34,8 +33,8 @@ class FollowingScreen(Screen[None]):
     def followed_ids(self) -> set[str]:
         return set()
 
-    def draw_key(self) -> Hashable:
-        """What the drawing depends on; None while there is nothing to draw."""
+    def draw_key(self) -> object:
+        """What the drawing depends on, compared with ==; None while there is nothing to draw."""
         raise NotImplementedError
 
     def draw(self) -> None:

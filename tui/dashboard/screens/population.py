@@ -9,7 +9,7 @@ the one shown by bisection, so its work does not grow with the run's length.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from typing import Any, Final
 
 from rich.text import Text
@@ -102,7 +102,7 @@ class PopulationScreen(FollowingScreen):
             return self.pinned_generation
         return generations[-1].generation
 
-    def draw_key(self) -> Hashable:
+    def draw_key(self) -> object:
         return (self.record.version, self.shown_generation())
 
     def draw(self) -> None:

@@ -4,7 +4,6 @@ config and reproducibility record."""
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable
 
 from rich.text import Text
 from textual import on
@@ -104,7 +103,7 @@ class RunScreen(FollowingScreen):
     def selected_metrics(self) -> list[str]:
         return list(self.query_one("#metrics", MetricList).selected)
 
-    def draw_key(self) -> Hashable:
+    def draw_key(self) -> object:
         app = self.dashboard
         doc = app.docs_by_id.get(self.run_id)
         if doc is None:
@@ -112,7 +111,8 @@ class RunScreen(FollowingScreen):
         record = app.record(self.run_id)
         selected = tuple(self.selected_metrics())
         declared = app.main_metrics.get(doc["kind"])
-        return (record.version, id(doc), declared, self.log_scale, selected, int(app.clock()))
+        # The document, not its id(): a freed one's address may go to the run's next one.
+        return (record.version, doc, declared, self.log_scale, selected, int(app.clock()))
 
     def draw(self) -> None:
         app = self.dashboard

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 
 from rich.markup import escape
 from textual import on, work
@@ -203,7 +203,7 @@ class RunsScreen(FollowingScreen):
             self._view = message.view
             self.redraw_now()
 
-    def draw_key(self) -> Hashable:
+    def draw_key(self) -> object:
         table = self.query_one(RunsTable)
         # Ages move once a second; everything else moves with the data version, and the
         # rows on screen (which decide the runs read) with the scroll position and size.

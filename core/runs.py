@@ -29,6 +29,7 @@ from nslab.core.status import (
     TRACKED_PRESET,
     RunStatus,
 )
+from nslab.core.stored_values import check_priority
 from nslab.core.writer_lock import writer_lock_held
 from nslab.store.events import append_event, read_tail
 from nslab.store.home import StoreLayout
@@ -509,6 +510,19 @@ class RunBook:
             },
         )
         assert updated is not None
+        return updated
+
+    def set_priority(self, run_ref: str, priority: int) -> RunDoc:
+        """Move a queued run up or down the queue: higher priorities start first."""
+        doc = self.index.get(run_ref)
+        updated = self.index.update(
+            doc["id"], {"priority": check_priority(priority)}, when=_status_is(RunStatus.QUEUED)
+        )
+        if updated is None:
+            status = self.index.get(doc["id"])["status"]
+            raise RunStateError(
+                f"run {doc['id']} is {status}; only a queued run's priority can change"
+            )
         return updated
 
     def remove_queued(self, run_ref: str) -> RunDoc:

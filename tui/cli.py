@@ -57,6 +57,7 @@ class QueueGroup(LazyGroup):
         "add": CommandSpec("runs", "queue_add"),
         "ls": CommandSpec("queue_engine", "queue_ls"),
         "rm": CommandSpec("queue_engine", "queue_rm"),
+        "priority": CommandSpec("queue_engine", "queue_priority"),
     }
 
 

@@ -47,6 +47,20 @@ def queue_rm(
         typer.echo(f"removed {removed['id']} from the queue")
 
 
+def queue_priority(
+    ctx: typer.Context,
+    runs: Annotated[list[str], typer.Argument(help="Queued runs.")],
+    priority: Annotated[
+        int, typer.Option("--to", help="The new priority: higher runs first (default 0).")
+    ],
+) -> None:
+    """Move queued runs up or down the queue (higher priorities start first)."""
+    book = state(ctx).book
+    for run_ref in runs:
+        doc = book.set_priority(run_ref, priority)
+        typer.echo(f"{doc['id']} priority {doc['priority']}")
+
+
 class ExecutorName(StrEnum):
     LOCAL = "local"
     DASK = "dask"

@@ -13,9 +13,10 @@ from nslab.core.runs import RunBook, RunRequest
 from nslab.core.status import EXECUTOR_ENGINE
 from nslab.store.home import StoreLayout
 from nslab.tui.dashboard.app import NslabDashboard
-from nslab.tui.dashboard.listing import RunListing, RunView
+from nslab.tui.dashboard.listing import RunView
 from nslab.tui.dashboard.release import ListingRelease
 from tests.tui.conftest import TERMINAL_SIZE, settle
+from tests.tui.test_large_store_filter import listing_of
 from tests.tui.test_large_store_start import FINISHED_RUNS, fill_large_store
 
 
@@ -24,11 +25,6 @@ def large_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("listing-release") / "home"
     fill_large_store(home)
     return home
-
-
-def listing_of(home: Path) -> RunListing:
-    book = RunBook(StoreLayout(home))
-    return RunListing.of(book.index.all(), book)
 
 
 def test_a_retired_listing_is_freed_only_once_nothing_else_refers_to_it(

@@ -137,6 +137,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # so the schedule counts from the solve: a seed solving at epoch 2 trains as a fixed
     # 25-epoch schedule with the step at 20 would, a slow seed is not cut short.
     "default": {
+        "width": 64,
         "lr": 3e-3,
         "warmup_epochs": 0,
         "epochs": 60,

@@ -36,6 +36,7 @@ from nslab.core.reproduction import (
     SeedRun,
 )
 from nslab.core.reproduction_plan import label_runs
+from nslab.core.run_times import run_times
 from nslab.core.status import RunStatus
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunDoc
@@ -57,8 +58,11 @@ class ReportRun(TypedDict):
     seed: int
     id: str | None  # None: the sweep holds no run for this label and seed
     status: str
+    # Summed over the run's attempts once it has ended; lower bounds while untimed_attempts > 0.
     wall_s: float | None
     cpu_s: float | None
+    attempts: int
+    untimed_attempts: int  # attempts whose worker vanished, leaving no time
 
 
 class BarReport(TypedDict):
@@ -164,16 +168,27 @@ def _range(bounds: Bounds) -> list[float | None]:
 
 def _timing(label: str, seed: int, doc: RunDoc | None) -> ReportRun:
     if doc is None:
-        return ReportRun(label=label, seed=seed, id=None, status="missing", wall_s=None, cpu_s=None)
-    started, ended = doc.get("started_at"), doc.get("ended_at")
-    cpu = doc["repro"].get("cpu_seconds")
+        return ReportRun(
+            label=label,
+            seed=seed,
+            id=None,
+            status="missing",
+            wall_s=None,
+            cpu_s=None,
+            attempts=0,
+            untimed_attempts=0,
+        )
+    times = run_times(doc)
+    ended = doc["status"] not in _PENDING
     return ReportRun(
         label=label,
         seed=seed,
         id=doc["id"],
         status=doc["status"],
-        wall_s=ended - started if started is not None and ended is not None else None,
-        cpu_s=float(cpu) if cpu is not None else None,
+        wall_s=times.wall_s if ended else None,
+        cpu_s=times.cpu_s if ended else None,
+        attempts=times.attempts,
+        untimed_attempts=times.untimed,
     )
 
 
@@ -303,7 +318,7 @@ def reproduction_report(
         seeds=seeds,
         seeds_finished=finished,
         complete=finished == len(seeds),
-        hosts=sorted({doc["host"] for doc in members if doc.get("started_at") is not None}),
+        hosts=sorted({doc["host"] for doc in members if run_times(doc).attempts > 0}),
         devices=sorted({doc["repro"]["device"] for doc in members if "device" in doc["repro"]}),
         intervals=INTERVALS,
         runs=runs,

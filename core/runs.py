@@ -19,6 +19,7 @@ from typing import Any
 from nslab.core.errors import ConfigError, RunStateError
 from nslab.core.repro import environment_record, reproducibility_record
 from nslab.core.run_files import CHECKPOINT_FILES, decode_checkpoint, load_checkpoint
+from nslab.core.run_times import fold_last_attempt
 from nslab.core.status import (
     CANCEL_GRACE_S,
     EXECUTOR_DASK,
@@ -463,6 +464,7 @@ class RunBook:
         updated = self.index.update(
             doc["id"],
             lambda current: {
+                **fold_last_attempt(current),
                 "status": str(RunStatus.QUEUED),
                 "executor": EXECUTOR_ENGINE,
                 "retries": current.get("retries", 0) + 1,

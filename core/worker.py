@@ -30,6 +30,7 @@ from nslab.core.experiment import Experiment
 from nslab.core.processes import process_start_time
 from nslab.core.registry import load_experiment
 from nslab.core.run_files import LocalRunFiles
+from nslab.core.run_times import CPU_SECONDS
 from nslab.core.runs import RunBook
 from nslab.core.status import RunStatus
 from nslab.core.writer_lock import keep_inherited_writer_lock, take_writer_lock
@@ -237,7 +238,7 @@ def _run_as_writer(
     try:
         book.index.update(
             run_id,
-            {"repro": {**doc["repro"], "device": outcome.device, "cpu_seconds": cpu_seconds}},
+            {"repro": {**doc["repro"], "device": outcome.device, CPU_SECONDS: cpu_seconds}},
         )
         book.finish(
             run_id,

@@ -78,6 +78,16 @@ class RunExit(TypedDict):
     code: int | None
 
 
+class EarlierAttempts(TypedDict):
+    """The attempts a run made before its latest retry: how many ran, how many of those left
+    no time (their worker vanished), and the wall and CPU seconds of the others."""
+
+    count: int
+    untimed: int
+    wall_s: float
+    cpu_s: float
+
+
 class RunDoc(TypedDict):
     """A run's document in the index.
 
@@ -109,7 +119,8 @@ class RunDoc(TypedDict):
     pid: NotRequired[int | None]
     pid_started: NotRequired[float | None]
     pid_is_launcher: NotRequired[bool]
-    started_at: NotRequired[float]
+    started_at: NotRequired[float | None]  # None: queued again, not started since
+    earlier_attempts: NotRequired[EarlierAttempts]
     ended_at: NotRequired[float | None]
     exit: NotRequired[RunExit | None]
     cancel_requested: NotRequired[bool]

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
+from nslab.core.run_times import attempt_elapsed
 from nslab.core.runs import RunBook
 from nslab.core.status import RunStatus
 from nslab.core.trace import RunLog, RunTrace
@@ -91,8 +92,7 @@ def final_line(doc: RunDoc) -> str:
     summary = summary_text(stored, FINAL_METRICS_SHOWN)
     if len(stored) > FINAL_METRICS_SHOWN:
         summary += f" (+{len(stored) - FINAL_METRICS_SHOWN} more: nslab show {doc['id']})"
-    started, ended = doc.get("started_at"), doc.get("ended_at")
-    ran = ended - started if started and ended else None
+    ran = attempt_elapsed(doc, time.time())
     return f"{doc['id']} {doc['status']} after {duration(ran)} ({reason}) {summary}".rstrip()
 
 
@@ -124,9 +124,7 @@ class RichLiveView:
         from rich.text import Text
 
         parts: list[Any] = []
-        elapsed = None
-        if doc.get("started_at"):
-            elapsed = (doc.get("ended_at") or time.time()) - doc["started_at"]
+        elapsed = attempt_elapsed(doc, time.time())
         parts.append(
             Text.assemble(
                 (f"{doc['kind']}", "bold"),

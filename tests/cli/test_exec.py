@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -101,6 +102,8 @@ def test_retry_runs_the_same_command_again(tmp_path: Path, home: Path, nslab: Ns
     nslab("retry", "flaky", check=True)
     wait_for(lambda: run_doc(home, "flaky")["status"] == "succeeded")
     assert run_doc(home, "flaky")["retries"] == 1
+    shown = nslab("show", "flaky", check=True).stdout
+    assert re.search(r"retries   1  \(2 attempts; the ended ones took \S+ wall, \S+ CPU\)", shown)
 
 
 def test_sweep_exec_fills_the_command_with_each_value(home: Path, nslab: Nslab) -> None:

@@ -121,6 +121,8 @@ def test_k_of_n_counts_failed_and_unreported_seeds_as_missing_the_bar(tmp_path: 
         "status": "succeeded",
         "wall_s": 12.5,
         "cpu_s": 3.5,
+        "attempts": 1,
+        "untimed_attempts": 0,
     }
     assert report["runs"][1]["id"] is None
 
@@ -295,3 +297,19 @@ def test_a_declaration_must_name_its_runs_consistently() -> None:
         Reproduction("x", "-", (ReproductionRun("a"),), (SeedFigure("f", "f", "b", len, "-"),))
     with pytest.raises(ValueError, match="distinct"):
         Reproduction("x", "-", (ReproductionRun("a"), ReproductionRun("a")), ())
+
+
+def test_a_retried_run_reports_the_time_of_every_attempt(tmp_path: Path) -> None:
+    retried = planted("a", 1, "succeeded", acc=0.95)
+    retried |= {
+        "retries": 2,
+        "earlier_attempts": {"count": 2, "untimed": 1, "wall_s": 600.0, "cpu_s": 500.0},
+    }
+    docs = [planted("a", 0, "succeeded", acc=0.95), retried]
+    report = report_of(docs, tmp_path)
+    first, second = report["runs"][0], report["runs"][2]
+    assert (first["attempts"], first["untimed_attempts"]) == (1, 0)
+    assert (second["seed"], second["attempts"], second["untimed_attempts"]) == (1, 3, 1)
+    assert (second["wall_s"], second["cpu_s"]) == (612.5, 503.5)
+    assert "| 1 | a | succeeded | 3 (1 untimed) | >= 10m12s | >= 8m24s |" in markdown_report(report)
+    assert "| 0 | a | succeeded | 1 | 12s | 4s |" in markdown_report(report)

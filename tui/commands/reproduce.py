@@ -25,7 +25,7 @@ from nslab.tui.commands.options import (
 
 if TYPE_CHECKING:
     from nslab.core.reproduction import Reproduction
-    from nslab.core.reproduction_report import FigureReport, ReproductionReport
+    from nslab.core.reproduction_report import FigureReport, ReportRun, ReproductionReport
     from nslab.store.index import RunDoc
 
 _ENDED = {str(status) for status in RunStatus} - {str(RunStatus.QUEUED), str(RunStatus.RUNNING)}
@@ -192,14 +192,14 @@ def _progress_table(
     cli: CliState, runs: Sequence[tuple[str, str, RunDoc]], now: float, height: int
 ) -> str:
     """Running runs first, then queued, then ended ones, cut to `height` lines."""
+    from nslab.core.run_times import attempt_elapsed
     from nslab.tui.commands.results import live_progress
 
     ordered = sorted(runs, key=lambda run: _LIVE_ORDER.get(run[2]["status"], 2))
     shown = ordered[: max(1, height - 2)] if len(ordered) > height - 1 else ordered
     rows = []
     for kind, label, doc in shown:
-        started, ended = doc.get("started_at"), doc.get("ended_at")
-        wall = (ended or now) - started if started is not None else None
+        wall = attempt_elapsed(doc, now)
         progress = live_progress(cli, doc) if doc["status"] == RunStatus.RUNNING else ""
         rows.append(
             [
@@ -353,6 +353,18 @@ def _k_of_n(figure: FigureReport, seeds: int) -> str:
     )
 
 
+def _attempts(run: ReportRun) -> str:
+    untimed = run["untimed_attempts"]
+    return str(run["attempts"]) + (f" ({untimed} untimed)" if untimed else "")
+
+
+def _spent(seconds: float | None, run: ReportRun) -> str:
+    """Time summed over a run's attempts; a lower bound while some attempt left no time."""
+    if seconds is None:
+        return "-"
+    return (">= " if run["untimed_attempts"] else "") + formatting.duration(seconds)
+
+
 def _header(report: ReproductionReport) -> str:
     seeds = len(report["seeds"])
     return (
@@ -402,12 +414,13 @@ def text_report(report: ReproductionReport) -> str:
             run["label"],
             run["id"] or "-",
             run["status"],
-            formatting.duration(run["wall_s"]),
-            formatting.duration(run["cpu_s"]),
+            _attempts(run),
+            _spent(run["wall_s"], run),
+            _spent(run["cpu_s"], run),
         ]
         for run in report["runs"]
     ]
-    lines.append(formatting.table(["SEED", "RUN", "ID", "STATUS", "WALL", "CPU"], rows))
+    lines.append(formatting.table(["SEED", "RUN", "ID", "STATUS", "ATTEMPTS", "WALL", "CPU"], rows))
     lines.append(
         f"intervals: mean {report['intervals']['mean']}; k/n {report['intervals']['success_rate']}"
     )
@@ -443,10 +456,14 @@ def markdown_report(report: ReproductionReport) -> str:
             f"| {figure['title']} | {figure['published']} | {_bar(figure)} "
             f"| {per_seed} | {_k_of_n(figure, seeds)} | {mean} | {figure['verdict']} |"
         )
-    lines += ["", "| seed | run | status | wall | CPU |", "|---|---|---|---|---|"]
     lines += [
-        f"| {run['seed']} | {run['label']} | {run['status']} | "
-        f"{formatting.duration(run['wall_s'])} | {formatting.duration(run['cpu_s'])} |"
+        "",
+        "| seed | run | status | attempts | wall | CPU |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {run['seed']} | {run['label']} | {run['status']} | {_attempts(run)} | "
+        f"{_spent(run['wall_s'], run)} | {_spent(run['cpu_s'], run)} |"
         for run in report["runs"]
     ]
     return "\n".join(lines)

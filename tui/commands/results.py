@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from nslab.core.run_times import attempt_elapsed, run_times
 from nslab.core.status import RunStatus
 from nslab.store.index_file import building_acyclic, exits_after_reading
 from nslab.tui import formatting
@@ -157,6 +158,24 @@ def check_kinds(cli: CliState, kinds: list[str], docs: list[RunDoc]) -> None:
             fail(f"unknown kind '{kind}' (kinds: {', '.join(sorted(known)) or 'none'}){hint}")
 
 
+def _all_attempts(doc: RunDoc) -> str:
+    """The time of every attempt together, once there was more than one."""
+    times = run_times(doc)
+    if times.attempts < 2:
+        return ""
+    bound = ">= " if times.untimed else ""
+    spent = (
+        f"{bound}{formatting.duration(times.wall_s)} wall, "
+        f"{bound}{formatting.duration(times.cpu_s)} CPU"
+        if times.wall_s is not None and times.cpu_s is not None
+        else "time unknown"
+    )
+    unknown = (
+        f"; {formatting.plural(times.untimed, 'attempt')} left no time" if times.untimed else ""
+    )
+    return f"  ({times.attempts} attempts; the ended ones took {spent}{unknown})"
+
+
 def show(ctx: typer.Context, run_ref: RunRef, as_json: JsonFlag = False) -> None:
     """A run's config, reproducibility record, summary and artifacts."""
     from nslab.core.compare import flatten
@@ -171,9 +190,7 @@ def show(ctx: typer.Context, run_ref: RunRef, as_json: JsonFlag = False) -> None
         ]
         for name in store.names()
     }
-    ran_for = None
-    if doc.get("started_at"):
-        ran_for = (doc.get("ended_at") or time.time()) - doc["started_at"]
+    ran_for = attempt_elapsed(doc, time.time())
     environment = cli.book.index.environment(doc["repro"].get("environment", "")) or {}
     ended = doc.get("exit")
     if as_json:
@@ -186,7 +203,7 @@ def show(ctx: typer.Context, run_ref: RunRef, as_json: JsonFlag = False) -> None
         f"status    {doc['status']}" + (f"  ({ended['reason']})" if ended else ""),
         f"created   {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(doc['created_at']))}",
         f"ran for   {formatting.duration(ran_for) if ran_for is not None else '-'}",
-        f"retries   {doc.get('retries', 0)}",
+        f"retries   {doc.get('retries', 0)}{_all_attempts(doc)}",
         f"tags      {', '.join(doc.get('tags', [])) or '-'}",
         f"folder    {cli.layout.run_dir(doc['id'])}",
         "config",

@@ -13,6 +13,7 @@ from textual.containers import Horizontal
 from textual.widgets import SelectionList, Static, TabbedContent, TabPane
 
 from nslab.core.compare import flatten
+from nslab.core.run_times import attempt_elapsed
 from nslab.store.index import RunDoc, exit_reason
 from nslab.tui.charting import SeriesMirrors
 from nslab.tui.dashboard.palette import tint
@@ -39,9 +40,7 @@ def progress_text(record: RunRecord) -> str:
 
 
 def headline(doc: RunDoc, record: RunRecord, now: float) -> Text:
-    elapsed = None
-    if doc.get("started_at"):
-        elapsed = (doc.get("ended_at") or now) - doc["started_at"]
+    elapsed = attempt_elapsed(doc, now)
     reason = exit_reason(doc)
     status = doc["status"] + (f" ({reason})" if reason else "")
     return Text.assemble(

@@ -29,7 +29,7 @@ import orjson
 
 from nslab.core.errors import EngineError
 from nslab.core.executors import Executor, LocalExecutor
-from nslab.core.processes import is_alive, process_start_time
+from nslab.core.processes import is_alive, keep_niceness_in_own_session, process_start_time
 from nslab.core.runs import RunBook
 from nslab.core.status import EXECUTOR_FOREGROUND, RunStatus
 from nslab.core.writer_lock import WriterBusyError
@@ -295,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slots", type=int, default=DEFAULT_SLOTS)
     parser.add_argument("--scheduler", help="Dask scheduler address: run on that cluster")
     args = parser.parse_args(argv)
+    keep_niceness_in_own_session()
     layout = StoreLayout(Path(args.home))
     executor: Executor | None = None
     if args.scheduler:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+from pathlib import Path
 
 import psutil
+
+# Linux schedules each session as one group whose CPU share follows the group's niceness,
+# not its processes' (sched(7), "The autogroup feature").
+AUTOGROUP = Path("/proc/self/autogroup")
 
 
 def process_start_time(pid: int) -> float | None:
@@ -37,3 +43,17 @@ def signal_worker(pid: int, sig: signal.Signals, own_group: bool) -> None:
             os.kill(pid, sig)
     except ProcessLookupError:
         return
+
+
+def keep_niceness_in_own_session() -> None:
+    """Give the scheduling group of the session this process leads the process's niceness.
+
+    The engine and each worker start a session of their own; under Linux's autogroups that
+    session would otherwise compete at niceness 0 with every other session, so `nice nslab
+    engine start` would not make a long reproduction yield to the user's other work.
+    """
+    if os.getsid(0) != os.getpid():
+        return
+    # No autogroups here (another OS, or a kernel built without them): niceness works as is.
+    with contextlib.suppress(OSError):
+        AUTOGROUP.write_text(str(os.nice(0)))

@@ -27,7 +27,7 @@ from nslab.core.config import validate_config
 from nslab.core.context import RunContext, numeric_summary, seed_everything
 from nslab.core.errors import RunStateError
 from nslab.core.experiment import Experiment
-from nslab.core.processes import process_start_time
+from nslab.core.processes import keep_niceness_in_own_session, process_start_time
 from nslab.core.registry import load_experiment
 from nslab.core.run_files import LocalRunFiles
 from nslab.core.run_times import CPU_SECONDS
@@ -270,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     # Past a file-size limit a write then fails with EFBIG, handled as a full disk,
     # instead of the signal killing the worker without a word.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    keep_niceness_in_own_session()
     try:
         run_worker(StoreLayout(Path(args.home)), args.run_id, writer_lock_fd=args.writer_lock_fd)
     except RunStateError as exc:

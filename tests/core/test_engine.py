@@ -13,11 +13,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from nslab.core.engine import engine_state
+from nslab.core.processes import AUTOGROUP
 from nslab.store.events import read_events
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunIndex
-from tests.conftest import nslab_env, stop_engine_of, wait_for
+from tests.conftest import nslab_env, run_nslab, stop_engine_of, wait_for
 
 Nslab = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -210,3 +213,23 @@ def test_the_engine_outlives_the_terminal_session_that_started_it(home: Path) ->
         with contextlib.suppress(ProcessLookupError):
             os.killpg(shell.pid, signal.SIGKILL)
         stop_engine_of(home)
+
+
+def autogroup_niceness(pid: int) -> int:
+    # "/autogroup-3838 nice 8"
+    return int(Path(f"/proc/{pid}/autogroup").read_text().split()[-1])
+
+
+@pytest.mark.skipif(not AUTOGROUP.exists(), reason="the kernel schedules no autogroups")
+def test_a_niced_engine_and_its_workers_yield_across_their_own_sessions(
+    home: Path, nslab: Nslab
+) -> None:
+    started = run_nslab(home, "engine", "start", preexec_fn=lambda: os.nice(7))
+    assert started.returncode == 0, started.stderr
+    run_id = queue(nslab, "counter", "-s", "steps=100000", "-s", "sleep_s=0.01")
+    wait_working(home, run_id)
+    worker = doc_of(home, run_id)["pid"]
+    engine = engine_state(StoreLayout(home))
+    assert engine is not None
+    assert [autogroup_niceness(pid) for pid in (engine.pid, worker)] == [7, 7]
+    nslab("cancel", run_id, check=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from nslab.core.status import RunStatus
 from nslab.store.index import EarlierAttempts, RunDoc
 
 CPU_SECONDS = "cpu_seconds"  # the key of an attempt's CPU time in the run's `repro` record
@@ -42,6 +43,12 @@ def _last_attempt(doc: RunDoc) -> tuple[bool, float, float] | None:
     return True, ended - started, float(cpu)
 
 
+def _has_started(doc: RunDoc) -> bool:
+    """Whether the run has started since it was last queued (an nslab older than the
+    `earlier_attempts` record left a retried run's old start in place)."""
+    return doc.get("started_at") is not None and doc["status"] != RunStatus.QUEUED
+
+
 def _earlier(doc: RunDoc) -> EarlierAttempts:
     recorded = doc.get("earlier_attempts")
     if recorded is not None:
@@ -55,7 +62,7 @@ def run_times(doc: RunDoc) -> RunTimes:
     earlier = _earlier(doc)
     timed_count = earlier["count"] - earlier["untimed"]
     wall, cpu, untimed = earlier["wall_s"], earlier["cpu_s"], earlier["untimed"]
-    attempts = earlier["count"] + (1 if doc.get("started_at") is not None else 0)
+    attempts = earlier["count"] + (1 if _has_started(doc) else 0)
     last = _last_attempt(doc)
     if last is not None:
         timed, last_wall, last_cpu = last
@@ -83,7 +90,7 @@ def fold_last_attempt(doc: RunDoc) -> dict[str, Any]:
     its clock, made as the run is queued again."""
     earlier = EarlierAttempts(**_earlier(doc))
     last = _last_attempt(doc)
-    if doc.get("started_at") is not None:
+    if _has_started(doc):
         earlier["count"] += 1
         if last is not None and last[0]:
             earlier["wall_s"] += last[1]

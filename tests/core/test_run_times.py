@@ -64,3 +64,11 @@ def test_a_queued_run_that_never_started_has_no_time(book: RunBook) -> None:
     request = RunRequest(kind="counter", preset="quick", config={})
     doc = book.create(request, EXECUTOR_ENGINE, Path.cwd())
     assert run_times(doc) == RunTimes(None, None, 0, 0)
+
+
+def test_a_run_queued_again_by_an_older_nslab_does_not_count_its_old_start(book: RunBook) -> None:
+    request = RunRequest(kind="counter", preset="quick", config={})
+    run_id = book.create(request, EXECUTOR_ENGINE, Path.cwd())["id"]
+    # An older retry left the interrupted attempt's start in place and recorded no attempts.
+    doc = book.index.update(run_id, {"retries": 1, "started_at": 100.0, "ended_at": None})
+    assert run_times(doc) == RunTimes(None, None, 1, 1)

@@ -31,18 +31,6 @@ class RunTimes:
     untimed: int
 
 
-def _last_attempt(doc: RunDoc) -> tuple[bool, float, float] | None:
-    """(timed, wall, CPU) of the run's last attempt once it has ended; None when it has not
-    started since its last retry, or has not ended."""
-    started, ended = doc.get("started_at"), doc.get("ended_at")
-    if started is None or ended is None:
-        return None
-    cpu = doc["repro"].get(CPU_SECONDS)
-    if cpu is None:
-        return False, 0.0, 0.0
-    return True, ended - started, float(cpu)
-
-
 def _has_started(doc: RunDoc) -> bool:
     """Whether the run has started since it was last queued (an nslab older than the
     `earlier_attempts` record left a retried run's old start in place)."""
@@ -58,23 +46,29 @@ def _earlier(doc: RunDoc) -> EarlierAttempts:
     return EarlierAttempts(count=retries, untimed=retries, wall_s=0.0, cpu_s=0.0)
 
 
+def _ended_attempts(doc: RunDoc) -> EarlierAttempts:
+    """Every attempt that has ended: the earlier ones and, once it has ended, the last."""
+    ended = EarlierAttempts(**_earlier(doc))
+    started, stopped = doc.get("started_at"), doc.get("ended_at")
+    if not _has_started(doc) or started is None or stopped is None:
+        return ended
+    ended["count"] += 1
+    cpu = doc["repro"].get(CPU_SECONDS)
+    if cpu is None:
+        ended["untimed"] += 1
+    else:
+        ended["wall_s"] += stopped - started
+        ended["cpu_s"] += float(cpu)
+    return ended
+
+
 def run_times(doc: RunDoc) -> RunTimes:
-    earlier = _earlier(doc)
-    timed_count = earlier["count"] - earlier["untimed"]
-    wall, cpu, untimed = earlier["wall_s"], earlier["cpu_s"], earlier["untimed"]
-    attempts = earlier["count"] + (1 if _has_started(doc) else 0)
-    last = _last_attempt(doc)
-    if last is not None:
-        timed, last_wall, last_cpu = last
-        if timed:
-            timed_count += 1
-            wall += last_wall
-            cpu += last_cpu
-        else:
-            untimed += 1
-    if timed_count == 0:
+    ended = _ended_attempts(doc)
+    running = 1 if _has_started(doc) and doc.get("ended_at") is None else 0
+    attempts, untimed = ended["count"] + running, ended["untimed"]
+    if ended["count"] == untimed:
         return RunTimes(None, None, attempts, untimed)
-    return RunTimes(wall, cpu, attempts, untimed)
+    return RunTimes(ended["wall_s"], ended["cpu_s"], attempts, untimed)
 
 
 def attempt_elapsed(doc: RunDoc, now: float) -> float | None:
@@ -86,16 +80,7 @@ def attempt_elapsed(doc: RunDoc, now: float) -> float | None:
 
 
 def fold_last_attempt(doc: RunDoc) -> dict[str, Any]:
-    """Index changes that move the last attempt's time into `earlier_attempts` and clear
-    its clock, made as the run is queued again."""
-    earlier = EarlierAttempts(**_earlier(doc))
-    last = _last_attempt(doc)
-    if _has_started(doc):
-        earlier["count"] += 1
-        if last is not None and last[0]:
-            earlier["wall_s"] += last[1]
-            earlier["cpu_s"] += last[2]
-        else:
-            earlier["untimed"] += 1
+    """Index changes that move the ended last attempt's time into `earlier_attempts` and
+    clear its clock, made as the run is queued again."""
     repro = {key: value for key, value in doc["repro"].items() if key != CPU_SECONDS}
-    return {"earlier_attempts": earlier, "started_at": None, "repro": repro}
+    return {"earlier_attempts": _ended_attempts(doc), "started_at": None, "repro": repro}

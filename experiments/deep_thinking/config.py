@@ -132,10 +132,11 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
     # Measured: at width 32 the originals' rate (1e-3 after warm-up) was still at 20% on
     # 32-bit validation strings after 35 epochs; 3e-3 without warm-up solves 512-bit strings
-    # from epoch 5 on (sweep of 13 settings; README). Seeds differ in when they solve the
-    # 32-bit task (epoch 2 to after 20), and extrapolation comes some 13 epochs after that,
-    # so the schedule counts from the solve: a seed solving at epoch 2 trains as a fixed
-    # 25-epoch schedule with the step at 20 would, a slow seed is not cut short.
+    # from epoch 5 on (sweep of 13 settings; docs/families/deep-thinking.md). Seeds differ in
+    # when they solve the 32-bit task, and extrapolation comes epochs after that, so the
+    # schedule counts from the solve and a slow seed is not cut short. Width 32 still met
+    # the 512-bit bar in only 2 of 5 seeds (slow seeds never found the algorithm); width 64
+    # met it in 5 of 5 (`nslab reproduce deep-thinking`), at twice the CPU per batch.
     "default": {
         "width": 64,
         "lr": 3e-3,

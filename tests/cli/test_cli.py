@@ -390,3 +390,23 @@ def test_engine_settings_come_from_a_file_and_flags_win(home: Path, nslab: Nslab
     settings.write_text('executor = "dask"\n')
     refused = nslab("engine", "start", "-c", str(settings))
     assert "--executor dask and --scheduler tcp://HOST:PORT go together" in refused.stderr
+
+
+def test_retry_sweep_queues_again_only_its_unfinished_runs(home: Path, nslab: Nslab) -> None:
+    args = ["sweep", "counter", "-p", "quick", "--grid", "fail_at=2,50", "--name", "flaky"]
+    nslab(*args, check=True)
+
+    def statuses() -> dict[int, str]:
+        members = RunIndex(StoreLayout(home)).all()
+        return {m["config"]["fail_at"]: m["status"] for m in members if m.get("sweep") == "flaky"}
+
+    wait_for(lambda: set(statuses().values()) == {"failed", "succeeded"}, timeout=60)
+    failed = json.loads(nslab("ls", "--status", "failed", "--json", check=True).stdout)[0]["id"]
+    retried = nslab("retry", "--sweep", "flaky", check=True).stdout
+    assert retried.splitlines() == [f"requeued {failed} (attempt 2)"]
+    wait_for(lambda: statuses() == {2: "failed", 50: "succeeded"}, timeout=60)
+    assert RunIndex(StoreLayout(home)).get(failed)["retries"] == 1
+    nslab("sweep", "counter", "-p", "quick", "--grid", "fail_at=50", "--name", "fine", check=True)
+    wait_for(lambda: "succeeded" in nslab("ls", "--sweep", "fine").stdout, timeout=60)
+    nothing = nslab("retry", "--sweep", "fine", check=True).stdout
+    assert nothing.strip() == "sweep fine: no failed, cancelled or interrupted run to retry"

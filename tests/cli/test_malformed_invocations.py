@@ -75,6 +75,8 @@ MALFORMED: list[list[str]] = [
     ["cancel", "zzzz"],
     ["retry", "zzzz"],
     ["retry", QUEUED_NAME],
+    ["retry"],
+    ["retry", "--sweep", "no-such-sweep"],
     ["queue", "rm", "zzzz"],
     ["export", "zzzz"],
     ["export", "--sweep", "no-such-sweep"],

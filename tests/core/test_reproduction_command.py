@@ -4,6 +4,7 @@ and every built-in family's declaration against its config."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from nslab.core.engine import engine_state
 from nslab.core.registry import Registry
 from nslab.core.reproduction_plan import reproduction_requests
 from nslab.store.home import StoreLayout
@@ -123,6 +125,51 @@ def test_report_on_a_half_finished_reproduction_then_re_attach(
         nslab("--plugin", COIN, "reproduce", "--report", sweep, "--json", "--interval", "0.2")
     )
     assert final["complete"] and final["figures"][0]["n"] == 2
+
+
+def test_runs_whose_workers_vanished_show_interrupted_and_retry_sweep_resumes_them(
+    home: Path, nslab: Nslab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = tmp_path / "release"
+    monkeypatch.setenv("TOY_RELEASE_FILE", str(release))  # holds seed 1's runs
+    queued = nslab(
+        "--plugin",
+        COIN,
+        "reproduce",
+        "coin",
+        "--seed-list",
+        "0,1",
+        "--slots",
+        "2",
+        "-d",
+        check=True,
+    ).stdout
+    sweep = queued.split()[2].rstrip(":")
+    index = RunIndex(StoreLayout(home))
+
+    def held_runs() -> list[Any]:
+        docs = [doc for doc in index.all() if doc["seed"] == 1]
+        return docs if all(doc["status"] == "running" and doc["pid"] for doc in docs) else []
+
+    held = wait_for(held_runs, timeout=60, interval=0.2)
+    assert isinstance(held, list)
+    # The machine goes down: the engine and the workers die without a word.
+    engine = engine_state(StoreLayout(home))
+    assert engine is not None
+    os.kill(engine.pid, signal.SIGKILL)
+    for doc in held:
+        os.killpg(doc["pid"], signal.SIGKILL)
+    wait_for(lambda: engine_state(StoreLayout(home)) is None, timeout=10)
+
+    text = nslab("--plugin", COIN, "reproduce", "--report", sweep, "-d", check=True).stdout
+    assert f"ended unfinished ({len(held)} interrupted): `nslab retry --sweep {sweep}`" in text
+    release.touch()
+    nslab("--plugin", COIN, "retry", "--sweep", sweep, check=True)
+    (final,) = reports(
+        nslab("--plugin", COIN, "reproduce", "--report", sweep, "--json", "--interval", "0.2")
+    )
+    assert final["complete"] and final["figures"][0]["n"] == 2
+    assert {run["attempts"] for run in final["runs"] if run["seed"] == 1} == {2}
 
 
 def test_ctrl_c_leaves_the_runs_going_and_says_how_to_re_attach(

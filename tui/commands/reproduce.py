@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
-from nslab.core.status import EXECUTOR_ENGINE, RunStatus
+from nslab.core.status import EXECUTOR_ENGINE, RETRYABLE_STATUSES, RunStatus
 from nslab.tui import formatting
 from nslab.tui.commands.options import (
     CliState,
@@ -273,7 +273,8 @@ def _follow(
 def _reports(cli: CliState, reproductions: dict[str, Reproduction]) -> list[ReproductionReport]:
     from nslab.core.reproduction_report import reproduction_report
 
-    docs = cli.book.index.all()
+    # A run whose worker vanished (the machine went down) shows as ended, not as running.
+    docs = cli.book.observed(cli.book.index.all())
     return [
         reproduction_report(reproduction, sweep, docs, cli.layout)
         for sweep, reproduction in reproductions.items()
@@ -373,6 +374,22 @@ def _header(report: ReproductionReport) -> str:
         f"{report['seeds_finished']} of {formatting.plural(seeds, 'seed')} finished"
         + ("" if report["complete"] else " (the figures count the finished ones)")
         + f"; on {_machines(report)}"
+        + _unfinished(report)
+    )
+
+
+def _unfinished(report: ReproductionReport) -> str:
+    """A line naming the runs that ended without finishing and the command that resumes them."""
+    counts: dict[str, int] = {}
+    for run in report["runs"]:
+        if run["status"] in RETRYABLE_STATUSES:
+            counts[run["status"]] = counts.get(run["status"], 0) + 1
+    if not counts:
+        return ""
+    ended = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
+    return (
+        f"\n{formatting.plural(sum(counts.values()), 'run')} ended unfinished ({ended}): "
+        f"`nslab retry --sweep {report['sweep']}` queues them again, each from its checkpoint"
     )
 
 

@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from nslab.core.status import CANCEL_GRACE_S, EXECUTOR_ENGINE, EXECUTOR_FOREGROUND, RunStatus
+from nslab.core.status import (
+    CANCEL_GRACE_S,
+    EXECUTOR_ENGINE,
+    EXECUTOR_FOREGROUND,
+    RETRYABLE_STATUSES,
+    RunStatus,
+)
 from nslab.tui.commands.environment import echo_caveats
 from nslab.tui.commands.options import (
     CliState,
@@ -26,7 +32,7 @@ from nslab.tui.commands.options import (
     fail,
     state,
 )
-from nslab.tui.commands.results import list_runs
+from nslab.tui.commands.results import list_runs, select_runs
 
 if TYPE_CHECKING:
     from nslab.core.runs import RunRequest
@@ -173,7 +179,15 @@ def cancel(
 
 def retry(
     ctx: typer.Context,
-    runs: Annotated[list[str], typer.Argument(help="Failed, cancelled or interrupted runs.")],
+    runs: Annotated[
+        list[str] | None, typer.Argument(help="Failed, cancelled or interrupted runs.")
+    ] = None,
+    sweep: Annotated[
+        str | None,
+        typer.Option(
+            "--sweep", help="Also every failed, cancelled or interrupted run of this sweep."
+        ),
+    ] = None,
     slots: Slots = 1,
     fresh: Annotated[
         bool,
@@ -186,7 +200,17 @@ def retry(
     from nslab.core.engine import start_engine
 
     cli = state(ctx)
-    for run_ref in runs:
+    run_refs = list(runs or [])
+    if sweep is not None:
+        members = cli.book.observed(select_runs(cli, [], sweep))
+        unfinished = [doc["id"] for doc in members if doc["status"] in RETRYABLE_STATUSES]
+        if not unfinished and not run_refs:
+            typer.echo(f"sweep {sweep}: no failed, cancelled or interrupted run to retry")
+            return
+        run_refs += unfinished
+    if not run_refs:
+        fail("name one or more runs, or a sweep with --sweep NAME")
+    for run_ref in run_refs:
         doc = cli.book.retry(run_ref, fresh=fresh)
         start = "from the start" if fresh else f"attempt {doc['retries'] + 1}"
         typer.echo(f"requeued {doc['id']} ({start})")

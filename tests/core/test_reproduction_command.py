@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from nslab.core.engine import engine_state
+from nslab.core.processes import is_alive
 from nslab.core.registry import Registry
 from nslab.core.reproduction_plan import reproduction_requests
 from nslab.store.home import StoreLayout
@@ -148,8 +149,13 @@ def test_runs_whose_workers_vanished_show_interrupted_and_retry_sweep_resumes_th
     index = RunIndex(StoreLayout(home))
 
     def held_runs() -> list[Any]:
+        """Seed 1's runs once each worker has recorded itself (before, the pid is the engine's)."""
         docs = [doc for doc in index.all() if doc["seed"] == 1]
-        return docs if all(doc["status"] == "running" and doc["pid"] for doc in docs) else []
+        working = all(
+            doc["status"] == "running" and doc["pid"] and not doc.get("pid_is_launcher")
+            for doc in docs
+        )
+        return docs if working else []
 
     held = wait_for(held_runs, timeout=60, interval=0.2)
     assert isinstance(held, list)
@@ -159,7 +165,8 @@ def test_runs_whose_workers_vanished_show_interrupted_and_retry_sweep_resumes_th
     os.kill(engine.pid, signal.SIGKILL)
     for doc in held:
         os.killpg(doc["pid"], signal.SIGKILL)
-    wait_for(lambda: engine_state(StoreLayout(home)) is None, timeout=10)
+    pids = [engine.pid, *(doc["pid"] for doc in held)]
+    wait_for(lambda: not any(is_alive(pid, None) for pid in pids), timeout=10)
 
     text = nslab("--plugin", COIN, "reproduce", "--report", sweep, "-d", check=True).stdout
     assert f"ended unfinished ({len(held)} interrupted): `nslab retry --sweep {sweep}`" in text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TextIO
@@ -380,10 +381,7 @@ def _header(report: ReproductionReport) -> str:
 
 def _unfinished(report: ReproductionReport) -> str:
     """A line naming the runs that ended without finishing and the command that resumes them."""
-    counts: dict[str, int] = {}
-    for run in report["runs"]:
-        if run["status"] in RETRYABLE_STATUSES:
-            counts[run["status"]] = counts.get(run["status"], 0) + 1
+    counts = Counter(run["status"] for run in report["runs"] if run["status"] in RETRYABLE_STATUSES)
     if not counts:
         return ""
     ended = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))

@@ -42,6 +42,13 @@ def duration(seconds: float | None) -> str:
     return f"{seconds // 86400:.0f}d{seconds % 86400 // 3600:02.0f}h"
 
 
+def summed_duration(seconds: float | None, untimed_attempts: int) -> str:
+    """Time summed over a run's attempts: a lower bound while some attempt left no time."""
+    if seconds is None:
+        return "-"
+    return (">= " if untimed_attempts else "") + duration(seconds)
+
+
 def number(value: Any, significant: int = 4) -> str:
     """A value as logged (no scaling to percent), to `significant` digits."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):

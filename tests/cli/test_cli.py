@@ -15,11 +15,14 @@ from pathlib import Path
 import psutil
 import pytest
 
+from nslab.core.runs import RunBook, RunRequest
+from nslab.core.status import EXECUTOR_ENGINE
 from nslab.store.events import read_events
 from nslab.store.home import StoreLayout
 from nslab.store.index import RunIndex
 from nslab.tui import formatting
 from tests.conftest import nslab_env, wait_for
+from tests.core.conftest import dead_pid
 
 Nslab = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -410,3 +413,14 @@ def test_retry_sweep_queues_again_only_its_unfinished_runs(home: Path, nslab: Ns
     wait_for(lambda: "succeeded" in nslab("ls", "--sweep", "fine").stdout, timeout=60)
     nothing = nslab("retry", "--sweep", "fine", check=True).stdout
     assert nothing.strip() == "sweep fine: no failed, cancelled or interrupted run to retry"
+
+
+def test_show_says_when_no_ended_attempt_left_its_time(home: Path, nslab: Nslab) -> None:
+    book = RunBook(StoreLayout(home))
+    request = RunRequest(kind="counter", preset="quick", config={})
+    run_id = book.create(request, EXECUTOR_ENGINE, home)["id"]
+    for _ in range(2):  # each attempt's worker vanishes, as when the machine goes down
+        book.mark_started(run_id, dead_pid(), None, executor=EXECUTOR_ENGINE)
+        book.retry(run_id)
+    shown = nslab("show", run_id, check=True).stdout
+    assert "retries   2  (2 attempts; the 2 ended ones left no time)\n" in shown

@@ -360,11 +360,11 @@ def _attempts(run: ReportRun) -> str:
     return str(run["attempts"]) + (f" ({untimed} untimed)" if untimed else "")
 
 
-def _spent(seconds: float | None, run: ReportRun) -> str:
-    """Time summed over a run's attempts; a lower bound while some attempt left no time."""
-    if seconds is None:
-        return "-"
-    return (">= " if run["untimed_attempts"] else "") + formatting.duration(seconds)
+def _wall_and_cpu(run: ReportRun) -> tuple[str, str]:
+    return (
+        formatting.summed_duration(run["wall_s"], run["untimed_attempts"]),
+        formatting.summed_duration(run["cpu_s"], run["untimed_attempts"]),
+    )
 
 
 def _header(report: ReproductionReport) -> str:
@@ -430,8 +430,7 @@ def text_report(report: ReproductionReport) -> str:
             run["id"] or "-",
             run["status"],
             _attempts(run),
-            _spent(run["wall_s"], run),
-            _spent(run["cpu_s"], run),
+            *_wall_and_cpu(run),
         ]
         for run in report["runs"]
     ]
@@ -478,7 +477,8 @@ def markdown_report(report: ReproductionReport) -> str:
     ]
     lines += [
         f"| {run['seed']} | {run['label']} | {run['status']} | {_attempts(run)} | "
-        f"{_spent(run['wall_s'], run)} | {_spent(run['cpu_s'], run)} |"
+        + " | ".join(_wall_and_cpu(run))
+        + " |"
         for run in report["runs"]
     ]
     return "\n".join(lines)

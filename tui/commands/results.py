@@ -163,12 +163,12 @@ def _all_attempts(doc: RunDoc) -> str:
     times = run_times(doc)
     if times.attempts < 2:
         return ""
-    bound = ">= " if times.untimed else ""
+    if times.wall_s is None or times.cpu_s is None:
+        ended = "the ended one" if times.untimed == 1 else f"the {times.untimed} ended ones"
+        return f"  ({times.attempts} attempts; {ended} left no time)"
     spent = (
-        f"{bound}{formatting.duration(times.wall_s)} wall, "
-        f"{bound}{formatting.duration(times.cpu_s)} CPU"
-        if times.wall_s is not None and times.cpu_s is not None
-        else "time unknown"
+        f"{formatting.summed_duration(times.wall_s, times.untimed)} wall, "
+        f"{formatting.summed_duration(times.cpu_s, times.untimed)} CPU"
     )
     unknown = (
         f"; {formatting.plural(times.untimed, 'attempt')} left no time" if times.untimed else ""

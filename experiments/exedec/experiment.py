@@ -8,7 +8,6 @@ import random
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
@@ -102,7 +101,7 @@ def readable(domain: Domain, program: str) -> str:
 
 def problems_for(config: ExeDecConfig, domain: Domain, split: Split, seed: int) -> list[Problem]:
     if config.source == "files":
-        return load_problems(Path(config.data_dir), domain, split.value, config.problems_per_split)
+        return load_problems(config.problems_dir(), domain, split.value, config.problems_per_split)
     # Seeded per cell so that a resumed run sees the same problems.
     rng = random.Random(f"{seed}-{domain}-{split.value}")
     generator = deepcoder_generation if domain == "deepcoder" else robustfill_generation

@@ -25,31 +25,40 @@ class ProblemSourceConfig(ExperimentConfig):
         "files",
         description="files: ExeDec's test problems under data_dir; generated: sampled here.",
     )
-    data_dir: str = Field(
-        str(DEFAULT_DATA_DIR),
-        description="Folder holding deepcoder/SPLIT.jsonl and robustfill/SPLIT.jsonl.",
+    # None, not this installation's path, so that a stored run still reads the shipped
+    # problems after nslab moves (a new virtualenv, a retry from another checkout, a Dask
+    # worker on a machine that installed it elsewhere).
+    data_dir: str | None = Field(
+        None,
+        description="Folder holding deepcoder/SPLIT.jsonl and robustfill/SPLIT.jsonl; "
+        "null: the development problems shipped with nslab.",
     )
     splits: list[Split]
 
     def evaluated_domains(self) -> list[Domain]:
         raise NotImplementedError
 
+    def problems_dir(self) -> Path:
+        return DEFAULT_DATA_DIR if self.data_dir is None else Path(self.data_dir)
+
     @model_validator(mode="after")
     def _problem_files_exist(self) -> ProblemSourceConfig:
         if self.source == "files":
             require_problem_files(
-                self.data_dir, self.evaluated_domains(), [split.value for split in self.splits]
+                self.problems_dir(),
+                self.evaluated_domains(),
+                [split.value for split in self.splits],
             )
         return self
 
 
-def require_problem_files(data_dir: str, domains: Iterable[Domain], splits: Iterable[str]) -> None:
+def require_problem_files(data_dir: Path, domains: Iterable[Domain], splits: Iterable[str]) -> None:
     """Raise ValueError naming the first missing problem file and what to do about it."""
     for domain in domains:
         for split in splits:
-            if not problem_file(Path(data_dir), domain, split).is_file():
+            if not problem_file(data_dir, domain, split).is_file():
                 raise ValueError(
-                    f"data_dir={data_dir!r} has no {domain}/{split}.jsonl "
+                    f"data_dir={str(data_dir)!r} has no {domain}/{split}.jsonl "
                     "(point data_dir at ExeDec's test_data folder, or set source=generated)"
                 )
 

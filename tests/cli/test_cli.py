@@ -270,7 +270,8 @@ def test_experiments_lists_kinds_presets_and_schema(nslab: Nslab) -> None:
     counter = next(item for item in described if item["kind"] == "counter")
     assert set(counter["presets"]) == {"quick", "default", "paper"}
     assert counter["config_schema"]["properties"]["steps"]["minimum"] == 1
-    assert "steps: integer = 20" in nslab("experiments", check=True).stdout
+    listed = nslab("experiments", check=True).stdout
+    assert "steps: integer = 20" in listed and "fail_at: integer|null = null" in listed
 
 
 def test_doctor_reports_the_environment(nslab: Nslab) -> None:

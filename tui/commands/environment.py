@@ -77,13 +77,19 @@ def experiments(ctx: typer.Context, as_json: JsonFlag = False) -> None:
         defaults = item["defaults"]
         for field_name, spec in item["config_schema"].get("properties", {}).items():
             default = json.dumps(defaults[field_name]) if field_name in defaults else "required"
-            if "enum" in spec:
-                kind_text = "|".join(str(choice) for choice in spec["enum"])
-            else:
-                kind_text = spec.get("type") or spec.get("$ref", "").split("/")[-1] or "any"
             typer.echo(
-                f"  {field_name}: {kind_text} = {default}  {spec.get('description', '')}".rstrip()
+                f"  {field_name}: {_type_text(spec)} = {default}  "
+                f"{spec.get('description', '')}".rstrip()
             )
+
+
+def _type_text(spec: dict[str, Any]) -> str:
+    """A config field's JSON-schema type in a few characters: `string|null`, `a|b|c`."""
+    if "enum" in spec:
+        return "|".join(str(choice) for choice in spec["enum"])
+    if "anyOf" in spec:
+        return "|".join(_type_text(option) for option in spec["anyOf"])
+    return str(spec.get("type") or spec.get("$ref", "").split("/")[-1] or "any")
 
 
 def doctor(

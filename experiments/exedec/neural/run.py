@@ -16,7 +16,6 @@ import functools
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -65,7 +64,7 @@ def evaluation_problems(config: ExeDecNeuralConfig, split: Split, seed: int) -> 
     """The shared test problems, or the test side sampled as part 1 samples it."""
     if config.source == "files":
         return load_problems(
-            Path(config.data_dir), config.domain, split.value, config.problems_per_split
+            config.problems_dir(), config.domain, split.value, config.problems_per_split
         )
     rng = random.Random(f"{seed}-{config.domain}-{split.value}")
     generator = deepcoder_generation if config.domain == "deepcoder" else robustfill_generation

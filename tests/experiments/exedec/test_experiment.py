@@ -60,17 +60,23 @@ def test_quick_preset_streams_rates_and_stores_programs(home: Path) -> None:
         assert any(summary[f"{domain}/{s.value}/exedec/solve_rate"] > 0 for s in config.splits)
 
 
-def test_shared_files_are_read_and_every_program_is_checked(home: Path, data_dir: Path) -> None:
+@pytest.mark.parametrize("named", [False, True], ids=["shipped", "named-folder"])
+def test_shared_files_are_read_and_every_program_is_checked(
+    home: Path, data_dir: Path, named: bool
+) -> None:
     overrides = [
         'domains=["deepcoder"]',
         'splits=["NONE"]',
         'synthesizers=["exedec"]',
         "problems_per_split=4",
         "source=files",
-        f"data_dir={data_dir}",
+        *([f"data_dir={data_dir}"] if named else []),
     ]
     run = run_inline(ExeDec, home, preset="quick", overrides=overrides)
     assert run.status == "succeeded", run.doc.get("reason")
+    # The shipped problems are stored as null, not as this installation's path, so that
+    # the run still reads them once nslab is installed elsewhere.
+    assert run.doc["config"]["data_dir"] == (str(data_dir) if named else None)
     problems = {p.index: p for p in load_problems(data_dir, "deepcoder", "NONE", limit=4)}
     blocks = _latest(run.run_dir, "programs-deepcoder-NONE-exedec").split("# problem ")[1:]
     rate = run.doc["summary"]["deepcoder/NONE/exedec/solve_rate"]

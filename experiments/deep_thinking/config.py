@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from nslab.core.experiment import Caveat, ExperimentConfig
 
@@ -85,6 +86,12 @@ class DeepThinkingConfig(ExperimentConfig):
     chess_csv: str | None = Field(
         None, description="Lichess puzzle CSV (PuzzleId,FEN,Moves,Rating,...) for problem=chess."
     )
+    test_checkpoint: str | None = Field(
+        None,
+        description="The checkpoint.pt in an earlier deep-thinking run's folder (nslab show "
+        "RUN): test that trained network at test_sizes and test_iterations, without training; "
+        "problem, model, width and blocks as that run had them (None: train).",
+    )
     chess_train_range: tuple[int, int] = Field(
         (0, 600_000), description="Rows [start, end) of the rating-sorted puzzles to train on."
     )
@@ -99,6 +106,12 @@ class DeepThinkingConfig(ExperimentConfig):
         "measured 0.7 s per batch with 1 thread, 9 s with 2 when others ran too).",
     )
 
+    @field_validator("test_checkpoint")
+    @classmethod
+    def _stored_absolute(cls, path: str | None) -> str | None:
+        """Stored as an absolute path, so a retry from another folder tests the same network."""
+        return None if path is None else str(Path(path).expanduser().absolute())
+
     @model_validator(mode="after")
     def _check_problem_settings(self) -> DeepThinkingConfig:
         if self.problem == "mazes":
@@ -107,6 +120,11 @@ class DeepThinkingConfig(ExperimentConfig):
             ]
             if odd:
                 raise ValueError(f"maze sizes must be odd and >= 3, got {odd}")
+        if self.test_checkpoint is not None and not Path(self.test_checkpoint).is_file():
+            raise ValueError(
+                f"test_checkpoint={self.test_checkpoint!r} is not a file (the checkpoint.pt in "
+                "a deep-thinking run's folder, which nslab show RUN prints)"
+            )
         if self.problem == "chess" and self.chess_csv is None:
             raise ValueError("problem=chess needs chess_csv (a Lichess puzzle CSV)")
         for name in ("chess_train_range", "chess_test_range"):

@@ -1,6 +1,7 @@
 """The training loop: warm-up and step schedule (counted from epoch 0, or from the epoch that
 first solves the validation set), throttled recurrent learning rate, gradient clipping, a
-checkpoint every epoch, test curves every `eval_every` epochs.
+checkpoint every epoch, test curves every `eval_every` epochs. With `test_checkpoint`, no
+training: an earlier run's network is tested.
 
 Every random draw of an epoch (batch order, progressive n and k, delta_random T) comes
 from generators seeded by (seed, epoch), so a run resumed from its checkpoint trains
@@ -12,6 +13,7 @@ from __future__ import annotations
 import math
 import random
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -132,6 +134,33 @@ def evaluate(
     return figures
 
 
+def evaluate_saved_network(
+    checkpoint: Path, config: DeepThinkingConfig, net: IterativeNet, task: TaskData, ctx: RunContext
+) -> dict[str, float]:
+    """Another run's trained network tested at this config's sizes and iterations, as the
+    originals' `test_model.py` tests a saved model for longer than it was trained."""
+    saved = torch.load(checkpoint, map_location=ctx.device, weights_only=True)
+    try:
+        net.load_state_dict(saved["model"])
+    except (KeyError, RuntimeError) as error:
+        raise ValueError(
+            f"{checkpoint} holds no {config.model} network of width {config.width} with "
+            f"{config.blocks} blocks for {config.problem}: set problem, model, width and "
+            "blocks as the run that saved it had them"
+        ) from error
+    epoch = int(saved["epoch"])
+    ctx.message(f"testing the network {checkpoint} holds (trained {epoch} epochs); no training")
+    val_acc = accuracy_at(net, task.val, task.problem, config.max_iters, config.test_batch_size)
+    figures = evaluate(config, net, task, ctx, epoch)
+    if figures is None:
+        ctx.message("stopped while testing")
+        return {}
+    summary = {"val_acc": val_acc, **figures}
+    ctx.log(epoch, **summary)
+    ctx.progress(1, 1)
+    return summary
+
+
 def train(config: DeepThinkingConfig, ctx: RunContext) -> dict[str, float]:
     torch.set_num_threads(config.cpu_threads)
     torch.manual_seed(ctx.seed)
@@ -140,6 +169,8 @@ def train(config: DeepThinkingConfig, ctx: RunContext) -> dict[str, float]:
     net = build_network(
         config.model, task.dims, task.in_channels, config.width, config.blocks, config.max_iters
     ).to(device)
+    if config.test_checkpoint is not None:
+        return evaluate_saved_network(Path(config.test_checkpoint), config, net, task, ctx)
     optimizer = make_optimizer(config, net)
     start_epoch, best_val = 0, -1.0
     solved_epoch: int | None = None

@@ -13,6 +13,7 @@ from nslab.core.errors import ConfigError
 from nslab.core.inline import run_inline
 from nslab.experiments.deep_thinking import DeepThinking
 from nslab.experiments.deep_thinking.figures import CURVE_ARTIFACT
+from nslab.store.index import exit_reason
 from tests.conftest import family_figure_svg
 
 
@@ -177,6 +178,41 @@ def test_a_stop_request_ends_the_run_between_batches(
     assert any("stopped in epoch 2" in event["text"] for event in run.trace.logs)
 
 
+def test_a_trained_network_is_tested_longer_and_larger_without_training(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trained = run_inline(DeepThinking, home, preset="quick", seed=3)
+    assert trained.status == "succeeded", trained.doc.get("reason")
+    saved = trained.run_dir / "checkpoint.pt"
+    checkpoint = f"test_checkpoint={saved}"
+
+    monkeypatch.chdir(trained.run_dir)  # a path relative to where it is asked for
+    again = run_inline(
+        DeepThinking, home, preset="quick", seed=3, overrides=["test_checkpoint=checkpoint.pt"]
+    )
+    assert again.status == "succeeded", again.doc.get("reason")
+    assert again.doc["config"]["test_checkpoint"] == str(saved)
+    assert "loss" not in again.trace.metrics  # nothing was trained
+    # The same network on the same strings: the figures of the run that trained it.
+    for figure in ("val_acc", "final_acc_16", "peak_acc_24", "tail_state_change_24"):
+        assert again.doc["summary"][figure] == pytest.approx(trained.doc["summary"][figure])
+
+    longer = ["test_iterations=90", "test_sizes=[16, 24, 40]"]
+    tested = run_inline(DeepThinking, home, preset="quick", seed=3, overrides=[checkpoint, *longer])
+    assert tested.status == "succeeded", tested.doc.get("reason")
+    (table,) = _curve_tables(tested.run_dir)
+    assert table["columns"][:4] == ["iteration", "acc_16", "acc_24", "acc_40"]
+    assert len(table["rows"]) == 90
+    trained_curve = [row[1] for row in _curve_tables(trained.run_dir)[-1]["rows"]]
+    assert [row[1] for row in table["rows"][: len(trained_curve)]] == trained_curve
+
+    other_width = run_inline(
+        DeepThinking, home, preset="quick", seed=3, overrides=[checkpoint, "width=24"]
+    )
+    assert other_width.status == "failed"
+    assert "no dt_recall network of width 24" in exit_reason(other_width.doc)
+
+
 @pytest.mark.parametrize(
     "override,message",
     [
@@ -186,6 +222,7 @@ def test_a_stop_request_ends_the_run_between_batches(
         ("problem=mazes", "odd"),
         ("alpha=1.5", "alpha"),
         ("widht=8", "did you mean 'width'"),
+        ("test_checkpoint=/no/such/checkpoint.pt", "nslab show RUN"),
     ],
 )
 def test_bad_config_is_refused_with_the_field(override: str, message: str) -> None:

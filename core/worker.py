@@ -25,7 +25,7 @@ from typing import Any, TextIO
 
 from nslab.core.config import validate_config
 from nslab.core.context import RunContext, numeric_summary, seed_everything
-from nslab.core.errors import RunStateError
+from nslab.core.errors import ConfigError, RunStateError
 from nslab.core.experiment import Experiment
 from nslab.core.processes import keep_niceness_in_own_session, process_start_time
 from nslab.core.registry import load_experiment
@@ -162,6 +162,11 @@ def execute(
             status, reason = RunStatus.CANCELLED, "cancelled by request"
     except KeyboardInterrupt:
         status, reason = RunStatus.CANCELLED, "interrupted from the keyboard"
+    except ConfigError as exc:
+        # Bad input, found as the run starts (a stored config that no longer validates, a
+        # setting only the run can check): one line that says what to change, no traceback.
+        ctx.message(str(exc), "error")
+        status, reason = RunStatus.FAILED, str(exc)
     except Exception as exc:
         ctx.message(traceback.format_exc().rstrip(), "error")
         status, reason = RunStatus.FAILED, failure_reason(exc)

@@ -19,6 +19,7 @@ from typing import Any
 import torch
 
 from nslab.core.context import RunContext
+from nslab.core.errors import ConfigError
 from nslab.experiments.deep_thinking.config import DeepThinkingConfig
 from nslab.experiments.deep_thinking.evaluation import Curve, accuracy_at, accuracy_curve
 from nslab.experiments.deep_thinking.figures import CURVE_ARTIFACT
@@ -143,8 +144,8 @@ def evaluate_saved_network(
     try:
         net.load_state_dict(saved["model"])
     except (KeyError, RuntimeError) as error:
-        raise ValueError(
-            f"{checkpoint} holds no {config.model} network of width {config.width} with "
+        raise ConfigError(
+            f"config: {checkpoint} holds no {config.model} network of width {config.width} with "
             f"{config.blocks} blocks for {config.problem}: set problem, model, width and "
             "blocks as the run that saved it had them"
         ) from error

@@ -8,8 +8,10 @@ from nslab.core.context import RunContext
 from nslab.core.experiment import Experiment, ExperimentConfig
 from nslab.core.inline import run_inline
 from nslab.core.run_files import LocalRunFiles
+from nslab.core.runs import RunBook
 from nslab.core.status import RunStatus
 from nslab.store.events import EventWriter, read_events
+from nslab.store.home import StoreLayout
 from tests.plugins.toy_experiments import Counter
 
 
@@ -120,3 +122,15 @@ def test_a_resumed_run_keeps_the_metrics_only_its_earlier_attempt_logged(home: P
     resumed = run_inline(TwoAttempts, home, run_id=failed.doc["id"])
     assert resumed.status == RunStatus.SUCCEEDED
     assert resumed.doc["summary"] == {"setup": 1.0, "final": 2.0}
+
+
+def test_a_stored_config_that_no_longer_validates_fails_in_one_line(home: Path) -> None:
+    failed = run_inline(Counter, home, "quick", ["fail_at=7"])
+    # As when the config's rules changed, or a file it names is gone, before a retry.
+    RunBook(StoreLayout(home)).index.update(failed.doc["id"], {"config": {"steps": 0}})
+    retried = run_inline(Counter, home, run_id=failed.doc["id"])
+    assert retried.status == RunStatus.FAILED
+    reason = retried.doc["exit"]["reason"]
+    assert reason.startswith("config: steps") and "\n" not in reason
+    errors = [e["text"] for e in retried.trace.logs if e.get("level") == "error"]
+    assert errors[-1] == reason and "Traceback" not in errors[-1]

@@ -210,7 +210,9 @@ def test_a_trained_network_is_tested_longer_and_larger_without_training(
         DeepThinking, home, preset="quick", seed=3, overrides=[checkpoint, "width=24"]
     )
     assert other_width.status == "failed"
+    assert exit_reason(other_width.doc).startswith("config: ")
     assert "no dt_recall network of width 24" in exit_reason(other_width.doc)
+    assert not any("Traceback" in event["text"] for event in other_width.trace.logs)
 
 
 @pytest.mark.parametrize(

@@ -41,13 +41,15 @@ def accuracy_curve(
     batch_size: int,
     halt_threshold: float | None = None,
     should_stop: Callable[[], bool] = lambda: False,
+    on_iteration: Callable[[], None] = lambda: None,
 ) -> Curve | None:
     """Unroll up to `iterations` steps on `split`, scoring every step.
 
     With `halt_threshold`, a batch stops once the mean absolute change of its per-position
     confidence falls below it (the originals' `stopping` branch); its later iterations keep
     the halted answer and a zero state change. Returns None when `should_stop` turns true
-    (checked between batches: a long unroll must not delay cancelling a run).
+    (checked at every iteration: an unroll of thousands must not delay cancelling a run).
+    `on_iteration` is called after each iteration of each batch.
     """
     net.eval()
     device = next(net.parameters()).device
@@ -56,19 +58,20 @@ def accuracy_curve(
     halts: list[int] = []
     batches = split.batches(batch_size)
     for inputs, targets in batches:
-        if should_stop():
-            net.train()
-            return None
         inputs, targets = inputs.to(device), targets.to(device)
         state = net.initial_state(inputs)
         previous_confidence: torch.Tensor | None = None
         for iteration in range(iterations):
+            if should_stop():
+                net.train()
+                return None
             new_state = net.step(inputs, state, iteration)
             logits = net.head(new_state)
             change_sums[iteration] += float((new_state - state).flatten(1).norm(dim=1).sum())
             state = new_state
             correct = solved(problem, logits, inputs, targets)
             solved_counts[iteration] += int(correct.sum())
+            on_iteration()
             confidence = logits.softmax(dim=1)[:, 1]
             if (
                 halt_threshold is not None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import random
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -104,13 +105,22 @@ def curve_table(epoch: int, curves: dict[str, Curve]) -> dict[str, Any]:
     }
 
 
+def unrolled_test_iterations(config: DeepThinkingConfig, net: IterativeNet) -> int:
+    if isinstance(net, FeedForwardNet):
+        return min(config.test_iterations, net.depth)  # it has no blocks beyond its training depth
+    return config.test_iterations
+
+
 def evaluate(
-    config: DeepThinkingConfig, net: IterativeNet, task: TaskData, ctx: RunContext, epoch: int
+    config: DeepThinkingConfig,
+    net: IterativeNet,
+    task: TaskData,
+    ctx: RunContext,
+    epoch: int,
+    on_iteration: Callable[[], None] = lambda: None,
 ) -> dict[str, float] | None:
     """Test curves of every size as a table artifact; their figures (None when stopped)."""
-    iterations = config.test_iterations
-    if isinstance(net, FeedForwardNet):
-        iterations = min(iterations, net.depth)  # it has no blocks beyond its training depth
+    iterations = unrolled_test_iterations(config, net)
     curves: dict[str, Curve] = {}
     for label, split in task.tests.items():
         curve = accuracy_curve(
@@ -121,6 +131,7 @@ def evaluate(
             config.test_batch_size,
             config.halt_threshold,
             ctx.should_stop,
+            on_iteration,
         )
         if curve is None:
             return None
@@ -152,13 +163,26 @@ def evaluate_saved_network(
     epoch = int(saved["epoch"])
     ctx.message(f"testing the network {checkpoint} holds (trained {epoch} epochs); no training")
     val_acc = accuracy_at(net, task.val, task.problem, config.max_iters, config.test_batch_size)
-    figures = evaluate(config, net, task, ctx, epoch)
+    # Progress counts unrolled iterations: one long unroll is the whole run here.
+    total = unrolled_test_iterations(config, net) * sum(
+        len(split.batches(config.test_batch_size)) for split in task.tests.values()
+    )
+    report_every = max(1, total // 100)
+    done = 0
+
+    def count_iteration() -> None:
+        nonlocal done
+        done += 1
+        if done % report_every == 0:
+            ctx.progress(done, total)
+
+    figures = evaluate(config, net, task, ctx, epoch, count_iteration)
     if figures is None:
         ctx.message("stopped while testing")
         return {}
     summary = {"val_acc": val_acc, **figures}
     ctx.log(epoch, **summary)
-    ctx.progress(1, 1)
+    ctx.progress(total, total)  # halted unrolls skip their last iterations
     return summary
 
 

@@ -193,6 +193,7 @@ def test_a_trained_network_is_tested_longer_and_larger_without_training(
     assert again.status == "succeeded", again.doc.get("reason")
     assert again.doc["config"]["test_checkpoint"] == str(saved)
     assert "loss" not in again.trace.metrics  # nothing was trained
+    assert again.trace.progress == (80, 80)  # 40 test iterations x one batch of each size
     # The same network on the same strings: the figures of the run that trained it.
     for figure in ("val_acc", "final_acc_16", "peak_acc_24", "tail_state_change_24"):
         assert again.doc["summary"][figure] == pytest.approx(trained.doc["summary"][figure])

@@ -131,3 +131,25 @@ def test_accuracy_curve_gives_up_when_asked_to_stop() -> None:
         accuracy_curve(net, split, "prefix_sums", 5, batch_size=2, should_stop=lambda: True) is None
     )
     assert net.training
+
+
+def test_a_stop_request_ends_an_unroll_within_an_iteration() -> None:
+    net = DeepThinkingNet(1, 1, width=4, blocks=1, recall=True)
+    split = Split(torch.rand(4, 1, 6) - 0.5, torch.randint(0, 2, (4, 6)))
+    unrolled: list[int] = []
+    all_of_them = accuracy_curve(
+        net, split, "prefix_sums", 50, batch_size=4, on_iteration=lambda: unrolled.append(1)
+    )
+    assert all_of_them is not None and len(unrolled) == 50
+    unrolled.clear()
+    # One batch of a long unroll: the request made at iteration 3 ends it there.
+    stopped = accuracy_curve(
+        net,
+        split,
+        "prefix_sums",
+        50,
+        batch_size=4,
+        should_stop=lambda: len(unrolled) >= 3,
+        on_iteration=lambda: unrolled.append(1),
+    )
+    assert stopped is None and len(unrolled) == 3

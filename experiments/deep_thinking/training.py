@@ -165,7 +165,7 @@ def evaluate_saved_network(
     val_acc = accuracy_at(net, task.val, task.problem, config.max_iters, config.test_batch_size)
     # Progress counts unrolled iterations: one long unroll is the whole run here.
     total = unrolled_test_iterations(config, net) * sum(
-        len(split.batches(config.test_batch_size)) for split in task.tests.values()
+        math.ceil(len(split) / config.test_batch_size) for split in task.tests.values()
     )
     report_every = max(1, total // 100)
     done = 0

@@ -182,7 +182,7 @@ def test_a_trained_network_is_tested_longer_and_larger_without_training(
     home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     trained = run_inline(DeepThinking, home, preset="quick", seed=3)
-    assert trained.status == "succeeded", trained.doc.get("reason")
+    assert trained.status == "succeeded", exit_reason(trained.doc)
     saved = trained.run_dir / "checkpoint.pt"
     checkpoint = f"test_checkpoint={saved}"
 
@@ -190,7 +190,7 @@ def test_a_trained_network_is_tested_longer_and_larger_without_training(
     again = run_inline(
         DeepThinking, home, preset="quick", seed=3, overrides=["test_checkpoint=checkpoint.pt"]
     )
-    assert again.status == "succeeded", again.doc.get("reason")
+    assert again.status == "succeeded", exit_reason(again.doc)
     assert again.doc["config"]["test_checkpoint"] == str(saved)
     assert "loss" not in again.trace.metrics  # nothing was trained
     assert again.trace.progress == (80, 80)  # 40 test iterations x one batch of each size
@@ -200,7 +200,7 @@ def test_a_trained_network_is_tested_longer_and_larger_without_training(
 
     longer = ["test_iterations=90", "test_sizes=[16, 24, 40]"]
     tested = run_inline(DeepThinking, home, preset="quick", seed=3, overrides=[checkpoint, *longer])
-    assert tested.status == "succeeded", tested.doc.get("reason")
+    assert tested.status == "succeeded", exit_reason(tested.doc)
     (table,) = _curve_tables(tested.run_dir)
     assert table["columns"][:4] == ["iteration", "acc_16", "acc_24", "acc_40"]
     assert len(table["rows"]) == 90

@@ -410,6 +410,10 @@ def test_retry_sweep_queues_again_only_its_unfinished_runs(home: Path, nslab: Ns
     assert retried.splitlines() == [f"requeued {failed} (attempt 2)"]
     wait_for(lambda: statuses() == {2: "failed", 50: "succeeded"}, timeout=60)
     assert RunIndex(StoreLayout(home)).get(failed)["retries"] == 1
+    # Named as well as in the sweep: queued once.
+    named_too = nslab("retry", failed, "--sweep", "flaky", check=True).stdout
+    assert named_too.splitlines() == [f"requeued {failed} (attempt 3)"]
+    wait_for(lambda: statuses() == {2: "failed", 50: "succeeded"}, timeout=60)
     nslab("sweep", "counter", "-p", "quick", "--grid", "fail_at=50", "--name", "fine", check=True)
     wait_for(lambda: "succeeded" in nslab("ls", "--sweep", "fine").stdout, timeout=60)
     nothing = nslab("retry", "--sweep", "fine", check=True).stdout

@@ -200,18 +200,19 @@ def retry(
     from nslab.core.engine import start_engine
 
     cli = state(ctx)
-    run_refs = list(runs or [])
+    run_ids = [cli.book.index.get(run_ref)["id"] for run_ref in runs or []]
     if sweep is not None:
         members = cli.book.observed(select_runs(cli, [], sweep))
         unfinished = [doc["id"] for doc in members if doc["status"] in RETRYABLE_STATUSES]
-        if not unfinished and not run_refs:
+        if not unfinished and not run_ids:
             typer.echo(f"sweep {sweep}: no failed, cancelled or interrupted run to retry")
             return
-        run_refs += unfinished
-    if not run_refs:
+        run_ids += unfinished
+    if not run_ids:
         fail("name one or more runs, or a sweep with --sweep NAME")
-    for run_ref in run_refs:
-        doc = cli.book.retry(run_ref, fresh=fresh)
+    # A run named and also in the sweep (or named twice) is queued once.
+    for run_id in dict.fromkeys(run_ids):
+        doc = cli.book.retry(run_id, fresh=fresh)
         start = "from the start" if fresh else f"attempt {doc['retries'] + 1}"
         typer.echo(f"requeued {doc['id']} ({start})")
     start_engine(cli.layout, slots)
